@@ -1,0 +1,1 @@
+"""The recyclenet HTTP service (issue #5)."""

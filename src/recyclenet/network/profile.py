@@ -1,0 +1,233 @@
+"""Vehicle road profiles: which OSM ways a vehicle may use, and how fast.
+
+All the OSM tag rules live here: drivable highway classes, one-way semantics, access
+restrictions (``access``, ``motor_vehicle``, ``hgv``, ``maxweight``, ``maxheight``) and
+speeds (``maxspeed`` where tagged, else the per-class table ``data/road_speeds.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from ..errors import InputError
+
+DRIVABLE_HIGHWAYS = frozenset(
+    {
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+        "residential", "living_street", "service", "road",
+    }
+)  # fmt: skip
+"""Highway classes a motor vehicle can drive on (osmnx's "drive_service" classes)."""
+
+EXCLUDED_SERVICE = frozenset({"emergency_access"})
+CLOSED_ACCESS = frozenset({"no", "private"})
+OPEN_ACCESS = frozenset({"yes", "designated", "permissive", "destination", "delivery"})
+MPH_TO_KPH = 1.609344
+
+# Implicit maxspeed values (km/h) of the most common zone tags, e.g. "DE:urban".
+# Source: OSM wiki "Default speed limits"; only the values shared by most countries.
+_ZONE_SPEEDS_KPH = {"urban": 50.0, "rural": 90.0, "motorway": 120.0, "living_street": 10.0,
+                    "walk": 7.0, "zone30": 30.0, "zone:30": 30.0}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VehicleProfile:
+    """The road-access and speed rules of one kind of vehicle.
+
+    Attributes
+    ----------
+    name : str
+        Profile name, e.g. ``"car"`` or ``"box_truck_4_2m"``.
+    gross_weight_t : float or None
+        Gross (laden) weight in tonnes, compared with ``maxweight``.
+    height_m : float or None
+        Vehicle height in metres, compared with ``maxheight``.
+    hgv : bool
+        True for heavy goods vehicles: roads tagged ``hgv=no`` are closed.
+    max_speed_kph : float or None
+        Caps the speed on every road.
+    forbidden_highways : frozenset of str
+        Highway classes the vehicle may not use.
+    """
+
+    name: str = "car"
+    gross_weight_t: float | None = None
+    height_m: float | None = None
+    hgv: bool = False
+    max_speed_kph: float | None = None
+    forbidden_highways: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise InputError("VehicleProfile.name must not be empty")
+        for attr in ("gross_weight_t", "height_m", "max_speed_kph"):
+            value = getattr(self, attr)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(f"VehicleProfile {self.name!r}: {attr} must be > 0, got {value}")
+
+    def allows(self, tags: dict[str, str]) -> bool:
+        """True if a way with these OSM tags is open to this vehicle."""
+        highway = tags.get("highway", "")
+        if highway not in DRIVABLE_HIGHWAYS or highway in self.forbidden_highways:
+            return False
+        if tags.get("area") == "yes" or tags.get("service") in EXCLUDED_SERVICE:
+            return False
+        # The most specific tag present decides (OSM access hierarchy).
+        keys = ["access", "vehicle", "motor_vehicle", "motorcar"] if not self.hgv else [
+            "access", "vehicle", "motor_vehicle", "goods", "hgv"]
+        verdict = True
+        for key in keys:
+            value = tags.get(key)
+            if value is None:
+                continue
+            value = value.split(";")[0].strip()
+            if value in CLOSED_ACCESS:
+                verdict = False
+            elif value in OPEN_ACCESS:
+                verdict = True
+        if not verdict:
+            return False
+        if self.gross_weight_t is not None:
+            limit = parse_weight_t(tags.get("maxweight"))
+            if limit is not None and limit < self.gross_weight_t:
+                return False
+        if self.height_m is not None:
+            limit = parse_height_m(tags.get("maxheight"))
+            if limit is not None and limit < self.height_m:
+                return False
+        return True
+
+    def speed_kph(self, tags: dict[str, str]) -> tuple[float, bool]:
+        """Speed on a way with these tags, and whether it came from a ``maxspeed`` tag."""
+        tagged = parse_speed_kph(tags.get("maxspeed"))
+        speed = tagged if tagged is not None else default_speed_kph(tags.get("highway", ""))
+        if self.max_speed_kph is not None:
+            speed = min(speed, self.max_speed_kph)
+        return speed, tagged is not None
+
+
+def oneway_direction(tags: dict[str, str]) -> int:
+    """1: forward only, -1: backward only, 0: both directions."""
+    value = tags.get("oneway", "").strip().lower()
+    if value in {"yes", "true", "1"}:
+        return 1
+    if value in {"-1", "reverse"}:
+        return -1
+    if value in {"no", "false", "0", "reversible", "alternating"}:
+        return 0
+    if tags.get("junction") in {"roundabout", "circular"} or tags.get("highway") == "motorway":
+        return 1
+    return 0
+
+
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z'\"]*)")
+
+
+def parse_speed_kph(value: str | None) -> float | None:
+    """Parse an OSM ``maxspeed`` value to km/h; None if absent or unusable.
+
+    Handles ``"50"``, ``"30 mph"``, ``"DE:urban"``, ``"RU:zone30"`` and ``"50;30"``
+    (the lowest wins).
+    """
+    if not value:
+        return None
+    speeds = []
+    for part in value.split(";"):
+        part = part.strip().lower()
+        if ":" in part and not part[0].isdigit():
+            zone = part.split(":", 1)[1]
+            if zone in _ZONE_SPEEDS_KPH:
+                speeds.append(_ZONE_SPEEDS_KPH[zone])
+            continue
+        if part in _ZONE_SPEEDS_KPH:
+            speeds.append(_ZONE_SPEEDS_KPH[part])
+            continue
+        match = _NUMBER.match(part)
+        if match:
+            number = float(match.group(1).replace(",", "."))
+            if number > 0:
+                speeds.append(number * MPH_TO_KPH if "mph" in part else number)
+    return min(speeds) if speeds else None
+
+
+def parse_weight_t(value: str | None) -> float | None:
+    """Parse an OSM ``maxweight`` value to tonnes (``"7.5"``, ``"3500 kg"``, ``"10 st"``)."""
+    if not value:
+        return None
+    match = _NUMBER.match(value.strip().lower())
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    unit = match.group(2)
+    if unit == "kg":
+        return number / 1000.0
+    if unit in {"lbs", "lb"}:
+        return number * 0.00045359237
+    if unit == "st":  # short tons
+        return number * 0.90718474
+    return number
+
+
+def parse_height_m(value: str | None) -> float | None:
+    """Parse an OSM ``maxheight`` value to metres (``"3.5"``, ``"3.5 m"``, ``12'6"``)."""
+    if not value:
+        return None
+    value = value.strip().lower()
+    feet = re.match(r"^(\d+)\s*'\s*(?:(\d+)\s*\")?", value)
+    if feet:
+        return int(feet.group(1)) * 0.3048 + int(feet.group(2) or 0) * 0.0254
+    match = _NUMBER.match(value)
+    if not match:
+        return None  # "default", "none", "below_default": no usable number
+    number = float(match.group(1).replace(",", "."))
+    return number / 100.0 if match.group(2) == "cm" else number
+
+
+@cache
+def _speed_table() -> dict[str, float]:
+    text = resources.files("recyclenet").joinpath("data/road_speeds.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["highway"]: float(row["speed_kph"]) for row in rows}
+
+
+def default_speed_kph(highway: str) -> float:
+    """Default speed of a highway class from ``data/road_speeds.csv``."""
+    table = _speed_table()
+    return table.get(highway, table["unclassified"])
+
+
+@cache
+def builtin_profiles() -> dict[str, VehicleProfile]:
+    """The profiles of ``data/vehicle_profiles.csv`` by name."""
+    text = resources.files("recyclenet").joinpath("data/vehicle_profiles.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    out = {}
+    for row in rows:
+        out[row["name"]] = VehicleProfile(
+            name=row["name"],
+            gross_weight_t=float(row["gross_weight_t"]) if row["gross_weight_t"] else None,
+            height_m=float(row["height_m"]) if row["height_m"] else None,
+            hgv=row["hgv"] == "yes",
+            max_speed_kph=float(row["max_speed_kph"]) if row["max_speed_kph"] else None,
+            forbidden_highways=frozenset(filter(None, row["forbidden_highways"].split(";"))),
+        )
+    return out
+
+
+def get_profile(profile: str | VehicleProfile) -> VehicleProfile:
+    """A profile by name (see :func:`builtin_profiles`) or the profile itself."""
+    if isinstance(profile, VehicleProfile):
+        return profile
+    profiles = builtin_profiles()
+    if profile not in profiles:
+        raise InputError(
+            f"unknown vehicle profile {profile!r}; choose one of {sorted(profiles)} "
+            "or pass a VehicleProfile"
+        )
+    return profiles[profile]

@@ -1,0 +1,276 @@
+"""The drivable road graph of one vehicle profile, as arrays."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import NetworkError
+from .build import (
+    DURATION_RESOLUTION_S,
+    LENGTH_RESOLUTION_M,
+    EdgePiece,
+    haversine_m,
+)
+from .profile import VehicleProfile
+
+if TYPE_CHECKING:
+    from .snap import EdgeIndex
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class NetworkStats:
+    """What building the network kept and dropped."""
+
+    components: int
+    """Strongly connected components before keeping the largest."""
+    dropped_nodes: int
+    dropped_edges: int
+    excluded_by_profile: int
+    """Directed edges the vehicle profile closed (access, hgv, maxweight, maxheight)."""
+    dangling_refs: int
+    """Way node references missing from a clipped extract."""
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A directed drivable road graph for one vehicle profile.
+
+    Nodes are OSM nodes where streets meet or end; edges are the street pieces between
+    them, one per allowed direction, with the full street geometry. Only the largest
+    strongly connected component is kept, so every node can reach every other.
+
+    Attributes
+    ----------
+    source : str
+        Where the network came from (file path or sample name).
+    profile : VehicleProfile
+        The vehicle rules the network was built for.
+    node_osm_id : ndarray of int64, shape (n_nodes,)
+    node_lon, node_lat : ndarray of float64, shape (n_nodes,)
+        WGS-84 coordinates, degrees.
+    edge_u, edge_v : ndarray of int64, shape (n_edges,)
+        Tail and head node positions of each directed edge.
+    edge_length_m, edge_duration_s, edge_speed_kph : ndarray of float64
+        Length (0.1 m resolution), travel time (0.01 s resolution) and speed.
+    edge_speed_tagged : ndarray of bool
+        True where the speed came from a ``maxspeed`` tag rather than the class default.
+    edge_way_id : ndarray of int64
+        OSM way id of each edge (-1 if unknown).
+    edge_twin : ndarray of int64
+        Position of the same street piece in the opposite direction, or -1.
+    edge_geometry : list of ndarray, shape (k, 2)
+        lon/lat vertices of each directed edge, from tail to head.
+    edge_tags : list of dict
+        The OSM tags of each edge's way (shared dicts; do not modify).
+    stats : NetworkStats
+    """
+
+    source: str
+    profile: VehicleProfile
+    node_osm_id: IntArray
+    node_lon: FloatArray
+    node_lat: FloatArray
+    edge_u: IntArray
+    edge_v: IntArray
+    edge_length_m: FloatArray
+    edge_duration_s: FloatArray
+    edge_speed_kph: FloatArray
+    edge_speed_tagged: npt.NDArray[np.bool_]
+    edge_way_id: IntArray
+    edge_twin: IntArray
+    edge_geometry: list[FloatArray]
+    edge_tags: list[dict[str, str]]
+    stats: NetworkStats
+    _rebuild: Callable[[VehicleProfile], RoadNetwork] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_pieces(
+        cls,
+        pieces: list[EdgePiece],
+        *,
+        source: str,
+        profile: VehicleProfile,
+        excluded_by_profile: int = 0,
+        dangling_refs: int = 0,
+        rebuild: Callable[[VehicleProfile], RoadNetwork] | None = None,
+    ) -> RoadNetwork:
+        """Index directed edges, set speeds and times, keep the largest SCC."""
+        if not pieces:
+            raise NetworkError(
+                f"{source} has no roads drivable by profile {profile.name!r}; check that the "
+                "file covers a road network and that the profile's access rules are right"
+            )
+        osm_u = np.fromiter((p.u for p in pieces), dtype=np.int64, count=len(pieces))
+        osm_v = np.fromiter((p.v for p in pieces), dtype=np.int64, count=len(pieces))
+        # Drop zero-length self loops (a way closing on itself at a single junction).
+        lengths = np.array([float(haversine_m(p.lon[:-1], p.lat[:-1], p.lon[1:], p.lat[1:]).sum())
+                            for p in pieces])  # fmt: skip
+        keep = ~((osm_u == osm_v) & (lengths < LENGTH_RESOLUTION_M))
+        node_ids, inverse = np.unique(np.concatenate([osm_u, osm_v]), return_inverse=True)
+        u = inverse[: len(pieces)]
+        v = inverse[len(pieces) :]
+        coords: dict[int, tuple[float, float]] = {}
+        for p in pieces:
+            coords.setdefault(p.u, (float(p.lon[0]), float(p.lat[0])))
+            coords.setdefault(p.v, (float(p.lon[-1]), float(p.lat[-1])))
+        node_lon = np.array([coords[int(n)][0] for n in node_ids])
+        node_lat = np.array([coords[int(n)][1] for n in node_ids])
+
+        n = len(node_ids)
+        graph = sp.csr_matrix((np.ones(int(keep.sum())), (u[keep], v[keep])), shape=(n, n))
+        n_comp, labels = connected_components(graph, directed=True, connection="strong")
+        largest = np.bincount(labels).argmax()
+        node_keep = labels == largest
+        edge_keep = keep & node_keep[u] & node_keep[v]
+        new_index = np.cumsum(node_keep) - 1
+
+        sel = np.nonzero(edge_keep)[0]
+        kept = [pieces[i] for i in sel]
+        speeds = [profile.speed_kph(p.tags) for p in kept]
+        speed_kph = np.array([s for s, _ in speeds], dtype=np.float64)
+        length_m = np.maximum(np.round(lengths[sel] / LENGTH_RESOLUTION_M), 1) * LENGTH_RESOLUTION_M
+        duration_s = (
+            np.maximum(np.round(length_m / (speed_kph / 3.6) / DURATION_RESOLUTION_S), 1)
+            * DURATION_RESOLUTION_S
+        )
+        e_u = new_index[u[sel]].astype(np.int64)
+        e_v = new_index[v[sel]].astype(np.int64)
+        return cls(
+            source=source,
+            profile=profile,
+            node_osm_id=node_ids[node_keep].astype(np.int64),
+            node_lon=node_lon[node_keep],
+            node_lat=node_lat[node_keep],
+            edge_u=e_u,
+            edge_v=e_v,
+            edge_length_m=length_m,
+            edge_duration_s=duration_s,
+            edge_speed_kph=speed_kph,
+            edge_speed_tagged=np.array([t for _, t in speeds], dtype=bool),
+            edge_way_id=np.array([p.way_id for p in kept], dtype=np.int64),
+            edge_twin=_find_twins(e_u, e_v, length_m),
+            edge_geometry=[np.column_stack([p.lon, p.lat]) for p in kept],
+            edge_tags=[p.tags for p in kept],
+            stats=NetworkStats(
+                components=int(n_comp),
+                dropped_nodes=int(n - node_keep.sum()),
+                dropped_edges=int(len(pieces) - len(sel)),
+                excluded_by_profile=int(excluded_by_profile),
+                dangling_refs=int(dangling_refs),
+            ),
+            _rebuild=rebuild,
+        )
+
+    def with_profile(self, profile: VehicleProfile | str) -> RoadNetwork:
+        """The same roads for another vehicle profile (a new network; this one is unchanged)."""
+        from .profile import get_profile
+
+        profile = get_profile(profile)
+        if profile == self.profile:
+            return self
+        if self._rebuild is None:
+            raise NetworkError("this network was not loaded from a source; load it again")
+        return self._rebuild(profile)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_osm_id)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.edge_u)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in degrees, over every edge vertex."""
+        allc = np.concatenate(self.edge_geometry)
+        return (float(allc[:, 0].min()), float(allc[:, 1].min()),
+                float(allc[:, 0].max()), float(allc[:, 1].max()))  # fmt: skip
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of the graph, its weights and the profile: changes when any of them does."""
+        h = hashlib.sha256()
+        h.update(repr(self.profile).encode())
+        for arr in (self.node_osm_id, self.node_lon, self.node_lat, self.edge_u, self.edge_v,
+                    self.edge_length_m, self.edge_duration_s):  # fmt: skip
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:32]
+
+    @cached_property
+    def edge_index(self) -> EdgeIndex:
+        """Spatial index of the edges for snapping (built on first use)."""
+        from .snap import EdgeIndex
+
+        return EdgeIndex.build(self)
+
+    def info(self) -> dict[str, Any]:
+        """Summary: nodes, edges, bbox, components, speed sources, length."""
+        n_tagged = int(self.edge_speed_tagged.sum())
+        return {
+            "source": self.source,
+            "profile": self.profile.name,
+            "nodes": self.n_nodes,
+            "edges": self.n_edges,
+            "bbox": list(self.bbox),
+            "length_km": round(float(self.edge_length_m.sum()) / 1000.0, 3),
+            "components_found": self.stats.components,
+            "components_kept": 1,
+            "dropped_nodes": self.stats.dropped_nodes,
+            "dropped_edges": self.stats.dropped_edges,
+            "excluded_by_profile": self.stats.excluded_by_profile,
+            "dangling_refs": self.stats.dangling_refs,
+            "edges_speed_tagged": n_tagged,
+            "edges_speed_default": self.n_edges - n_tagged,
+            "share_speed_tagged": round(n_tagged / self.n_edges, 4) if self.n_edges else 0.0,
+        }
+
+    def to_networkx(self) -> Any:
+        """A ``networkx.MultiDiGraph`` with ``length_m`` and ``duration_s`` edge weights."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        for i in range(self.n_nodes):
+            graph.add_node(i, x=float(self.node_lon[i]), y=float(self.node_lat[i]),
+                           osmid=int(self.node_osm_id[i]))  # fmt: skip
+        for e in range(self.n_edges):
+            graph.add_edge(int(self.edge_u[e]), int(self.edge_v[e]), key=e,
+                           length_m=float(self.edge_length_m[e]),
+                           duration_s=float(self.edge_duration_s[e]))  # fmt: skip
+        return graph
+
+    def edge_name(self, edge: int) -> str:
+        """The street name of an edge (``name`` tag, UTF-8 as in OSM), or ''."""
+        return self.edge_tags[edge].get("name", "")
+
+
+def _find_twins(u: IntArray, v: IntArray, length_m: FloatArray) -> IntArray:
+    """Pair each edge with the reverse edge of the same street piece (same length)."""
+    twin = np.full(len(u), -1, dtype=np.int64)
+    slots: dict[tuple[int, int, int], list[int]] = {}
+    for e, (a, b, length) in enumerate(zip(u.tolist(), v.tolist(), length_m.tolist())):
+        slots.setdefault((a, b, round(length * 10)), []).append(e)
+    for (a, b, length), edges in slots.items():
+        if a == b:
+            continue
+        back = slots.get((b, a, length))
+        if back:
+            for e, f in zip(edges, back):
+                twin[e] = f
+    return twin
