@@ -34,8 +34,12 @@ NetworkArg = Annotated[
     str, typer.Argument(help="'helsinki' (embedded sample), an OSM/GraphML file, or a place.")
 ]
 ProfileOpt = Annotated[
-    str, typer.Option("--vehicle", "--profile", help="Vehicle road profile, e.g. car, tricycle, "
-                      "box_truck_4_2m, truck_18t.")  # fmt: skip
+    str,
+    typer.Option(
+        "--vehicle",
+        "--profile",
+        help="Vehicle road profile, e.g. car, tricycle, box_truck_4_2m, truck_18t.",
+    ),
 ]
 SnapOpt = Annotated[
     float, typer.Option("--max-snap-m", help="Reject points farther than this from any road (m).")

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError
-from .network.shortest_paths import augmented_graph, decode, many_to_many
+from .network.shortest_paths import decode, matrix_weights
 from .network.snap import DEFAULT_MAX_SNAP_DISTANCE_M, snap_points
 
 if TYPE_CHECKING:
@@ -158,9 +158,7 @@ def build_matrix(
         if destinations is origins
         else snap_points(network, destinations, max_snap_distance_m=max_snap_distance_m)
     )
-    graph = augmented_graph(network, snapped_o, snapped_d)
-    weights = many_to_many(graph.csr, graph.origin_nodes, graph.destination_nodes,
-                           workers=workers)  # fmt: skip
+    weights = matrix_weights(network, snapped_o, snapped_d, workers=workers)
     duration_s, distance_m = decode(weights)
     snap = dict(zip(snapped_o.ids, snapped_o.snap_distance_m.tolist()))
     snap.update(zip(snapped_d.ids, snapped_d.snap_distance_m.tolist()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ def haversine_m(
     """Great-circle distance in metres between lon/lat points (degrees)."""
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in
                               (lon1, lat1, lon2, lat2))  # fmt: skip
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)  # fmt: skip
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
@@ -60,7 +62,7 @@ def pieces_from_osm(roads: OsmRoads, profile: VehicleProfile) -> list[EdgePiece]
     for way in ways:
         direction = oneway_direction(way.tags)
         cuts = [i for i, nid in enumerate(way.node_ids.tolist()) if nid in junction]
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in pairwise(cuts):
             lon, lat = way.lon[a : b + 1], way.lat[a : b + 1]
             u, v = int(way.node_ids[a]), int(way.node_ids[b])
             if direction >= 0:

@@ -23,6 +23,7 @@ from .build import (
 from .profile import VehicleProfile
 
 if TYPE_CHECKING:
+    from ._ch import ContractionHierarchy
     from .snap import EdgeIndex
 
 IntArray = npt.NDArray[np.int64]
@@ -219,6 +220,15 @@ class RoadNetwork:
         from .snap import EdgeIndex
 
         return EdgeIndex.build(self)
+
+    @cached_property
+    def contraction_hierarchy(self) -> ContractionHierarchy:
+        """Contraction hierarchy over packed time/distance weights (built on first use)."""
+        from ._ch import ContractionHierarchy
+        from .shortest_paths import edge_units, encode
+
+        dur, dist = edge_units(self)
+        return ContractionHierarchy(self.n_nodes, self.edge_u, self.edge_v, encode(dur, dist))
 
     def info(self) -> dict[str, Any]:
         """Summary: nodes, edges, bbox, components, speed sources, length."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -124,7 +125,7 @@ def shortest_route(
         e, f = placement_to(inner[0], o, leaving=True)
         if e >= 0:
             add_partial(e, f, 1.0)
-        for a, b in zip(inner[:-1], inner[1:]):
+        for a, b in pairwise(inner):
             e = graph.arc_edge[(a, b)]
             pieces.append(network.edge_geometry[e])
             edges.append(e)

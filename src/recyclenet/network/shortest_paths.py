@@ -14,16 +14,15 @@ Points on edges
     one-way street can only leave forwards. Two points on the same edge get a direct
     partial edge.
 
-Parallelism
-    Origins are cut into chunks solved by worker processes (fork), each reading only the
-    destination columns; scipy's Dijkstra holds the GIL, so threads would not help.
+Search
+    A compiled Dijkstra (``_dijkstra.py``, numba) stops each search once every
+    destination is settled; origins are cut into chunks run by threads on every core.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from ._dijkstra import search_rows
 from .build import DURATION_RESOLUTION_S, LENGTH_RESOLUTION_M
 from .snap import AT_NODE_M
 
@@ -43,7 +43,7 @@ DIST_BITS = 28
 _SCALE = float(2**DIST_BITS)
 _EXACT_LIMIT = float(2**53)
 CHUNK_ROWS = 256
-PARALLEL_MIN_ORIGINS = 300
+PARALLEL_MIN_ORIGINS = 64
 
 
 def encode(duration_cs: npt.ArrayLike, distance_dm: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -51,17 +51,22 @@ def encode(duration_cs: npt.ArrayLike, distance_dm: npt.ArrayLike) -> npt.NDArra
     return np.asarray(duration_cs, dtype=np.float64) * _SCALE + np.asarray(distance_dm, np.float64)
 
 
-def decode(weight: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Unpack weights into (duration_s, distance_m); inf stays inf."""
+def decode(
+    weight: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Unpack weights into (duration_s, distance_m); inf stays inf. Consumes ``weight``.
+
+    Works in place on ``weight`` (which becomes distance_m) to keep peak memory at
+    two arrays for large matrices.
+    """
     finite = np.isfinite(weight)
     if finite.any() and weight[finite].max() >= _EXACT_LIMIT:
         raise OverflowError("path weight beyond exact float64 range (path over 93 h)")
-    w = np.where(finite, weight, 0.0)
-    dur_cs = np.floor(w / _SCALE)
-    dist_dm = w - dur_cs * _SCALE
-    duration_s = np.where(finite, dur_cs * DURATION_RESOLUTION_S, np.inf)
-    distance_m = np.where(finite, dist_dm * LENGTH_RESOLUTION_M, np.inf)
-    return duration_s, distance_m
+    duration = np.floor(weight / _SCALE)  # inf stays inf
+    weight -= np.where(finite, duration * _SCALE, 0.0)  # now decimetres (inf where unreachable)
+    duration *= DURATION_RESOLUTION_S
+    weight *= LENGTH_RESOLUTION_M
+    return duration, weight
 
 
 def edge_units(network: RoadNetwork) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -71,9 +76,115 @@ def edge_units(network: RoadNetwork) -> tuple[npt.NDArray[np.int64], npt.NDArray
     return dur, dist
 
 
+Seeds = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+"""(ptr, node, cost): point i starts (or ends) at ``node[ptr[i]:ptr[i+1]]`` at ``cost``."""
+
+
+def point_seeds(network: RoadNetwork, points: SnappedPoints, *, as_origin: bool) -> Seeds:
+    """Graph nodes where each point's trips start (origin) or end (destination), with costs.
+
+    A point on edge u→v at fraction f leaves through v at (1-f) of the edge, or arrives
+    from u at f of it; its twin edge gives the other direction. A point within
+    ``AT_NODE_M`` of an edge end also stands on that node at no cost.
+    """
+    dur, dist = edge_units(network)
+    ptr = [0]
+    nodes: list[int] = []
+    costs: list[float] = []
+    for i in range(len(points.ids)):
+        for e, f in points.placements(network, i):
+            share = 1.0 - f if as_origin else f
+            nodes.append(int(network.edge_v[e] if as_origin else network.edge_u[e]))
+            costs.append(float(encode(round(share * dur[e]), round(share * dist[e]))))
+            if (1.0 - share) * network.edge_length_m[e] < AT_NODE_M:
+                nodes.append(int(network.edge_u[e] if as_origin else network.edge_v[e]))
+                costs.append(0.0)
+        ptr.append(len(nodes))
+    return (np.asarray(ptr, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
+            np.asarray(costs, dtype=np.float64))  # fmt: skip
+
+
+def same_edge_costs(
+    network: RoadNetwork, origins: SnappedPoints, destinations: SnappedPoints
+) -> list[tuple[int, int, float]]:
+    """(origin, destination, weight) for pairs on one edge, destination ahead of origin."""
+    dur, dist = edge_units(network)
+    o_pt, o_edge, o_frac = _placement_arrays(network, origins)
+    d_pt, d_edge, d_frac = _placement_arrays(network, destinations)
+    shared = np.intersect1d(o_edge, d_edge)
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.int64]] = []
+    wts: list[npt.NDArray[np.float64]] = []
+    for e in shared.tolist():
+        a = np.nonzero(o_edge == e)[0]
+        b = np.nonzero(d_edge == e)[0]
+        share = d_frac[b][None, :] - o_frac[a][:, None]
+        ii, jj = np.nonzero(share >= 0)
+        s = share[ii, jj]
+        rows.append(o_pt[a][ii])
+        cols.append(d_pt[b][jj])
+        wts.append(encode(np.round(s * dur[e]), np.round(s * dist[e])))
+    if not rows:
+        return []
+    return list(zip(np.concatenate(rows).tolist(), np.concatenate(cols).tolist(),
+                    np.concatenate(wts).tolist()))  # fmt: skip
+
+
+def _placement_arrays(
+    network: RoadNetwork, points: SnappedPoints
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(point, edge, fraction) for every edge each point stands on (edge and twin)."""
+    idx = np.arange(len(points.ids), dtype=np.int64)
+    twin = network.edge_twin[points.edge]
+    has = twin >= 0
+    return (np.concatenate([idx, idx[has]]), np.concatenate([points.edge, twin[has]]),
+            np.concatenate([points.fraction, 1.0 - points.fraction[has]]))  # fmt: skip
+
+
+def matrix_weights(
+    network: RoadNetwork,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    workers: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """Packed fastest-path weights between snapped points (contraction hierarchy query).
+
+    Parameters
+    ----------
+    workers : int or None
+        Threads for the origin searches (the kernels release the GIL); None uses every
+        core when there are at least ``PARALLEL_MIN_ORIGINS`` origins.
+    """
+    ch = network.contraction_hierarchy
+    o_ptr, o_node, o_cost = point_seeds(network, origins, as_origin=True)
+    d_ptr, d_node, d_cost = point_seeds(network, destinations, as_origin=False)
+    n_o, n_d = len(origins.ids), len(destinations.ids)
+    out = np.full((n_o, n_d), np.inf, dtype=np.float64)
+    for i, j, w in same_edge_costs(network, origins, destinations):
+        out[i, j] = min(out[i, j], w)
+    buckets = ch.buckets(d_ptr, d_node, d_cost)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_o >= PARALLEL_MIN_ORIGINS else 1
+    workers = max(1, min(int(workers), n_o))
+    bounds = np.linspace(0, n_o, workers + 1).astype(int)
+
+    def run(k: int) -> None:
+        rows = (int(bounds[k]), int(bounds[k + 1]))
+        ch.many_to_many(o_ptr, o_node, o_cost, d_ptr, d_node, d_cost, out,
+                        row_range=rows, buckets=buckets)  # fmt: skip
+
+    if workers == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(workers)))
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class AugmentedGraph:
-    """The network plus one virtual node per origin and per destination."""
+    """The network plus one virtual node per origin and per destination (for paths)."""
 
     csr: sp.csr_matrix
     origin_nodes: npt.NDArray[np.int64]
@@ -85,59 +196,27 @@ class AugmentedGraph:
 def augmented_graph(
     network: RoadNetwork, origins: SnappedPoints, destinations: SnappedPoints
 ) -> AugmentedGraph:
-    """Build the CSR graph with virtual origin and destination nodes."""
+    """CSR graph with virtual origin and destination nodes joined by their seeds."""
     n = network.n_nodes
     dur, dist = edge_units(network)
     n_o, n_d = len(origins.ids), len(destinations.ids)
     o_node = np.arange(n, n + n_o, dtype=np.int64)
     d_node = np.arange(n + n_o, n + n_o + n_d, dtype=np.int64)
-    rows = [network.edge_u]
-    cols = [network.edge_v]
-    wts = [encode(dur, dist)]
-    extra_r: list[int] = []
-    extra_c: list[int] = []
-    extra_w: list[float] = []
-
-    def partial(e: int, share: float) -> float:
-        return float(encode(round(share * dur[e]), round(share * dist[e])))
-
-    on_edge: dict[int, list[tuple[int, float]]] = {}
-    for i in range(n_o):
-        for e, f in origins.placements(network, i):
-            extra_r.append(int(o_node[i]))
-            extra_c.append(int(network.edge_v[e]))
-            extra_w.append(partial(e, 1.0 - f))
-            if f * network.edge_length_m[e] < AT_NODE_M:
-                extra_r.append(int(o_node[i]))
-                extra_c.append(int(network.edge_u[e]))
-                extra_w.append(0.0)
-            on_edge.setdefault(e, []).append((i, f))
-    for j in range(n_d):
-        for e, f in destinations.placements(network, j):
-            extra_r.append(int(network.edge_u[e]))
-            extra_c.append(int(d_node[j]))
-            extra_w.append(partial(e, f))
-            if (1.0 - f) * network.edge_length_m[e] < AT_NODE_M:
-                extra_r.append(int(network.edge_v[e]))
-                extra_c.append(int(d_node[j]))
-                extra_w.append(0.0)
-            for i, f_o in on_edge.get(e, ()):
-                if f >= f_o:
-                    extra_r.append(int(o_node[i]))
-                    extra_c.append(int(d_node[j]))
-                    extra_w.append(partial(e, f - f_o))
-    rows.append(np.asarray(extra_r, dtype=np.int64))
-    cols.append(np.asarray(extra_c, dtype=np.int64))
-    wts.append(np.asarray(extra_w, dtype=np.float64))
-    r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
+    o_ptr, o_seed, o_cost = point_seeds(network, origins, as_origin=True)
+    d_ptr, d_seed, d_cost = point_seeds(network, destinations, as_origin=False)
+    direct = same_edge_costs(network, origins, destinations)
+    r = np.concatenate([network.edge_u, np.repeat(o_node, np.diff(o_ptr)), d_seed,
+                        np.array([o_node[i] for i, _, _ in direct], dtype=np.int64)])
+    c = np.concatenate([network.edge_v, o_seed, np.repeat(d_node, np.diff(d_ptr)),
+                        np.array([d_node[j] for _, j, _ in direct], dtype=np.int64)])
+    w = np.concatenate([encode(dur, dist), o_cost, d_cost,
+                        np.array([x for _, _, x in direct], dtype=np.float64)])  # fmt: skip
     # Keep the cheapest of parallel arcs: a sparse matrix would add them up.
     order = np.lexsort((w, c, r))
     r, c, w = r[order], c[order], w[order]
     first = np.ones(len(r), dtype=bool)
     first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    edge_of = np.full(len(order), -1, dtype=np.int64)
-    real = order < network.n_edges
-    edge_of[real] = order[real]
+    edge_of = np.where(order < network.n_edges, order, -1)
     arc_edge = {
         (int(a), int(b)): int(e)
         for a, b, e in zip(r[first], c[first], edge_of[first])
@@ -149,19 +228,6 @@ def augmented_graph(
                           arc_edge=arc_edge)  # fmt: skip
 
 
-_WORKER_GRAPH: sp.csr_matrix | None = None
-
-
-def _init_worker(graph: sp.csr_matrix) -> None:
-    global _WORKER_GRAPH
-    _WORKER_GRAPH = graph
-
-
-def _solve_chunk(sources: npt.NDArray[np.int64], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    assert _WORKER_GRAPH is not None
-    return np.asarray(dijkstra(_WORKER_GRAPH, directed=True, indices=sources)[:, targets])
-
-
 def many_to_many(
     csr: sp.csr_matrix,
     sources: npt.NDArray[np.int64],
@@ -169,33 +235,35 @@ def many_to_many(
     *,
     workers: int | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Shortest-path weights from every source node to every target node.
+    """Plain Dijkstra from every source node to every target node (compiled kernel).
 
-    Parameters
-    ----------
-    workers : int or None
-        Processes to use; None uses every core when there are at least
-        ``PARALLEL_MIN_ORIGINS`` sources (below that, starting processes costs more).
+    The reference the contraction hierarchy is tested against.
     """
     if workers is None:
         workers = (os.cpu_count() or 1) if len(sources) >= PARALLEL_MIN_ORIGINS else 1
-    out = np.empty((len(sources), len(targets)), dtype=np.float64)
-    bounds = list(range(0, len(sources), CHUNK_ROWS)) + [len(sources)]
-    if workers <= 1 or len(bounds) <= 2 or "fork" not in mp.get_all_start_methods():
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            out[a:b] = dijkstra(csr, directed=True, indices=sources[a:b])[:, targets]
+    workers = max(1, int(workers))
+    out = np.full((len(sources), len(targets)), np.inf, dtype=np.float64)
+    if len(sources) == 0 or len(targets) == 0:
         return out
-    # Even split so both cores finish together.
-    n_chunks = max(workers, -(-len(sources) // CHUNK_ROWS))
-    n_chunks += (-n_chunks) % workers
-    bounds = np.linspace(0, len(sources), n_chunks + 1).astype(int).tolist()
-    ctx = mp.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(csr,)) as pool:  # fmt: skip
-        futures = [(a, b, pool.submit(_solve_chunk, sources[a:b], targets))
-                   for a, b in zip(bounds[:-1], bounds[1:]) if b > a]  # fmt: skip
-        for a, b, fut in futures:
-            out[a:b] = fut.result()
+    slot = np.full(csr.shape[0], -1, dtype=np.int64)
+    slot[targets] = np.arange(len(targets))
+    indptr = csr.indptr.astype(np.int64)
+    indices = csr.indices.astype(np.int64)
+    weights = csr.data.astype(np.float64)
+    sources = np.asarray(sources, dtype=np.int64)
+    n_chunks = min(len(sources), max(workers, -(-len(sources) // CHUNK_ROWS)))
+    bounds = np.linspace(0, len(sources), n_chunks + 1).astype(int)
+
+    def run(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        search_rows(indptr, indices, weights, sources[a:b], slot, out[a:b])
+
+    if workers == 1 or n_chunks == 1:
+        for k in range(n_chunks):
+            run(k)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(n_chunks)))
     return out
 
 
