@@ -104,9 +104,10 @@ def read_osm_highways(path: str | Path) -> OsmRoads:
             .with_locations()
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        for way in processor:
-            if not way.is_way():
+        for obj in processor:
+            if not isinstance(obj, osmium.osm.Way):
                 continue
+            way = obj
             tags = {t.k: t.v for t in way.tags}
             ids: list[int] = []
             lons: list[float] = []
