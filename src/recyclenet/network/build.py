@@ -60,7 +60,7 @@ def pieces_from_osm(roads: OsmRoads, profile: VehicleProfile) -> list[EdgePiece]
     junction = set(uniq[counts >= 2].tolist()) | set(ends.tolist())
     pieces: list[EdgePiece] = []
     for way in ways:
-        direction = oneway_direction(way.tags)
+        direction = oneway_direction(way.tags, profile.mode)
         cuts = [i for i, nid in enumerate(way.node_ids.tolist()) if nid in junction]
         for a, b in pairwise(cuts):
             lon, lat = way.lon[a : b + 1], way.lat[a : b + 1]

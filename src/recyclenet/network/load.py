@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import NetworkError
 from .build import pieces_from_graph, pieces_from_osm, read_graphml
 from .osm_read import OSM_SUFFIXES, read_osm_highways
-from .profile import DRIVABLE_HIGHWAYS, VehicleProfile, get_profile
+from .profile import DRIVABLE_HIGHWAYS, WALKABLE_HIGHWAYS, VehicleProfile, get_profile
 from .road_network import RoadNetwork
 
 SAMPLES = {"helsinki": "helsinki_pbf"}
@@ -77,9 +77,9 @@ def _from_osm_file(path: Path, profile: VehicleProfile, *, label: str) -> RoadNe
 
     def build(p: VehicleProfile) -> RoadNetwork:
         pieces = pieces_from_osm(roads, p)
+        classes = WALKABLE_HIGHWAYS if p.mode == "walk" else DRIVABLE_HIGHWAYS
         excluded = sum(
-            1 for w in roads.ways
-            if w.tags.get("highway") in DRIVABLE_HIGHWAYS and not p.allows(w.tags)
+            1 for w in roads.ways if w.tags.get("highway") in classes and not p.allows(w.tags)
         )
         return RoadNetwork.from_pieces(
             pieces, source=label, profile=p, excluded_by_profile=excluded,

@@ -25,6 +25,14 @@ DRIVABLE_HIGHWAYS = frozenset(
 )  # fmt: skip
 """Highway classes a motor vehicle can drive on (osmnx's "drive_service" classes)."""
 
+WALKABLE_HIGHWAYS = frozenset(
+    (DRIVABLE_HIGHWAYS - {"motorway", "motorway_link", "trunk", "trunk_link"})
+    | {"footway", "pedestrian", "path", "steps", "track", "corridor", "cycleway", "bridleway"}
+)
+"""Highway classes people walk on (motorways and trunk roads excluded)."""
+WALK_SPEED_KPH = 4.5
+"""Walking speed of an adult carrying household recyclables (a common planning value)."""
+
 EXCLUDED_SERVICE = frozenset({"emergency_access"})
 CLOSED_ACCESS = frozenset({"no", "private"})
 OPEN_ACCESS = frozenset({"yes", "designated", "permissive", "destination", "delivery"})
@@ -54,6 +62,9 @@ class VehicleProfile:
         Caps the speed on every road.
     forbidden_highways : frozenset of str
         Highway classes the vehicle may not use.
+    mode : {"drive", "walk"}
+        ``walk`` uses footways too, ignores one-way rules and moves at ``WALK_SPEED_KPH``:
+        the network households use to reach community collection stations.
     """
 
     name: str = "car"
@@ -62,10 +73,13 @@ class VehicleProfile:
     hgv: bool = False
     max_speed_kph: float | None = None
     forbidden_highways: frozenset[str] = field(default_factory=frozenset)
+    mode: str = "drive"
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
             raise InputError("VehicleProfile.name must not be empty")
+        if self.mode not in ("drive", "walk"):
+            raise InputError(f"VehicleProfile {self.name!r}: mode must be drive or walk")
         for attr in ("gross_weight_t", "height_m", "max_speed_kph"):
             value = getattr(self, attr)
             if value is not None and not (math.isfinite(value) and value > 0):
@@ -74,6 +88,11 @@ class VehicleProfile:
     def allows(self, tags: dict[str, str]) -> bool:
         """True if a way with these OSM tags is open to this vehicle."""
         highway = tags.get("highway", "")
+        if self.mode == "walk":
+            if highway not in WALKABLE_HIGHWAYS or highway in self.forbidden_highways:
+                return False
+            foot = tags.get("foot", tags.get("access", "")).split(";")[0].strip()
+            return foot not in CLOSED_ACCESS and tags.get("area") != "yes"
         if highway not in DRIVABLE_HIGHWAYS or highway in self.forbidden_highways:
             return False
         if tags.get("area") == "yes" or tags.get("service") in EXCLUDED_SERVICE:
@@ -105,6 +124,8 @@ class VehicleProfile:
 
     def speed_kph(self, tags: dict[str, str]) -> tuple[float, bool]:
         """Speed on a way with these tags, and whether it came from a ``maxspeed`` tag."""
+        if self.mode == "walk":
+            return WALK_SPEED_KPH, False
         tagged = parse_speed_kph(tags.get("maxspeed"))
         speed = tagged if tagged is not None else default_speed_kph(tags.get("highway", ""))
         if self.max_speed_kph is not None:
@@ -112,8 +133,10 @@ class VehicleProfile:
         return speed, tagged is not None
 
 
-def oneway_direction(tags: dict[str, str]) -> int:
+def oneway_direction(tags: dict[str, str], mode: str = "drive") -> int:
     """1: forward only, -1: backward only, 0: both directions."""
+    if mode == "walk":
+        return 0
     value = tags.get("oneway", "").strip().lower()
     if value in {"yes", "true", "1"}:
         return 1
@@ -216,6 +239,7 @@ def builtin_profiles() -> dict[str, VehicleProfile]:
             hgv=row["hgv"] == "yes",
             max_speed_kph=float(row["max_speed_kph"]) if row["max_speed_kph"] else None,
             forbidden_highways=frozenset(filter(None, row["forbidden_highways"].split(";"))),
+            mode=row.get("mode") or "drive",
         )
     return out
 
