@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from .errors import InputError
 from .network.shortest_paths import decode, matrix_weights
-from .network.snap import DEFAULT_MAX_SNAP_DISTANCE_M, snap_points
+from .network.snap import DEFAULT_MAX_SNAP_DISTANCE_M, SnappedPoints, snap_points
 
 if TYPE_CHECKING:
     from .network.road_network import RoadNetwork
@@ -119,6 +119,7 @@ def build_matrix(
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
+    too_far: str = "raise",
 ) -> Matrix:
     """Travel time and distance from every origin to every destination.
 
@@ -138,6 +139,10 @@ def build_matrix(
     cache_dir : path or None
         Directory for cached matrices keyed by a fingerprint of the network, its
         profile, the points and the snapping limit; a hit skips all work.
+    too_far : {"raise", "unreachable"}
+        What to do with points farther than ``max_snap_distance_m`` from any road:
+        raise :class:`SnapError` naming them, or keep them with ``inf`` rows and
+        columns (their diagonal stays 0), e.g. for a vehicle that cannot reach them.
 
     Returns
     -------
@@ -145,20 +150,33 @@ def build_matrix(
         ``duration_s`` and ``distance_m`` with ``inf`` for unreachable pairs.
     """
     destinations = origins if destinations is None else destinations
+    if too_far not in ("raise", "unreachable"):
+        raise InputError(f"too_far must be 'raise' or 'unreachable', got {too_far!r}")
+    raise_too_far = too_far == "raise"
     cache_file = None
     if cache_dir is not None:
-        key = _cache_key(network, origins, destinations, max_snap_distance_m)
+        key = _cache_key(network, origins, destinations, max_snap_distance_m, too_far)
         cache_file = Path(cache_dir) / f"matrix-{key}.npz"
         cached = _read_cache(cache_file, origins, destinations, network.profile.name)
         if cached is not None:
             return cached
-    snapped_o = snap_points(network, origins, max_snap_distance_m=max_snap_distance_m)
-    snapped_d = (
-        snapped_o
-        if destinations is origins
-        else snap_points(network, destinations, max_snap_distance_m=max_snap_distance_m)
-    )
+    def snap(points: Points) -> SnappedPoints:
+        return snap_points(network, points, max_snap_distance_m=max_snap_distance_m,
+                           raise_too_far=raise_too_far)  # fmt: skip
+
+    snapped_o = snap(origins)
+    snapped_d = snapped_o if destinations is origins else snap(destinations)
     weights = matrix_weights(network, snapped_o, snapped_d, workers=workers)
+    far_o = snapped_o.snap_distance_m > max_snap_distance_m
+    far_d = snapped_d.snap_distance_m > max_snap_distance_m
+    if far_o.any() or far_d.any():
+        weights[far_o, :] = np.inf
+        weights[:, far_d] = np.inf
+        d_pos = {k: j for j, k in enumerate(destinations.ids)}
+        for i in np.nonzero(far_o)[0]:
+            j = d_pos.get(origins.ids[i])
+            if j is not None:
+                weights[i, j] = 0.0
     duration_s, distance_m = decode(weights)
     snap = dict(zip(snapped_o.ids, snapped_o.snap_distance_m.tolist()))
     snap.update(zip(snapped_d.ids, snapped_d.snap_distance_m.tolist()))
@@ -169,9 +187,11 @@ def build_matrix(
     return matrix
 
 
-def _cache_key(network: RoadNetwork, origins: Points, destinations: Points, limit_m: float) -> str:
+def _cache_key(
+    network: RoadNetwork, origins: Points, destinations: Points, limit_m: float, too_far: str
+) -> str:
     h = hashlib.sha256()
-    h.update(f"v1|{network.fingerprint}|{limit_m!r}".encode())
+    h.update(f"v1|{network.fingerprint}|{limit_m!r}|{too_far}".encode())
     for pts in (origins, destinations):
         h.update("\x1f".join(pts.ids).encode("utf-8"))
         h.update(np.ascontiguousarray(pts.lon).tobytes())

@@ -86,8 +86,12 @@ def snap_points(
     points: Points,
     *,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    raise_too_far: bool = True,
 ) -> SnappedPoints:
     """Snap points onto the nearest edge of ``network``.
+
+    With ``raise_too_far=False`` points beyond the limit are snapped anyway; callers
+    compare ``snap_distance_m`` with the limit themselves.
 
     Raises
     ------
@@ -102,7 +106,7 @@ def snap_points(
     order = np.argsort(inp)
     hit, dist = hit[order], dist[order]
     too_far = np.nonzero(dist > max_snap_distance_m)[0]
-    if len(too_far):
+    if len(too_far) and raise_too_far:
         listed = ", ".join(f"{points.ids[i]} ({dist[i]:,.0f} m)" for i in too_far[:10])
         hint = ""
         if dist[too_far].max() > 50_000:
