@@ -160,12 +160,12 @@ def build_matrix(
         cached = _read_cache(cache_file, origins, destinations, network.profile.name)
         if cached is not None:
             return cached
-    def snap(points: Points) -> SnappedPoints:
+    def place(points: Points) -> SnappedPoints:
         return snap_points(network, points, max_snap_distance_m=max_snap_distance_m,
                            raise_too_far=raise_too_far)  # fmt: skip
 
-    snapped_o = snap(origins)
-    snapped_d = snapped_o if destinations is origins else snap(destinations)
+    snapped_o = place(origins)
+    snapped_d = snapped_o if destinations is origins else place(destinations)
     weights = matrix_weights(network, snapped_o, snapped_d, workers=workers)
     far_o = snapped_o.snap_distance_m > max_snap_distance_m
     far_d = snapped_d.snap_distance_m > max_snap_distance_m
