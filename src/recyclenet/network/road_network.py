@@ -197,7 +197,7 @@ class RoadNetwork:
         """Number of directed edges."""
         return len(self.edge_u)
 
-    @property
+    @cached_property
     def bbox(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees, over every edge vertex."""
         allc = np.concatenate(self.edge_geometry)
