@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Matrix:
     """Directed travel matrix between two lists of point ids.
 
@@ -211,8 +211,8 @@ def _read_cache(path: Path, origins: Points, destinations: Points, profile: str)
             snap = dict(zip(data["snap_ids"].tolist(), data["snap_m"].tolist()))
             return Matrix(origins.ids, destinations.ids, data["duration_s"], data["distance_m"],
                           profile=profile, snap_distance_m=snap)  # fmt: skip
-    except (OSError, ValueError, KeyError):
-        return None  # a damaged cache file is recomputed and overwritten
+    except Exception:  # any damage (truncated zip, empty file) means: recompute
+        return None
 
 
 def _write_cache(path: Path, matrix: Matrix) -> None:

@@ -102,7 +102,11 @@ def read_points(path: str | Path) -> Points:
         missing = [f for f in ("id", "lon", "lat") if f not in fields]
         if missing:
             raise InputError(f"{path}: CSV needs columns id, lon, lat; missing {missing}")
-        return Points.from_records(list(reader))
+        records: list[dict[str, Any]] = list(reader)
+        try:
+            return Points.from_records(records)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from exc
     if suffix in (".geojson", ".json"):
         try:
             doc = json.loads(text)
@@ -129,4 +133,7 @@ def points_from_geojson(doc: Any, *, source: str = "GeoJSON") -> Points:
         if len(coords) < 2:
             raise InputError(f"{source}: feature {pid} has no coordinates")
         records.append({"id": pid, "lon": coords[0], "lat": coords[1], **props})
-    return Points.from_records(records)
+    try:
+        return Points.from_records(records)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from exc

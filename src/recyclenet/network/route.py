@@ -135,7 +135,8 @@ def shortest_route(
     if pieces:
         coords = np.concatenate(pieces)
         keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+        # partial pieces come back from a metric round trip: compare with a tolerance
+        keep[1:] = np.any(np.abs(coords[1:] - coords[:-1]) > 1e-9, axis=1)
         coords = coords[keep]
     else:
         coords = np.empty((0, 2))
