@@ -20,11 +20,13 @@ RUN python -m pip install --upgrade pip && python -m pip install ".[api]"
 
 RUN useradd --create-home recyclenet && mkdir -p /data && chown recyclenet /data
 USER recyclenet
-ENV RECYCLENET_CACHE_DIR=/data/cache
+ENV RECYCLENET_CACHE_DIR=/data/cache \
+    RECYCLENET_DATA_DIR=/data
 VOLUME ["/data"]
 EXPOSE 8000
 
 # Warm the compiled kernels and check the embedded sample loads.
 RUN recyclenet network info helsinki --json
 
-CMD ["recyclenet", "demo", "--out", "/data/demo-out"]
+# The service (`recyclenet demo --out /data/demo-out` runs the main job instead).
+CMD ["recyclenet", "serve", "--host", "0.0.0.0", "--port", "8000"]

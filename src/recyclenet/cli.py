@@ -206,6 +206,24 @@ def demo(
                f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (they share the database).")
+    ] = 1,
+) -> None:
+    """Run the HTTP service (settings from RECYCLENET_* environment variables and .env)."""
+    try:
+        from recyclenet_api.app import serve as run_service
+    except ImportError as exc:
+        typer.echo(f"error: the service needs the api extra: pip install 'recyclenet[api]' "
+                   f"({exc})", err=True)  # fmt: skip
+        raise typer.Exit(2) from None
+    run_service(host=host, port=port, workers=workers)
+
+
 def _sample_points(net: Any, n: int, seed: int) -> Points:
     """Seeded points at random positions along random edges (weighted by length)."""
     rng = np.random.default_rng(seed)

@@ -1,0 +1,145 @@
+"""The app factory: ``create_app(settings) -> FastAPI``.
+
+Run it with ``uvicorn --factory recyclenet_api.app:create_app`` or :func:`serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+import recyclenet
+
+from .deps import AppContext, RateLimiter
+from .jobs import JobRunner, mp_context
+from .middleware import BodySizeLimit
+from .problems import install_handlers
+from .roads import RoadsCache
+from .routers import health, jobs, matrix, networks, plans
+from .schemas import AUTH_RESPONSES, ProblemDetail
+from .settings import Settings
+from .store import Store
+from .tasks import JOB_KINDS
+
+log = logging.getLogger("recyclenet_api")
+
+DESCRIPTION = """
+Siting and routing for recycling networks on OpenStreetMap roads, as a service.
+
+* **Auth**: every write and every read of networks, jobs and plans needs an `X-API-Key`
+  header. Each key belongs to a tenant; other tenants' ids answer 404.
+* **Jobs**: solves are jobs. `POST` answers 202 with a job (`Location: /jobs/{id}`);
+  `?wait=SECONDS` answers 200 with the plan when it finishes in time. `DELETE /jobs/{id}`
+  cancels. Jobs that were running when the server stopped are reported `failed`
+  ("interrupted by restart"); submit them again.
+* **Errors**: RFC 9457 `application/problem+json`; validation errors list each field path.
+* **GeoJSON**: RFC 7946, WGS-84 lon/lat, `application/geo+json`, an `id` on every feature.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Nothing starts until the app's lifespan does.
+
+    The lifespan creates the tables, fails jobs a previous server process left running
+    (see :mod:`recyclenet_api.jobs`), and starts the job runner; on shutdown it stops the
+    runner (killing running solves, which are then marked failed) and closes the database.
+    """
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.sqlalchemy_url)
+    ctx = AppContext(
+        settings=settings,
+        store=store,
+        roads=RoadsCache(settings.data_dir),
+        limiter=RateLimiter(settings.rate_per_minute),
+        job_kinds=dict(JOB_KINDS),
+        mp_context=mp_context(),
+        inline_slots=threading.BoundedSemaphore(settings.max_concurrent_solves),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(store.create_all)
+        if not settings.api_keys:
+            log.warning(
+                "no API keys configured (RECYCLENET_API_KEYS): every resource "
+                "endpoint will answer 401"
+            )
+        runner = JobRunner(store, settings, ctx.job_kinds, ctx.mp_context)
+        await run_in_threadpool(runner.start)
+        ctx.runner = runner
+        try:
+            yield
+        finally:
+            ctx.runner = None
+            await run_in_threadpool(runner.stop)
+            store.dispose()
+
+    app = FastAPI(
+        title="recyclenet",
+        version=recyclenet.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["X-API-Key", "Content-Type"],
+            expose_headers=["Location", "Link", "Retry-After"],
+        )
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
+    app.include_router(health.router)
+    for module in (networks, jobs, plans, matrix):
+        app.include_router(module.router, responses=AUTH_RESPONSES)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        comps["ProblemDetail"] = ProblemDetail.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, sub in comps["ProblemDetail"].pop("$defs", {}).items():
+            comps.setdefault(name, sub)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info"
+) -> None:
+    """Run the service with uvicorn (settings from the environment and ``.env``)."""
+    import uvicorn
+
+    uvicorn.run(
+        "recyclenet_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )

@@ -1,0 +1,146 @@
+"""Helpers the routers share: public views of rows, field errors, job submission."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from recyclenet.network import SAMPLES
+
+from ..deps import AppContext
+from ..problems import TYPE_BASE, Problem
+from ..schemas import JobPublic, JobResult, NetworkPublic, PlanPublic
+from ..store import Job, Network, Plan, as_utc, utc
+
+
+def field_problem(field: str, message: str, status: int = 422) -> Problem:
+    """A problem like a validation error, naming the field path (``body.origins``)."""
+    parts = field.split(".")
+    item: dict[str, Any] = {"field": field, "message": message, "type": "value_error"}
+    if parts[0] == "body":
+        item["pointer"] = "#/" + "/".join(parts[1:])
+    return Problem(
+        status,
+        f"{field}: {message}",
+        title="Invalid request",
+        type=TYPE_BASE + "validation",
+        errors=[item],
+    )
+
+
+def not_found(kind: str, ident: str) -> Problem:
+    return Problem(404, f"no {kind} with id {ident!r} for this API key")
+
+
+def network_public(row: Network) -> NetworkPublic:
+    return NetworkPublic(
+        id=row.id,
+        name=row.name,
+        profile=row.profile,
+        source="sample" if row.source in SAMPLES else "upload",
+        info=row.info,
+        created_at=utc(row.created_at),
+        links={"self": f"/networks/{row.id}", "roads": f"/networks/{row.id}/roads.geojson"},
+    )
+
+
+def plan_public(row: Plan) -> PlanPublic:
+    return PlanPublic(
+        id=row.id,
+        kind=row.kind,
+        job_id=row.job_id,
+        created_at=utc(row.created_at),
+        data=row.data,
+    )
+
+
+def job_public(row: Job, cls: type[JobPublic] = JobPublic, **extra: Any) -> Any:
+    links = {"self": f"/jobs/{row.id}"}
+    if row.plan_id:
+        links["plan"] = f"/plans/{row.plan_id}"
+    return cls(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,  # type: ignore[arg-type]
+        progress=row.progress or {},
+        error=row.error,
+        time_limit_s=row.time_limit_s,
+        created_at=utc(row.created_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
+        updated_at=utc(row.updated_at),
+        plan_id=row.plan_id,
+        links=links,
+        **extra,
+    )
+
+
+def resolve_network(ctx: AppContext, tenant: str, network_id: str, field: str) -> Network:
+    row = ctx.store.get_network(tenant, network_id)
+    if row is None:
+        raise field_problem(
+            field,
+            f"no network with id {network_id!r} for this API key; register one with POST /networks",
+        )
+    return row
+
+
+def check_time_limit(ctx: AppContext, value: float | None, field: str) -> float:
+    limit = ctx.settings.max_time_limit_s
+    if value is None:
+        return min(ctx.settings.default_time_limit_s, limit)
+    if value > limit:
+        raise field_problem(field, f"{value:g} s is over this server's limit of {limit:g} s")
+    return float(value)
+
+
+async def submit_job(
+    ctx: AppContext,
+    request: Request,
+    response: Response,
+    *,
+    tenant: str,
+    kind: str,
+    payload: dict[str, Any],
+    time_limit_s: float,
+    wait_s: float,
+) -> JobResult:
+    """Queue a job; with ``wait_s > 0`` wait that long for it to finish.
+
+    Returns 202 with the job (``Location: /jobs/{id}``) while it is queued or running,
+    200 with the job and its plan once it finished within the wait.
+    """
+    if kind not in ctx.job_kinds:
+        raise Problem(501, f"this server has no job kind {kind!r}")
+    job = await run_in_threadpool(
+        ctx.store.add_job, tenant=tenant, kind=kind, payload=payload, time_limit_s=time_limit_s
+    )
+    if ctx.runner is not None:
+        ctx.runner.wake()
+    wait_s = min(max(wait_s, 0.0), ctx.settings.max_wait_s)
+    deadline = time.monotonic() + wait_s
+    delay = 0.02
+    row: Job | None = job
+    while wait_s > 0 and time.monotonic() < deadline:
+        await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+        delay = min(delay * 1.5, 0.25)
+        row = await run_in_threadpool(ctx.store.get_job, tenant, job.id)
+        if row is None or row.status not in ("queued", "running"):
+            break
+        if await request.is_disconnected():
+            break
+    row = row or job
+    response.headers["Location"] = f"/jobs/{row.id}"
+    if row.status in ("queued", "running"):
+        response.status_code = 202
+        return job_public(row, JobResult)
+    plan = None
+    if row.plan_id:
+        plan_row = await run_in_threadpool(ctx.store.get_plan, tenant, row.plan_id)
+        plan = plan_public(plan_row) if plan_row is not None else None
+    response.status_code = 200
+    return job_public(row, JobResult, plan=plan)

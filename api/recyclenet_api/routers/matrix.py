@@ -1,0 +1,99 @@
+"""``/matrix``: travel time and distance matrices, as jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+import recyclenet as rn
+from recyclenet.errors import InputError
+
+from ..deps import ContextDep, TenantDep
+from ..schemas import MATRIX_EXAMPLE, JobResult, MatrixCreate, PointIn
+from .common import check_time_limit, field_problem, resolve_network, submit_job
+
+router = APIRouter(tags=["matrix"])
+
+WaitQuery = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=3600,
+        description="Seconds to wait for the result in this request "
+        "(capped by the server); 200 with the plan if it finished, else 202.",
+    ),
+]
+
+
+@router.post(
+    "/matrix",
+    status_code=202,
+    response_model=JobResult,
+    summary="Compute a travel matrix (job)",
+    responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
+)
+async def create_matrix(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    tenant: TenantDep,
+    body: Annotated[
+        MatrixCreate,
+        Body(
+            openapi_examples={
+                "two origins, one destination": {
+                    "summary": "Helsinki sample",
+                    "value": MATRIX_EXAMPLE,
+                }
+            }
+        ),
+    ],
+    wait: WaitQuery = 0.0,
+) -> Any:
+    s = ctx.settings
+    n_o = len(body.origins)
+    n_d = len(body.destinations) if body.destinations is not None else 0
+    if n_o + n_d > s.max_points:
+        raise field_problem(
+            "body.origins",
+            f"{n_o + n_d} points are more than this server's limit of {s.max_points} per request",
+        )
+    if n_o * (n_d or n_o) > s.max_matrix_cells:
+        raise field_problem(
+            "body.destinations",
+            f"{n_o} x {n_d or n_o} pairs are more than this server's limit of {s.max_matrix_cells}",
+        )
+    if body.destinations is not None and not body.destinations:
+        raise field_problem("body.destinations", "give at least one destination or omit it")
+    time_limit_s = check_time_limit(ctx, body.time_limit_s, "body.time_limit_s")
+    network = resolve_network(ctx, tenant, body.network_id, "body.network_id")
+    profile = body.profile or network.profile
+    try:
+        profile = rn.get_profile(profile).name
+    except InputError as exc:
+        raise field_problem("body.profile", str(exc)) from None
+    groups: list[tuple[str, list[PointIn]]] = [("origins", body.origins)]
+    groups.append(("destinations", body.destinations or []))
+    for label, pts in groups:
+        ids = [str(p.id) for p in pts]
+        if len(set(ids)) != len(ids):
+            dups = sorted({i for i in ids if ids.count(i) > 1})[:10]
+            raise field_problem(f"body.{label}", f"duplicate point ids {dups}")
+    payload = {
+        "network": {"id": network.id, "source": network.source, "profile": profile},
+        "origins": [p.model_dump() for p in body.origins],
+        "destinations": [p.model_dump() for p in body.destinations] if body.destinations else None,
+        "max_snap_distance_m": body.max_snap_distance_m,
+        "too_far": body.too_far,
+    }
+    return await submit_job(
+        ctx,
+        request,
+        response,
+        tenant=tenant,
+        kind="matrix",
+        payload=payload,
+        time_limit_s=time_limit_s,
+        wait_s=wait,
+    )

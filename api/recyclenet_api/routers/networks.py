@@ -1,0 +1,349 @@
+"""``/networks``: register (embedded sample or OSM upload), list, info, roads as GeoJSON."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+import recyclenet as rn
+from recyclenet.errors import InputError
+from recyclenet.network import SAMPLES, sample_path
+
+from ..deps import ContextDep, TenantDep
+from ..jobs import ChildFailedError, run_in_child
+from ..problems import TYPE_BASE, Problem
+from ..roads import network_dir
+from ..schemas import NetworkList, NetworkPublic, NetworkSampleCreate
+from ..store import new_id
+from ..tasks import ROAD_PROPERTIES
+from .common import network_public, not_found
+
+router = APIRouter(prefix="/networks", tags=["networks"])
+
+UPLOAD_SUFFIXES = (".osm.pbf", ".osm", ".osm.xml", ".osm.gz", ".osm.bz2")
+GEOJSON = "application/geo+json"
+
+_REGISTER_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/NetworkSampleCreate"},
+            "example": {"sample": "helsinki", "name": "Helsinki centre", "profile": "car"},
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "OSM extract: " + ", ".join(UPLOAD_SUFFIXES),
+                    },
+                    "name": {"type": "string", "maxLength": 200},
+                    "profile": {"type": "string", "maxLength": 100, "default": "car"},
+                },
+            },
+            "example": {"file": "(binary: town.osm.pbf)", "name": "My town", "profile": "car"},
+        },
+    },
+}
+
+
+def _body_error(
+    loc: tuple[str, ...], msg: str, kind: str = "value_error"
+) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", *loc), "msg": msg, "type": kind}])
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """Form fields ``name -> (filename, bytes)`` (stdlib parser; the body is size-limited)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not msg.is_multipart():
+        raise Problem(
+            400,
+            "the multipart body could not be parsed; send multipart/form-data with a 'file' part",
+        )
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        fields[str(name)] = (part.get_filename(), data)
+    return fields
+
+
+def _text_field(fields: dict[str, tuple[str | None, bytes]], name: str) -> str | None:
+    if name not in fields:
+        return None
+    try:
+        return fields[name][1].decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise _body_error((name,), "must be UTF-8 text") from None
+
+
+def _check_profile(profile: str, loc: tuple[str, ...]) -> str:
+    try:
+        return rn.get_profile(profile).name
+    except InputError as exc:
+        raise _body_error(loc, str(exc)) from None
+
+
+async def _register(
+    ctx: ContextDep,
+    tenant: str,
+    *,
+    name: str,
+    source: str,
+    profile: str,
+    folder: Any,
+    upload_name: str | None,
+) -> NetworkPublic:
+    payload = {"source": source, "profile": profile, "out_dir": str(folder)}
+
+    def prepare() -> dict[str, Any]:
+        with ctx.inline_slots:
+            return run_in_child(
+                ctx.mp_context,
+                "recyclenet_api.tasks:prepare_network",
+                payload,
+                ctx.settings.network_load_timeout_s,
+            )
+
+    try:
+        info = await run_in_threadpool(prepare)
+    except ChildFailedError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        detail = str(exc.problem.get("detail", "the network could not be loaded"))
+        if upload_name:
+            detail = detail.replace(source, upload_name)
+        status = int(exc.problem.get("status", 500))
+        raise Problem(
+            status,
+            detail,
+            title="Network not usable" if status < 500 else None,
+            type=TYPE_BASE + "input" if status < 500 else None,
+        ) from None
+    info["source"] = upload_name or source
+    row = await run_in_threadpool(
+        ctx.store.add_network,
+        id=folder.name,
+        tenant=tenant,
+        name=name,
+        source=source,
+        profile=profile,
+        info=info,
+    )
+    return network_public(row)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=NetworkPublic,
+    summary="Register a road network",
+    description=(
+        'Register the embedded sample (JSON `{"sample": "helsinki"}`) or upload an OSM '
+        "extract as `multipart/form-data` (`file`, optional `name`, `profile`). The network "
+        "is loaded once to check it and to index its roads; the response holds its id and "
+        "info. Uploads are limited to RECYCLENET_MAX_UPLOAD_MB."
+    ),
+    openapi_extra={"requestBody": _REGISTER_BODY},
+    responses={
+        415: {"description": "Neither JSON nor multipart"},
+        422: {"description": "Unknown sample, unreadable or road-less OSM file"},
+    },
+)
+async def register_network(request: Request, ctx: ContextDep, tenant: TenantDep) -> Any:
+    ctype = request.headers.get("content-type", "")
+    network_id = new_id()
+    folder = network_dir(ctx.settings.data_dir, network_id)
+    if ctype.lower().startswith("application/json"):
+        raw = await request.body()
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _body_error((), f"invalid JSON: {exc}", "json_invalid") from None
+        try:
+            body = NetworkSampleCreate.model_validate(data)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from None
+        if body.sample not in SAMPLES:
+            try:
+                sample_path(body.sample)  # the library's message names the samples
+            except InputError as exc:
+                raise _body_error(("sample",), str(exc)) from None
+        profile = _check_profile(body.profile, ("profile",))
+        return await _register(
+            ctx,
+            tenant,
+            name=body.name or body.sample,
+            source=body.sample,
+            profile=profile,
+            folder=folder,
+            upload_name=None,
+        )
+    if ctype.lower().startswith("multipart/form-data"):
+        fields = _parse_multipart(ctype, await request.body())
+        if "file" not in fields or not fields["file"][0]:
+            raise _body_error(
+                ("file",), "missing: send the OSM extract as a file part named 'file'", "missing"
+            )
+        filename, data = fields["file"]
+        filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        suffix = next((s for s in UPLOAD_SUFFIXES if filename.lower().endswith(s)), None)
+        if suffix is None:
+            raise _body_error(
+                ("file",),
+                f"{filename!r} is not an OSM extract; use a file "
+                f"ending in {', '.join(UPLOAD_SUFFIXES)}",
+            )
+        if not data:
+            raise _body_error(("file",), f"{filename} is empty")
+        profile = _check_profile(_text_field(fields, "profile") or "car", ("profile",))
+        name = (_text_field(fields, "name") or filename)[:200]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"source{suffix}"
+        path.write_bytes(data)
+        return await _register(
+            ctx,
+            tenant,
+            name=name,
+            source=str(path.resolve()),
+            profile=profile,
+            folder=folder,
+            upload_name=filename,
+        )
+    raise Problem(
+        415,
+        'send application/json ({"sample": "helsinki"}) or '
+        "multipart/form-data with an OSM file part named 'file'",
+    )
+
+
+@router.get("", response_model=NetworkList, summary="List this tenant's networks")
+def list_networks(
+    ctx: ContextDep,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> NetworkList:
+    rows, total = ctx.store.list_networks(tenant, limit=limit, offset=offset)
+    return NetworkList(
+        items=[network_public(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{network_id}", response_model=NetworkPublic, summary="A network's info")
+def get_network(network_id: str, ctx: ContextDep, tenant: TenantDep) -> NetworkPublic:
+    row = ctx.store.get_network(tenant, network_id)
+    if row is None:
+        raise not_found("network", network_id)
+    return network_public(row)
+
+
+def _parse_bbox(text: str | None) -> str | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError("bbox must be four numbers W,S,E,N (lon/lat degrees)")
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError("bbox must be four numbers W,S,E,N (lon/lat degrees)") from None
+    if not all(abs(v) < float("inf") for v in (west, south, east, north)):
+        raise ValueError("bbox values must be finite")
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise ValueError("bbox longitudes must be within -180..180")
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ValueError("bbox latitudes must be within -90..90")
+    if west > east or south > north:
+        raise ValueError(
+            "bbox needs W <= E and S <= N (antimeridian-crossing boxes are not supported)"
+        )
+    return text
+
+
+BboxQuery = Annotated[
+    str | None,
+    Query(
+        description="W,S,E,N in lon/lat degrees; features whose extent intersects it",
+        examples=["24.93,60.16,24.95,60.17"],
+    ),
+    AfterValidator(_parse_bbox),
+]
+
+_ROADS_DOC = "\n".join(f"- `{k}`: {v}" for k, v in ROAD_PROPERTIES.items())
+
+
+@router.get(
+    "/{network_id}/roads.geojson",
+    response_class=Response,
+    summary="Roads as a GeoJSON FeatureCollection",
+    description=(
+        "RFC 7946 FeatureCollection of LineStrings (WGS-84 lon/lat), one feature per street "
+        "piece between junctions; the two directions of a two-way piece are one feature. "
+        "Feature `id` is the network's edge id. Paged with `limit`/`offset`; "
+        "`numberMatched`, `numberReturned` and a `next` link (also a `Link` header) tell "
+        "whether more pages follow. Properties:\n\n" + _ROADS_DOC
+    ),
+    responses={
+        200: {
+            "content": {GEOJSON: {"schema": {"type": "object"}}},
+            "description": "FeatureCollection",
+        }
+    },
+)
+def roads_geojson(
+    network_id: str,
+    ctx: ContextDep,
+    tenant: TenantDep,
+    bbox: BboxQuery = None,
+    limit: Annotated[int | None, Query(ge=1, description="Features per page")] = None,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    row = ctx.store.get_network(tenant, network_id)
+    if row is None:
+        raise not_found("network", network_id)
+    page_max = ctx.settings.max_page_features
+    if limit is not None and limit > page_max:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "limit"),
+                    "type": "less_than_equal",
+                    "msg": f"must be at most {page_max}",
+                }
+            ]
+        )
+    limit = limit or min(1000, page_max)
+    layer = ctx.roads.get(network_id)
+    box = tuple(float(v) for v in bbox.split(",")) if bbox else None
+    hits = layer.select(box)  # type: ignore[arg-type]
+    page = hits[offset : offset + limit]
+    feats = b",".join(layer.features[i] for i in page.tolist())
+    meta: dict[str, Any] = {"numberMatched": len(hits), "numberReturned": len(page)}
+    links = []
+    if offset + len(page) < len(hits):
+        query = f"limit={limit}&offset={offset + len(page)}" + (f"&bbox={bbox}" if bbox else "")
+        href = f"/networks/{network_id}/roads.geojson?{query}"
+        links.append({"rel": "next", "href": href, "type": GEOJSON})
+    meta["links"] = links
+    tail = json.dumps(meta, separators=(",", ":"))[1:]
+    body = b'{"type":"FeatureCollection","features":[' + feats + b"]," + tail.encode()
+    headers = {"Link": f'<{links[0]["href"]}>; rel="next"'} if links else None
+    return Response(content=body, media_type=GEOJSON, headers=headers)

@@ -1,0 +1,410 @@
+"""Storage: SQLAlchemy 2 models and the one repository the service uses.
+
+Tables
+------
+``networks``  registered road networks (tenant, name, source file, profile, info JSON).
+``jobs``      solves: status ``queued | running | done | failed | cancelled``, progress,
+              the payload the job function gets, error details, timestamps, the owning
+              server process, and the id of the plan a finished job produced.
+``plans``     results, immutable: the repository has no update path, and the ORM refuses
+              to update or delete a plan row (see :func:`_plans_are_immutable`).
+
+SQLite (the default) runs in WAL mode so readers never wait for the job runner's writes;
+any other SQLAlchemy URL (PostgreSQL: ``postgresql+psycopg://...``) works unchanged.
+Status changes are conditional ``UPDATE ... WHERE status = ...`` statements, so several
+server processes may share one database: a queued job is claimed by exactly one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Network(Base):
+    __tablename__ = "networks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(1000))
+    profile: Mapped[str] = mapped_column(String(100))
+    info: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    plan_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("plans.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(Plan, "before_update")
+@event.listens_for(Plan, "before_delete")
+def _plans_are_immutable(mapper: Any, connection: Any, target: Plan) -> None:
+    raise PermissionError(f"plan {target.id} is immutable; store a new plan instead")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What the runner needs to start a job."""
+
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    time_limit_s: float
+
+
+def _json_dumps(value: Any) -> str:
+    # allow_nan=False: inf/NaN are not JSON; job results are cleaned before they get here.
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite files get WAL mode, a busy timeout and foreign keys."""
+    is_sqlite = url.startswith("sqlite")
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    if is_sqlite:
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if is_sqlite:
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    return engine
+
+
+class Store:
+    """The repository: every query the service makes, scoped by tenant where a client asks."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # ------------------------------------------------------------------ networks
+    def add_network(
+        self, *, id: str, tenant: str, name: str, source: str, profile: str, info: dict[str, Any]
+    ) -> Network:
+        row = Network(id=id, tenant=tenant, name=name, source=source, profile=profile, info=info)
+        with self._session.begin() as s:
+            s.add(row)
+        return row
+
+    def list_networks(self, tenant: str, *, limit: int, offset: int) -> tuple[list[Network], int]:
+        with self._session() as s:
+            total = s.scalar(
+                select(func.count()).select_from(Network).where(Network.tenant == tenant)
+            )
+            rows = s.scalars(
+                select(Network)
+                .where(Network.tenant == tenant)
+                .order_by(Network.created_at, Network.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return list(rows), int(total or 0)
+
+    def get_network(self, tenant: str, network_id: str) -> Network | None:
+        with self._session() as s:
+            row = s.get(Network, network_id)
+            return row if row is not None and row.tenant == tenant else None
+
+    # ------------------------------------------------------------------ jobs (clients)
+    def add_job(
+        self, *, tenant: str, kind: str, payload: dict[str, Any], time_limit_s: float
+    ) -> Job:
+        now = utcnow()
+        row = Job(
+            id=new_id(),
+            tenant=tenant,
+            kind=kind,
+            status="queued",
+            progress={"phase": "queued"},
+            payload=payload,
+            time_limit_s=time_limit_s,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._session.begin() as s:
+            s.add(row)
+        return row
+
+    def get_job(self, tenant: str, job_id: str) -> Job | None:
+        with self._session() as s:
+            row = s.get(Job, job_id)
+            return row if row is not None and row.tenant == tenant else None
+
+    def list_jobs(
+        self, tenant: str, *, status: str | None, limit: int, offset: int
+    ) -> tuple[list[Job], int]:
+        where = [Job.tenant == tenant] + ([Job.status == status] if status else [])
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(Job).where(*where))
+            rows = s.scalars(
+                select(Job)
+                .where(*where)
+                .order_by(Job.created_at.desc(), Job.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return list(rows), int(total or 0)
+
+    def cancel_job(self, tenant: str, job_id: str) -> bool:
+        """Mark a queued or running job cancelled; False if it had already finished."""
+        now = utcnow()
+        with self._session.begin() as s:
+            result = s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.tenant == tenant, Job.status.in_(ACTIVE))
+                .values(
+                    status="cancelled",
+                    finished_at=now,
+                    updated_at=now,
+                    progress={"phase": "cancelled"},
+                    error={"title": "cancelled", "detail": "cancelled by the client"},
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ jobs (runner)
+    def claim_jobs(self, owner: str, n: int) -> list[ClaimedJob]:
+        """Move up to ``n`` of the oldest queued jobs to running, owned by ``owner``."""
+        if n <= 0:
+            return []
+        claimed: list[ClaimedJob] = []
+        with self._session() as s:
+            candidates = s.execute(
+                select(Job.id, Job.kind, Job.payload, Job.time_limit_s)
+                .where(Job.status == "queued")
+                .order_by(Job.created_at, Job.id)
+                .limit(n)
+            ).all()
+        for job_id, kind, payload, limit in candidates:
+            now = utcnow()
+            with self._session.begin() as s:
+                result = s.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "queued")
+                    .values(
+                        status="running",
+                        owner=owner,
+                        started_at=now,
+                        heartbeat_at=now,
+                        updated_at=now,
+                        progress={"phase": "starting"},
+                    )
+                )
+            if result.rowcount:  # type: ignore[attr-defined]
+                claimed.append(ClaimedJob(job_id, kind, payload, float(limit)))
+        return claimed
+
+    def set_progress(self, job_id: str, owner: str, progress: dict[str, Any]) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.owner == owner, Job.status == "running")
+                .values(progress=progress, updated_at=utcnow())
+            )
+
+    def finish_job(
+        self, job_id: str, owner: str, result: dict[str, Any], progress: dict[str, Any]
+    ) -> str | None:
+        """Store the result as a new plan and mark the job done, atomically.
+
+        Returns the plan id, or None (and stores nothing) when the job is no longer
+        running under this owner, e.g. because a client cancelled it meanwhile.
+        """
+        now = utcnow()
+        with self._session.begin() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.status != "running" or job.owner != owner:
+                return None
+            plan = Plan(
+                id=new_id(),
+                tenant=job.tenant,
+                kind=job.kind,
+                job_id=job.id,
+                data=result,
+                created_at=now,
+            )
+            s.add(plan)
+            s.flush()
+            done = s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running", Job.owner == owner)
+                .values(
+                    status="done",
+                    plan_id=plan.id,
+                    finished_at=now,
+                    updated_at=now,
+                    progress=progress,
+                )
+            )
+            if not done.rowcount:  # type: ignore[attr-defined]
+                s.rollback()
+                return None
+            return plan.id
+
+    def fail_job(
+        self, job_id: str, owner: str | None, error: dict[str, Any], *, status: str = "failed"
+    ) -> bool:
+        now = utcnow()
+        where = [Job.id == job_id, Job.status == "running"]
+        if owner is not None:
+            where.append(Job.owner == owner)
+        with self._session.begin() as s:
+            result = s.execute(
+                update(Job)
+                .where(*where)
+                .values(
+                    status=status,
+                    error=error,
+                    finished_at=now,
+                    updated_at=now,
+                    progress={"phase": status},
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def heartbeat(self, owner: str, job_ids: Iterable[str]) -> None:
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self._session.begin() as s:
+            s.execute(
+                update(Job)
+                .where(Job.id.in_(ids), Job.owner == owner, Job.status == "running")
+                .values(heartbeat_at=utcnow())
+            )
+
+    def statuses(self, job_ids: Sequence[str]) -> dict[str, str]:
+        if not job_ids:
+            return {}
+        with self._session() as s:
+            rows = s.execute(select(Job.id, Job.status).where(Job.id.in_(list(job_ids)))).all()
+            return {job_id: status for job_id, status in rows}
+
+    def running_jobs(self) -> list[tuple[str, str | None, datetime | None]]:
+        """``(id, owner, heartbeat_at)`` of every running job."""
+        with self._session() as s:
+            rows = s.execute(
+                select(Job.id, Job.owner, Job.heartbeat_at).where(Job.status == "running")
+            ).all()
+            return [(i, o, as_utc(h)) for i, o, h in rows]
+
+    def fail_orphans(self, job_ids: Sequence[str], detail: str) -> int:
+        """Fail running jobs whose server process is gone (see :mod:`recyclenet_api.jobs`)."""
+        n = 0
+        for job_id in job_ids:
+            n += self.fail_job(
+                job_id,
+                None,
+                {
+                    "title": "interrupted by restart",
+                    "status": 503,
+                    "detail": detail,
+                },
+            )
+        return n
+
+    # ------------------------------------------------------------------ plans
+    def get_plan(self, tenant: str, plan_id: str) -> Plan | None:
+        with self._session() as s:
+            row = s.get(Plan, plan_id)
+            return row if row is not None and row.tenant == tenant else None
+
+    def stale_before(self, seconds: float) -> datetime:
+        return utcnow() - timedelta(seconds=seconds)

@@ -1,0 +1,76 @@
+"""Helpers for the service tests: apps on temporary data directories, two tenants.
+
+Everything is offline. Jobs run in real child processes (the runner's fork server), so
+the tests exercise the same path as production; waits are bounded polls, never timing
+assertions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from recyclenet_api.app import create_app
+from recyclenet_api.settings import Settings
+
+KEY_A = "key-a-0123456789"
+KEY_B = "key-b-0123456789"
+A = {"X-API-Key": KEY_A}
+B = {"X-API-Key": KEY_B}
+SLEEP = "recyclenet_api.tasks:sleep_task"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "api_keys": {KEY_A: "tenant-a", KEY_B: "tenant-b"},
+        "max_concurrent_solves": 2,
+        "rate_per_minute": 100_000,
+        "max_wait_s": 30.0,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+def make_app(data_dir: Path, **overrides: Any) -> FastAPI:
+    app = create_app(make_settings(data_dir, **overrides))
+    app.state.ctx.job_kinds["sleep"] = SLEEP  # a diagnostic job kind for lifecycle tests
+    return app
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 30.0, what: str = "") -> Any:
+    """Poll until ``predicate()`` is truthy (bounded; not a timing assertion)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what or predicate}")
+
+
+def job_status(client: TestClient, job_id: str, headers: dict[str, str] = A) -> dict[str, Any]:
+    r = client.get(f"/jobs/{job_id}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def wait_job(client: TestClient, job_id: str, statuses: tuple[str, ...] = ("done",)) -> dict:
+    return wait_for(
+        lambda: (j := job_status(client, job_id))["status"] in statuses and j,
+        what=f"job {job_id} in {statuses}",
+    )
+
+
+def submit_sleep(app: FastAPI, tenant: str = "tenant-a", **payload: Any) -> str:
+    """Queue a diagnostic sleep job directly in the store (no public route for it)."""
+    ctx = app.state.ctx
+    limit = float(payload.pop("time_limit_s", 60.0))
+    job = ctx.store.add_job(tenant=tenant, kind="sleep", payload=payload, time_limit_s=limit)
+    ctx.runner.wake()
+    return job.id
