@@ -1,0 +1,40 @@
+"""Run PyVRP in a separate process: ``python -m recyclenet.routing._child IN OUT``.
+
+Started by :func:`recyclenet.routing.solve.solve_routing` (engine "auto") so PyVRP and
+OR-Tools each get a core. A fresh interpreter, not ``multiprocessing``: spawning with
+``multiprocessing`` re-imports the caller's main module, which fails in scripts without
+an ``if __name__ == "__main__"`` guard. IN holds the pickled ``(problem, diagnosis,
+deadline, seed)`` (``deadline`` in ``time.time()`` seconds); OUT receives the pickled
+:class:`~recyclenet.routing.plan.EngineResult`, or an error message string.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    """Read the request, solve with PyVRP until the deadline, write the answer."""
+    src, dst = argv
+    with open(src, "rb") as fh:
+        problem, diagnosis, deadline, seed = pickle.load(fh)
+    try:
+        from ._pyvrp import solve_pyvrp
+
+        answer: object = solve_pyvrp(
+            problem, diagnosis, time_limit_s=deadline - time.time(), seed=seed
+        )
+    except Exception as exc:  # reported to the parent, which keeps OR-Tools' plan
+        answer = f"{type(exc).__name__}: {exc}"
+    tmp = dst + ".tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(answer, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, dst)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

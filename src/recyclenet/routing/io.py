@@ -1,0 +1,201 @@
+"""Reading orders and fleets from CSV files.
+
+Orders CSV columns (only ``id, lon, lat`` are required; lon/lat in WGS-84)::
+
+    id, lon, lat, items, load_kg, volume_m3, service_s, time_windows, kind,
+    required, penalty, priority, skills
+
+- ``items``: ``category:count`` pairs separated by ``;`` (``refrigerator:1;scrap_ferrous:120``);
+  weight, volume, service time and skills are derived from the catalogue unless the
+  ``load_kg``, ``volume_m3``, ``service_s`` columns give them.
+- ``time_windows``: ``HH:MM-HH:MM`` (or seconds ``28800-43200``) separated by ``;``.
+- ``kind``: ``pickup`` (default) or ``delivery``; ``required``: yes/no (default yes);
+  ``skills``: names separated by ``;``.
+
+Fleet CSV columns are the :class:`VehicleType` fields (see ``data/fleet_default.csv``):
+``id, count, capacity_kg, capacity_m3, start_id, end_id, shift_start_s, shift_end_s,
+max_duration_s, max_distance_m, break_earliest_s, break_latest_s, break_s, fixed_cost,
+cost_per_km, cost_per_hour, skills, profile, max_unloads``. Lines starting with ``#`` are
+comments. Empty cells take the defaults.
+
+Sites CSV (depots and sorting centres)::
+
+    id, lon, lat, kind, unload_s, open, close
+
+``kind`` is ``depot`` or ``facility``; ``open``/``close`` are ``HH:MM`` or seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..catalog import Catalog, default_catalog
+from ..errors import InputError
+from ..matrix import Matrix
+from .problem import Depot, Facility, Order, VehicleType
+
+
+def _rows(path: str | Path | None, default: str) -> tuple[str, list[dict[str, str]]]:
+    if path is None:
+        text = resources.files("recyclenet").joinpath(f"data/{default}").read_text("utf-8")
+        label = f"data/{default}"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc}") from None
+        label = str(path)
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k}
+            for r in csv.DictReader(lines)]  # fmt: skip
+    return label, rows
+
+
+def _clock(text: str) -> float:
+    if ":" in text:
+        parts = [float(p) for p in text.split(":")]
+        return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0.0)
+    return float(text)
+
+
+def _windows(text: str) -> list[tuple[float, float]]:
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        a, sep, b = part.partition("-")
+        if not sep:
+            raise ValueError(f"time window {part!r} must be 'open-close'")
+        out.append((_clock(a.strip()), _clock(b.strip())))
+    return out
+
+
+def _bool(text: str, default: bool) -> bool:
+    t = text.strip().lower()
+    if not t:
+        return default
+    if t in ("yes", "true", "1", "y"):
+        return True
+    if t in ("no", "false", "0", "n"):
+        return False
+    raise ValueError(f"{text!r} is not yes/no")
+
+
+def _opt(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def read_orders(path: str | Path, *, catalog: Catalog | None = None) -> list[Order]:
+    """Read orders from a CSV file (see the module docstring for the columns)."""
+    catalog = default_catalog() if catalog is None else catalog
+    label, rows = _rows(path, "")
+    orders = []
+    for line, r in enumerate(rows, start=2):
+        oid = r.get("id", "")
+        try:
+            items = []
+            for part in filter(None, (p.strip() for p in r.get("items", "").split(";"))):
+                cat, sep, count = part.partition(":")
+                items.append((cat.strip(), float(count) if sep else 1.0))
+            kwargs: dict[str, object] = {
+                "time_windows": _windows(r.get("time_windows", "")),
+                "kind": r.get("kind") or "pickup",
+                "required": _bool(r.get("required", ""), True),
+                "penalty": _opt(r.get("penalty", "")),
+                "priority": int(r.get("priority") or 0),
+            }
+            skills = [s for s in r.get("skills", "").split(";") if s.strip()]
+            orders.append(Order.from_items(
+                oid, float(r["lon"]), float(r["lat"]), items, catalog=catalog,
+                load_kg=_opt(r.get("load_kg", "")), volume_m3=_opt(r.get("volume_m3", "")),
+                service_s=_opt(r.get("service_s", "")), required_skills=skills, **kwargs,
+            ))  # fmt: skip
+        except InputError as exc:
+            raise InputError(f"{label} line {line}: {exc}") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"{label} line {line} (order {oid!r}): {exc}") from None
+    return orders
+
+
+def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
+    """Read vehicle types from a CSV file (default: ``data/fleet_default.csv``)."""
+    label, rows = _rows(path, "fleet_default.csv")
+    fleet = []
+    for line, r in enumerate(rows, start=2):
+        try:
+            b0, b1 = _opt(r.get("break_earliest_s", "")), _opt(r.get("break_latest_s", ""))
+            fleet.append(VehicleType(
+                id=r["id"],
+                count=int(r.get("count") or 1),
+                capacity_kg=_opt(r.get("capacity_kg", "")),
+                capacity_m3=_opt(r.get("capacity_m3", "")),
+                start_id=r["start_id"],
+                end_id=r.get("end_id") or "",
+                shift=(_opt(r.get("shift_start_s", "")) or 0.0,
+                       _opt(r.get("shift_end_s", "")) or 48 * 3600.0),
+                max_duration_s=_opt(r.get("max_duration_s", "")),
+                max_distance_m=_opt(r.get("max_distance_m", "")),
+                break_window=None if b0 is None or b1 is None else (b0, b1),
+                break_s=_opt(r.get("break_s", "")) or 0.0,
+                fixed_cost=_opt(r.get("fixed_cost", "")) or 0.0,
+                cost_per_km=_opt(r.get("cost_per_km", "")) or 0.0,
+                cost_per_hour=_opt(r.get("cost_per_hour", "")) or 0.0,
+                skills=frozenset(s.strip() for s in r.get("skills", "").split(";") if s.strip()),
+                profile=r.get("profile") or "car",
+                max_unloads=int(r["max_unloads"]) if r.get("max_unloads") else None,
+            ))  # fmt: skip
+        except InputError as exc:
+            raise InputError(f"{label} line {line}: {exc}") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"{label} line {line}: {exc}") from None
+    if not fleet:
+        raise InputError(f"{label}: the fleet is empty")
+    return fleet
+
+
+def read_sites(path: str | Path) -> tuple[list[Depot], list[Facility]]:
+    """Read depots and unloading facilities from one CSV (see the module docstring)."""
+    label, rows = _rows(path, "")
+    depots: list[Depot] = []
+    facilities: list[Facility] = []
+    for line, r in enumerate(rows, start=2):
+        try:
+            tw = None
+            if r.get("open") or r.get("close"):
+                tw = (_clock(r.get("open") or "0"), _clock(r.get("close") or "48:00"))
+            kind = (r.get("kind") or "depot").lower()
+            lon, lat = float(r["lon"]), float(r["lat"])
+            if kind == "depot":
+                depots.append(Depot(r["id"], lon, lat, time_window=tw))
+            elif kind == "facility":
+                facilities.append(Facility(r["id"], lon, lat, unload_s=_opt(
+                    r.get("unload_s", "")) or 0.0, time_window=tw))  # fmt: skip
+            else:
+                raise ValueError(f"kind {kind!r} must be 'depot' or 'facility'")
+        except InputError as exc:
+            raise InputError(f"{label} line {line}: {exc}") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"{label} line {line}: {exc}") from None
+    return depots, facilities
+
+
+def pad_unreachable(matrix: Matrix, ids: list[str] | tuple[str, ...]) -> Matrix:
+    """``matrix`` over ``ids``: ids it lacks (points that could not be snapped to the
+    road network of its profile) become unreachable (inf), so the orders there are
+    reported with reason ``unreachable`` instead of failing the whole plan."""
+    o_pos = {k: i for i, k in enumerate(matrix.origin_ids)}
+    d_pos = {k: i for i, k in enumerate(matrix.destination_ids)}
+    n = len(ids)
+    dur = np.full((n, n), np.inf)
+    dist = np.full((n, n), np.inf)
+    rows = [i for i, k in enumerate(ids) if k in o_pos]
+    cols = [j for j, k in enumerate(ids) if k in d_pos]
+    src_r = [o_pos[ids[i]] for i in rows]
+    src_c = [d_pos[ids[j]] for j in cols]
+    dur[np.ix_(rows, cols)] = matrix.duration_s[np.ix_(src_r, src_c)]
+    dist[np.ix_(rows, cols)] = matrix.distance_m[np.ix_(src_r, src_c)]
+    np.fill_diagonal(dur, 0.0)
+    np.fill_diagonal(dist, 0.0)
+    return Matrix(tuple(ids), tuple(ids), dur, dist, profile=matrix.profile)

@@ -1,0 +1,120 @@
+"""Re-planning a day in progress: fixed prefixes stay, the rest is re-optimised."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from ..errors import InputError
+from ..matrix import Matrix
+from .plan import RoutePlan, build_plan
+from .problem import Order, RoutingProblem
+from .unserved import Diagnosis, diagnose
+
+
+def replan(
+    plan: RoutePlan,
+    problem: RoutingProblem,
+    *,
+    fixed_order_ids: Iterable[str] = (),
+    added_orders: Sequence[Order] = (),
+    cancelled_order_ids: Iterable[str] = (),
+    matrices: Mapping[str, Matrix] | None = None,
+    now_s: float | None = None,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+) -> RoutePlan:
+    """Re-optimise a plan in progress.
+
+    Visits done or started (``fixed_order_ids``) stay on their vehicle, in their order
+    and at their times, with the unload stops between them; every other order (including
+    added ones) is re-planned after them, starting no earlier than ``now_s``. Uses the
+    OR-Tools engine (route prefixes are locked in its model).
+
+    Parameters
+    ----------
+    plan : RoutePlan
+        The plan being carried out.
+    problem : RoutingProblem
+        The problem the plan was made for.
+    fixed_order_ids : iterable of str
+        Orders done or started. On each route they must form a prefix of its orders.
+    added_orders : sequence of Order
+        New orders; give ``matrices`` covering their ids.
+    cancelled_order_ids : iterable of str
+        Orders to drop (not done or started ones).
+    matrices : mapping profile -> Matrix, optional
+        Replacement matrices (needed when orders are added).
+    now_s : float, optional
+        Current time, seconds from midnight: no re-planned stop starts earlier, and
+        vehicles that have not left leave at or after it.
+    time_limit_s : float
+    seed : int
+
+    Returns
+    -------
+    RoutePlan
+        ``statistics["fixed"]`` maps vehicle id to its fixed stops.
+    """
+    from ._ortools import solve_ortools
+
+    t0 = time.time()
+    fixed = set(fixed_order_ids)
+    cancelled = set(cancelled_order_ids)
+    known = {o.id for o in problem.orders}
+    for label, ids in (("fixed", fixed), ("cancelled", cancelled)):
+        unknown = sorted(ids - known)
+        if unknown:
+            raise InputError(f"{label} order ids not in the problem: {unknown[:10]}")
+    both = sorted(fixed & cancelled)
+    if both:
+        raise InputError(f"orders {both} are both fixed (done or started) and cancelled")
+    served = set(plan.served_order_ids)
+    not_served = sorted(fixed - served)
+    if not_served:
+        raise InputError(f"fixed orders {not_served} are not on any route of the plan")
+    clash = sorted({o.id for o in added_orders} & (known - cancelled))
+    if clash:
+        raise InputError(f"added orders reuse existing ids {clash}")
+
+    locks: dict[str, tuple[str, ...]] = {}
+    starts: dict[str, float] = {}
+    for r in plan.routes:
+        stops = [v for v in r.visits if v.kind in ("order", "unload")]
+        n_fixed = 0
+        for k, v in enumerate(stops):
+            if v.kind == "order" and v.order_id in fixed:
+                n_fixed = k + 1
+        prefix = stops[:n_fixed]
+        gaps = [v.order_id for v in prefix if v.kind == "order" and v.order_id not in fixed]
+        if gaps:
+            raise InputError(
+                f"route {r.vehicle_id}: orders {gaps} come before fixed ones but are not "
+                "fixed; done or started visits must be a prefix of each route"
+            )
+        if prefix:
+            locks[r.vehicle_id] = tuple(v.location_id for v in prefix)
+            starts[r.vehicle_id] = r.visits[0].departure_s
+
+    orders = [o for o in problem.orders if o.id not in cancelled] + list(added_orders)
+    new = problem.with_orders(orders, matrices)
+    diag = diagnose(new, release_s=now_s)
+    # fixed orders are served whatever the diagnosis says about the remaining day
+    type_of = dict(new.vehicles())
+    allowed = dict(diag.allowed_types)
+    for vid, locked in locks.items():
+        for s in locked:
+            allowed[s] = (type_of[vid].id,)
+    diag = Diagnosis(tuple(u for u in diag.unserved if u.order_id not in fixed), allowed)
+    res = solve_ortools(new, diag, time_limit_s=max(0.05, time_limit_s - (time.time() - t0)),
+                        seed=seed, locks=locks, fixed_start_s=starts,
+                        release_s=now_s)  # fmt: skip
+    stats = {"engine_requested": "ortools", "time_limit_s": float(time_limit_s), "seed": seed,
+             "fixed": {k: list(v) for k, v in locks.items()},
+             "now_s": None if now_s is None or not math.isfinite(now_s) else float(now_s),
+             "engines": {"ortools": {"found": res.found, "time_s": res.time_s, **res.detail}}}
+    return build_plan(new, res.routes, engine="ortools",
+                      status="feasible" if res.found else "no_solution",
+                      unserved=diag.unserved, time_s=time.time() - t0,
+                      statistics=stats)  # fmt: skip

@@ -1,0 +1,449 @@
+"""Validated inputs of a siting model: demand points, candidate sites and the problem.
+
+Everything here is immutable and checked when built: a :class:`SitingProblem` that
+exists can be solved, or is infeasible for a reason the solver reports. Errors are
+:class:`~recyclenet.errors.InputError` with messages that name the offending ids.
+
+Coordinates are WGS-84 lon/lat (EPSG:4326). Costs between demand and sites come from a
+:class:`~recyclenet.matrix.Matrix` whose rows are demand ids and columns site ids; the
+problem's ``metric`` picks ``distance_m`` (metres) or ``duration_s`` (seconds), and
+``radius`` is in the same unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import InputError
+from ..matrix import Matrix
+
+ModelKind = Literal["p_median", "max_coverage", "min_stations", "cflp"]
+SiteStatus = Literal["existing", "required", "candidate", "forbidden"]
+Metric = Literal["distance_m", "duration_s"]
+KeepExisting = Literal["all", "allow_closing"]
+CapacityUnit = Literal["households", "t_per_year"]
+
+MODEL_KINDS: tuple[str, ...] = ("p_median", "max_coverage", "min_stations", "cflp")
+SITE_STATUSES: tuple[str, ...] = ("existing", "required", "candidate", "forbidden")
+DEFAULT_HOUSEHOLDS_PER_STATION = 1500.0
+_MAX_LISTED = 10
+
+
+def _ids_text(ids: Sequence[str]) -> str:
+    """Up to ten ids, then how many more."""
+    shown = ", ".join(repr(i) for i in ids[:_MAX_LISTED])
+    more = len(ids) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _check_number(owner: str, name: str, value: float, *, minimum: float = 0.0) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{owner}: {name} must be a number, got {value!r}") from None
+    if math.isnan(v) or v < minimum:
+        raise InputError(f"{owner}: {name} must be >= {minimum:g}, got {value!r}")
+    return v
+
+
+def _check_lonlat(owner: str, lon: float, lat: float) -> tuple[float, float]:
+    lon_f, lat_f = float(lon), float(lat)
+    if not (math.isfinite(lon_f) and -180.0 <= lon_f <= 180.0):
+        raise InputError(f"{owner}: lon must be in [-180, 180] degrees, got {lon!r}")
+    if not (math.isfinite(lat_f) and -90.0 <= lat_f <= 90.0):
+        raise InputError(f"{owner}: lat must be in [-90, 90] degrees, got {lat!r}")
+    return lon_f, lat_f
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A demand point: households (or a building, or an aggregate) that use stations.
+
+    Parameters
+    ----------
+    id : str
+        Unique id; must be a row id of the problem's matrix.
+    lon, lat : float
+        WGS-84 degrees.
+    households : float, default 1
+        Households represented; the unit of station capacities when the problem's
+        ``capacity_unit`` is ``"households"``.
+    weight : float, optional
+        Weight in the objective (p-median travel, coverage); defaults to ``households``.
+    kg_per_year : mapping of str to float, optional
+        Expected recyclables in kg/year by material; their sum is the load in
+        ``capacity_unit="t_per_year"`` models (divided by 1000).
+    """
+
+    id: str
+    lon: float
+    lat: float
+    households: float = 1.0
+    weight: float | None = None
+    kg_per_year: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", str(self.id))
+        owner = f"demand {self.id!r}"
+        lon, lat = _check_lonlat(owner, self.lon, self.lat)
+        object.__setattr__(self, "lon", lon)
+        object.__setattr__(self, "lat", lat)
+        hh = _check_number(owner, "households", self.households)
+        if not math.isfinite(hh):
+            raise InputError(f"{owner}: households must be finite, got {self.households!r}")
+        object.__setattr__(self, "households", hh)
+        w = hh if self.weight is None else _check_number(owner, "weight", self.weight)
+        if not math.isfinite(w):
+            raise InputError(f"{owner}: weight must be finite, got {self.weight!r}")
+        object.__setattr__(self, "weight", w)
+        kg = {}
+        for material, value in dict(self.kg_per_year).items():
+            kg[str(material)] = _check_number(owner, f"kg_per_year[{material!r}]", value)
+        object.__setattr__(self, "kg_per_year", MappingProxyType(kg))
+
+    @property
+    def t_per_year(self) -> float:
+        """Total expected recyclables in tonnes/year (sum over materials / 1000)."""
+        return sum(self.kg_per_year.values()) / 1000.0
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where a station (or a sorting centre) may be, is, or must not be.
+
+    Parameters
+    ----------
+    id : str
+        Unique id; must be a column id of the problem's matrix.
+    lon, lat : float
+        WGS-84 degrees.
+    status : {"existing", "required", "candidate", "forbidden"}
+        ``existing`` sites are open today (kept, or closed at ``closing_cost`` when the
+        problem allows closing); ``required`` sites must open; ``forbidden`` never open.
+    fixed_cost : float, default 0
+        Cost of having the site open (money, any currency); counts in the CFLP
+        objective and in the budget.
+    capacity : float, optional
+        In the problem's ``capacity_unit`` (households, or tonnes/year); ``None`` means
+        unlimited (min-stations then uses ``households_per_station``).
+    closing_cost : float, default 0
+        Cost of closing an ``existing`` site; must be 0 for other statuses.
+    """
+
+    id: str
+    lon: float
+    lat: float
+    status: SiteStatus = "candidate"
+    fixed_cost: float = 0.0
+    capacity: float | None = None
+    closing_cost: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", str(self.id))
+        owner = f"site {self.id!r}"
+        lon, lat = _check_lonlat(owner, self.lon, self.lat)
+        object.__setattr__(self, "lon", lon)
+        object.__setattr__(self, "lat", lat)
+        if self.status not in SITE_STATUSES:
+            raise InputError(
+                f"{owner}: status must be one of {', '.join(SITE_STATUSES)}, got {self.status!r}"
+            )
+        fc = _check_number(owner, "fixed_cost", self.fixed_cost)
+        if not math.isfinite(fc):
+            raise InputError(f"{owner}: fixed_cost must be finite, got {self.fixed_cost!r}")
+        object.__setattr__(self, "fixed_cost", fc)
+        if self.capacity is not None:
+            cap = _check_number(owner, "capacity", self.capacity)
+            object.__setattr__(self, "capacity", None if math.isinf(cap) else cap)
+        cc = _check_number(owner, "closing_cost", self.closing_cost)
+        if not math.isfinite(cc):
+            raise InputError(f"{owner}: closing_cost must be finite, got {self.closing_cost!r}")
+        if cc > 0 and self.status != "existing":
+            raise InputError(
+                f"{owner}: closing_cost applies to existing sites only (status is "
+                f"{self.status!r}); set it to 0 or make the site existing"
+            )
+        object.__setattr__(self, "closing_cost", cc)
+
+
+@dataclass(frozen=True)
+class SitingProblem:
+    """A siting model on a demand × site cost matrix.
+
+    Parameters
+    ----------
+    demand : sequence of Demand
+    sites : sequence of Site
+    matrix : Matrix
+        Rows include every demand id, columns every site id (extra rows/columns are
+        ignored; order does not matter). ``inf`` = unreachable.
+    model : {"p_median", "max_coverage", "min_stations", "cflp"}
+        ``p_median``: open ``p`` sites, minimise weight × cost to the nearest open site.
+        ``max_coverage``: open ``p`` sites, maximise the weight within ``radius``.
+        ``min_stations``: fewest sites so that every demand is within ``radius`` of its
+        assigned site and no site serves more than its capacity (default
+        ``households_per_station``); ties broken by weighted access cost.
+        ``cflp``: minimise fixed costs (+ closing costs) + ``cost_per_unit`` × weight ×
+        cost, with capacities in ``capacity_unit``.
+    metric : {"distance_m", "duration_s"}
+        Which matrix array is the cost; ``radius`` is in the same unit.
+    p : int, optional
+        Number of open sites (required for p-median and max coverage; optional upper
+        bound for CFLP). It counts existing kept and required sites.
+    radius : float, optional
+        Service radius in metres or seconds (``metric``); required for max coverage and
+        min stations, optional elsewhere (then used for indicators only).
+    households_per_station : float, default 1500
+        Capacity norm of a station in min-stations when a site has no capacity.
+    budget : float, optional
+        Upper bound on Σ fixed_cost of open sites + Σ closing_cost of closed existing.
+    keep_existing : {"all", "allow_closing"}
+    capacity_unit : {"households", "t_per_year"}
+        Unit of site capacities and of demand loads in capacitated models.
+    single_source : bool, default True
+        In capacitated models, each demand goes to one site (else it may be split).
+    cost_per_unit : float, default 1
+        CFLP: money per (weight × metric unit) of assignment.
+    """
+
+    demand: tuple[Demand, ...]
+    sites: tuple[Site, ...]
+    matrix: Matrix
+    model: ModelKind = "p_median"
+    metric: Metric = "distance_m"
+    p: int | None = None
+    radius: float | None = None
+    households_per_station: float = DEFAULT_HOUSEHOLDS_PER_STATION
+    budget: float | None = None
+    keep_existing: KeepExisting = "all"
+    capacity_unit: CapacityUnit = "households"
+    single_source: bool = True
+    cost_per_unit: float = 1.0
+
+    def __post_init__(self) -> None:
+        demand = tuple(self.demand)
+        sites = tuple(self.sites)
+        object.__setattr__(self, "demand", demand)
+        object.__setattr__(self, "sites", sites)
+        if not all(isinstance(d, Demand) for d in demand):
+            raise InputError("SitingProblem.demand must contain Demand objects")
+        if not all(isinstance(s, Site) for s in sites):
+            raise InputError("SitingProblem.sites must contain Site objects")
+        if not isinstance(self.matrix, Matrix):
+            raise InputError("SitingProblem.matrix must be a recyclenet.matrix.Matrix")
+        if self.model not in MODEL_KINDS:
+            raise InputError(f"model must be one of {', '.join(MODEL_KINDS)}, got {self.model!r}")
+        if self.metric not in ("distance_m", "duration_s"):
+            raise InputError(f"metric must be 'distance_m' or 'duration_s', got {self.metric!r}")
+        if self.keep_existing not in ("all", "allow_closing"):
+            raise InputError(
+                f"keep_existing must be 'all' or 'allow_closing', got {self.keep_existing!r}"
+            )
+        if self.capacity_unit not in ("households", "t_per_year"):
+            raise InputError(
+                f"capacity_unit must be 'households' or 't_per_year', got {self.capacity_unit!r}"
+            )
+        if not demand:
+            raise InputError("the problem has no demand points")
+        if not sites:
+            raise InputError("the problem has no sites")
+        for label, ids in (("demand", [d.id for d in demand]), ("site", [s.id for s in sites])):
+            seen: set[str] = set()
+            dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+            if dup:
+                raise InputError(f"duplicate {label} ids: {_ids_text(dup)}; ids must be unique")
+        rows = set(self.matrix.origin_ids)
+        cols = set(self.matrix.destination_ids)
+        miss_d = [d.id for d in demand if d.id not in rows]
+        if miss_d:
+            raise InputError(
+                f"demand ids missing from the matrix rows: {_ids_text(miss_d)}; build the "
+                "matrix with every demand id as an origin"
+            )
+        miss_s = [s.id for s in sites if s.id not in cols]
+        if miss_s:
+            raise InputError(
+                f"site ids missing from the matrix columns: {_ids_text(miss_s)}; build the "
+                "matrix with every site id as a destination"
+            )
+        for name in ("households_per_station", "cost_per_unit"):
+            v = _check_number("SitingProblem", name, getattr(self, name))
+            if not math.isfinite(v) or (name == "households_per_station" and v <= 0):
+                raise InputError(f"SitingProblem: {name} must be positive and finite, got {v}")
+            object.__setattr__(self, name, v)
+        if self.budget is not None:
+            object.__setattr__(
+                self, "budget", _check_number("SitingProblem", "budget", self.budget)
+            )
+        if self.radius is not None:
+            r = _check_number("SitingProblem", "radius", self.radius)
+            if r <= 0 or not math.isfinite(r):
+                raise InputError(f"SitingProblem: radius must be positive and finite, got {r}")
+            object.__setattr__(self, "radius", r)
+        self._check_model_options()
+
+    # -- checks per model ---------------------------------------------------------------
+
+    def _check_model_options(self) -> None:
+        usable = [s for s in self.sites if s.status != "forbidden"]
+        forced = self.forced_open_ids
+        if not usable:
+            raise InputError("every site is forbidden; at least one site must be usable")
+        if self.p is not None:
+            if isinstance(self.p, bool) or not isinstance(self.p, (int, np.integer)):
+                raise InputError(f"p must be an integer, got {self.p!r}")
+            object.__setattr__(self, "p", int(self.p))
+            if self.p < 1:
+                raise InputError(f"p must be >= 1, got {self.p}")
+            if self.p > len(usable):
+                raise InputError(
+                    f"p = {self.p} is larger than the {len(usable)} usable (not forbidden) "
+                    "sites; lower p or add candidate sites"
+                )
+            if self.p < len(forced):
+                raise InputError(
+                    f"p = {self.p} is smaller than the {len(forced)} sites that must stay open "
+                    f"(required, or existing with keep_existing='all'): {_ids_text(forced)}"
+                )
+        if self.model in ("p_median", "max_coverage") and self.p is None:
+            raise InputError(f"model {self.model!r} needs p, the number of sites to open")
+        if self.model in ("max_coverage", "min_stations") and self.radius is None:
+            raise InputError(
+                f"model {self.model!r} needs radius (in {self._radius_unit}, matching "
+                f"metric={self.metric!r})"
+            )
+        if self.budget is not None:
+            forced_cost = sum(s.fixed_cost for s in self.sites if s.id in set(forced))
+            if forced_cost > self.budget + 1e-9:
+                raise InputError(
+                    f"budget {self.budget:g} is below the fixed cost {forced_cost:g} of the "
+                    f"sites that must stay open: {_ids_text(forced)}"
+                )
+        cost = self.cost_array()
+        finite = np.isfinite(cost)
+        no_site = [self.demand[i].id for i in np.nonzero(~finite.any(axis=1))[0]]
+        if no_site and self.model != "max_coverage":
+            raise InputError(
+                f"demand ids {_ids_text(no_site)} cannot reach any usable site in the matrix "
+                "(all inf or only forbidden sites); fix the network or drop these points"
+            )
+        if self.model == "min_stations":
+            assert self.radius is not None
+            within = cost <= self.radius
+            out = np.nonzero(~within.any(axis=1))[0]
+            if out.size:
+                hh = float(sum(self.demand[i].households for i in out))
+                raise InputError(
+                    f"full coverage is infeasible: {out.size} demand ids ({hh:g} households) "
+                    f"have no usable site within radius {self.radius:g} {self._radius_unit}: "
+                    f"{_ids_text([self.demand[i].id for i in out])}; raise the radius or add "
+                    "candidate sites near them"
+                )
+        if self.model in ("min_stations", "cflp"):
+            load = self.load_array()
+            cap = self.capacity_array()
+            reach = finite if self.model == "cflp" else cost <= (self.radius or 0.0)
+            total_cap = float(cap[np.array([s.status != "forbidden" for s in self.sites])].sum())
+            if load.sum() > total_cap * (1 + 1e-9):
+                raise InputError(
+                    f"total capacity of usable sites ({total_cap:g} {self.capacity_unit}) is "
+                    f"below total demand ({load.sum():g} {self.capacity_unit}); add sites or "
+                    "capacity"
+                )
+            if self.single_source:
+                best = np.where(reach, cap[None, :], 0.0).max(axis=1)
+                big = np.nonzero(load > best * (1 + 1e-9))[0]
+                if big.size:
+                    raise InputError(
+                        f"demand ids {_ids_text([self.demand[i].id for i in big])} have a "
+                        f"load above the capacity of every site they can use "
+                        f"(single_source=True); split these points or allow split assignment"
+                    )
+
+    @property
+    def _radius_unit(self) -> str:
+        return "metres" if self.metric == "distance_m" else "seconds"
+
+    # -- arrays in problem order (positions are internal; results use ids) --------------
+
+    @property
+    def demand_ids(self) -> tuple[str, ...]:
+        """Demand ids in problem order."""
+        return tuple(d.id for d in self.demand)
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Site ids in problem order."""
+        return tuple(s.id for s in self.sites)
+
+    @property
+    def forced_open_ids(self) -> list[str]:
+        """Sites that must be open: required, and existing when ``keep_existing='all'``."""
+        return [
+            s.id
+            for s in self.sites
+            if s.status == "required" or (s.status == "existing" and self.keep_existing == "all")
+        ]
+
+    def metric_array(self) -> npt.NDArray[np.float64]:
+        """Matrix values (``metric``) as demand × site in problem order; inf = unreachable.
+
+        A fresh, writable copy on every call.
+        """
+        cached = self.__dict__.get("_metric_cache")
+        if cached is None:
+            full = getattr(self.matrix, self.metric)
+            if (
+                self.matrix.origin_ids == self.demand_ids
+                and self.matrix.destination_ids == self.site_ids
+            ):
+                cached = np.asarray(full, dtype=np.float64)
+            else:
+                r_pos = {k: i for i, k in enumerate(self.matrix.origin_ids)}
+                c_pos = {k: i for i, k in enumerate(self.matrix.destination_ids)}
+                rows = np.array([r_pos[i] for i in self.demand_ids], dtype=np.intp)
+                cols = np.array([c_pos[i] for i in self.site_ids], dtype=np.intp)
+                cached = np.asarray(full, dtype=np.float64)[np.ix_(rows, cols)]
+                cached.setflags(write=False)
+            object.__setattr__(self, "_metric_cache", cached)
+        return np.array(cached, dtype=np.float64)
+
+    def cost_array(self) -> npt.NDArray[np.float64]:
+        """Like :meth:`metric_array`, with forbidden site columns set to inf."""
+        cost = self.metric_array()
+        forbidden = np.array([s.status == "forbidden" for s in self.sites])
+        cost[:, forbidden] = np.inf
+        return cost
+
+    def weight_array(self) -> npt.NDArray[np.float64]:
+        """Objective weight per demand point."""
+        return np.array([float(d.weight or 0.0) for d in self.demand])
+
+    def load_array(self) -> npt.NDArray[np.float64]:
+        """Load per demand point in ``capacity_unit``."""
+        if self.capacity_unit == "households":
+            return np.array([d.households for d in self.demand])
+        return np.array([d.t_per_year for d in self.demand])
+
+    def capacity_array(self) -> npt.NDArray[np.float64]:
+        """Capacity per site in ``capacity_unit`` (inf = unlimited; min-stations uses the norm)."""
+        default = self.households_per_station if self.model == "min_stations" else math.inf
+        return np.array([default if s.capacity is None else s.capacity for s in self.sites])
+
+    def with_options(self, **changes: object) -> SitingProblem:
+        """A copy with some fields changed (validated again)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def sites_by_id(sites: Iterable[Site]) -> dict[str, Site]:
+    """Index sites by id."""
+    return {s.id: s for s in sites}
