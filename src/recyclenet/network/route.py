@@ -14,8 +14,8 @@ from shapely.ops import substring
 from ..errors import NetworkError
 from ..geo import to_lonlat, to_metric
 from ..points import Points
-from .shortest_paths import augmented_graph, decode, path_nodes
-from .snap import DEFAULT_MAX_SNAP_DISTANCE_M, SnappedPoints, snap_points
+from .shortest_paths import augmented_graph, decode, shortest_tree
+from .snap import DEFAULT_MAX_SNAP_DISTANCE_M, snap_points
 
 if TYPE_CHECKING:
     from .road_network import RoadNetwork
@@ -74,96 +74,117 @@ def shortest_route(
     ------
     SnapError
         A point is too far from the road network.
-    NetworkError
-        No path exists (cannot happen inside one strongly connected network, kept for
-        safety).
     """
     pts = Points(("origin", "destination"), np.array([origin[0], destination[0]]),
                  np.array([origin[1], destination[1]]))  # fmt: skip
-    snapped = snap_points(network, pts, max_snap_distance_m=max_snap_distance_m)
-    o = _subset(snapped, 0)
-    d = _subset(snapped, 1)
-    graph = augmented_graph(network, o, d)
-    src, dst = int(graph.origin_nodes[0]), int(graph.destination_nodes[0])
-    weight, nodes = path_nodes(graph.csr, src, dst)
-    if not nodes:
-        raise NetworkError("no path between the two points on this network")
-    duration_s, distance_m = decode(np.array([weight]))
-    pieces: list[np.ndarray] = []
-    edges: list[int] = []
-    crs = network.edge_index.crs
+    finder = PathFinder(network, pts, max_snap_distance_m=max_snap_distance_m)
+    return finder.route("origin", "destination")
 
-    def add_partial(e: int, start: float, end: float) -> None:
-        geom = network.edge_geometry[e]
-        x, y = to_metric(crs, geom[:, 0], geom[:, 1])
-        line = LineString(np.column_stack([x, y]))
-        part = substring(line, start, end, normalized=True)
-        coords = np.asarray(part.coords)
-        if len(coords) >= 1 and end > start:
+
+class PathFinder:
+    """Fastest routes between any two of a fixed set of points, sharing one search graph.
+
+    Snaps the points once and keeps one shortest-path tree per origin asked, so the legs
+    of many vehicle routes cost one search per distinct stop.
+    """
+
+    def __init__(
+        self,
+        network: RoadNetwork,
+        points: Points,
+        *,
+        max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    ) -> None:
+        self.network = network
+        self.snapped = snap_points(network, points, max_snap_distance_m=max_snap_distance_m)
+        self.graph = augmented_graph(network, self.snapped, self.snapped)
+        self._pos = {pid: i for i, pid in enumerate(points.ids)}
+        self._trees: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _index(self, pid: str) -> int:
+        try:
+            return self._pos[pid]
+        except KeyError:
+            raise NetworkError(f"unknown point id {pid!r} for this path finder") from None
+
+    def route(self, from_id: str, to_id: str) -> Route:
+        """The fastest route between two of the points, by id."""
+        i, j = self._index(from_id), self._index(to_id)
+        network, graph = self.network, self.graph
+        src, dst = int(graph.origin_nodes[i]), int(graph.destination_nodes[j])
+        if i not in self._trees:
+            self._trees[i] = shortest_tree(graph.csr, src)
+        dist, pred = self._trees[i]
+        if not np.isfinite(dist[dst]):
+            raise NetworkError(f"no path from {from_id!r} to {to_id!r} on this network")
+        nodes = [dst]
+        while nodes[-1] != src:
+            nodes.append(int(pred[nodes[-1]]))
+        nodes.reverse()
+        duration_s, distance_m = decode(np.array([dist[dst]]))
+        pieces: list[np.ndarray] = []
+        edges: list[int] = []
+        crs = network.edge_index.crs
+
+        def add_partial(e: int, start: float, end: float) -> None:
+            if end <= start:
+                return
+            geom = network.edge_geometry[e]
+            x, y = to_metric(crs, geom[:, 0], geom[:, 1])
+            part = substring(LineString(np.column_stack([x, y])), start, end, normalized=True)
+            coords = np.asarray(part.coords)
             lon, lat = to_lonlat(crs, coords[:, 0], coords[:, 1])
             pieces.append(np.column_stack([lon, lat]))
             edges.append(e)
 
-    def placement_to(node: int, snapped_pt: SnappedPoints, leaving: bool) -> tuple[int, float]:
-        for e, f in snapped_pt.placements(network, 0):
-            end = network.edge_v[e] if leaving else network.edge_u[e]
-            if end == node:
-                return e, f
-        # standing on the node itself: zero-length connection
-        return -1, 0.0
+        def placement_to(node: int, k: int, leaving: bool) -> tuple[int, float]:
+            for e, f in self.snapped.placements(network, k):
+                end = network.edge_v[e] if leaving else network.edge_u[e]
+                if end == node:
+                    return e, f
+            return -1, 0.0  # standing on the node itself: zero-length connection
 
-    inner = nodes[1:-1]
-    if not inner:  # both points on the same edge
-        for e, f_o in o.placements(network, 0):
-            for e2, f_d in d.placements(network, 0):
-                if e == e2 and f_d >= f_o:
-                    add_partial(e, f_o, f_d)
-                    break
-            if edges:
-                break
-    else:
-        e, f = placement_to(inner[0], o, leaving=True)
-        if e >= 0:
-            add_partial(e, f, 1.0)
-        for a, b in pairwise(inner):
-            e = graph.arc_edge[(a, b)]
-            pieces.append(network.edge_geometry[e])
-            edges.append(e)
-        e, f = placement_to(inner[-1], d, leaving=False)
-        if e >= 0:
-            add_partial(e, 0.0, f)
-    if pieces:
-        coords = np.concatenate(pieces)
+        inner = nodes[1:-1]
+        if not inner:  # both points on the same edge
+            for e, f_o in self.snapped.placements(network, i):
+                for e2, f_d in self.snapped.placements(network, j):
+                    if e == e2 and f_d >= f_o and not edges:
+                        add_partial(e, f_o, f_d)
+        else:
+            e, f = placement_to(inner[0], i, leaving=True)
+            if e >= 0:
+                add_partial(e, f, 1.0)
+            for a, b in pairwise(inner):
+                e = graph.arc_edge[(a, b)]
+                pieces.append(network.edge_geometry[e])
+                edges.append(e)
+            e, f = placement_to(inner[-1], j, leaving=False)
+            if e >= 0:
+                add_partial(e, 0.0, f)
+        start = (float(self.snapped.lon[i]), float(self.snapped.lat[i]))
+        end = (float(self.snapped.lon[j]), float(self.snapped.lat[j]))
+        coords = np.concatenate(pieces) if pieces else np.array([start, end])
         keep = np.ones(len(coords), dtype=bool)
         # partial pieces come back from a metric round trip: compare with a tolerance
         keep[1:] = np.any(np.abs(coords[1:] - coords[:-1]) > 1e-9, axis=1)
         coords = coords[keep]
-    else:
-        coords = np.empty((0, 2))
-    if len(coords) < 2:
-        p = np.array([[snapped.lon[0], snapped.lat[0]], [snapped.lon[1], snapped.lat[1]]])
-        coords = p
-    names: list[str] = []
-    for e in edges:
-        name = network.edge_name(e)
-        if name and (not names or names[-1] != name):
-            names.append(name)
-    return Route(
-        duration_s=float(duration_s[0]),
-        distance_m=float(distance_m[0]),
-        geometry=shapely.LineString(coords),
-        edges=tuple(edges),
-        street_names=tuple(names),
-        snap_distance_m=(float(snapped.snap_distance_m[0]), float(snapped.snap_distance_m[1])),
-    )
+        if len(coords) < 2:
+            coords = np.array([start, end])
+        names: list[str] = []
+        for e in edges:
+            name = network.edge_name(e)
+            if name and (not names or names[-1] != name):
+                names.append(name)
+        return Route(
+            duration_s=float(duration_s[0]),
+            distance_m=float(distance_m[0]),
+            geometry=shapely.LineString(coords),
+            edges=tuple(edges),
+            street_names=tuple(names),
+            snap_distance_m=(
+                float(self.snapped.snap_distance_m[i]),
+                float(self.snapped.snap_distance_m[j]),
+            ),
+        )
 
 
-def _subset(snapped: SnappedPoints, i: int) -> SnappedPoints:
-    return SnappedPoints(
-        ids=(snapped.ids[i],),
-        edge=snapped.edge[i : i + 1],
-        fraction=snapped.fraction[i : i + 1],
-        snap_distance_m=snapped.snap_distance_m[i : i + 1],
-        lon=snapped.lon[i : i + 1],
-        lat=snapped.lat[i : i + 1],
-    )

@@ -267,14 +267,9 @@ def many_to_many(
     return out
 
 
-def path_nodes(
-    csr: sp.csr_matrix, source: int, target: int
-) -> tuple[float, list[int]]:
-    """Weight and node sequence of the fastest path (empty list if unreachable)."""
+def shortest_tree(
+    csr: sp.csr_matrix, source: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    """Weights and predecessors of the shortest-path tree from one node (scipy)."""
     dist, pred = dijkstra(csr, directed=True, indices=source, return_predecessors=True)
-    if not np.isfinite(dist[target]):
-        return float("inf"), []
-    nodes = [target]
-    while nodes[-1] != source:
-        nodes.append(int(pred[nodes[-1]]))
-    return float(dist[target]), nodes[::-1]
+    return np.asarray(dist), np.asarray(pred)
