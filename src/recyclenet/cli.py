@@ -206,6 +206,84 @@ def demo(
                f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
 
+def _write_json(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
+                    encoding="utf-8")  # fmt: skip
+
+
+@app.command("site")
+@friendly_errors
+def site(
+    network: NetworkArg,
+    out: Annotated[Path, typer.Option(help="Output directory (plan.json, GeoJSON layers).")],
+    model: Annotated[str, typer.Option(help="p_median, max_coverage, min_stations or cflp.")]
+    = "min_stations",
+    demand: Annotated[Path | None, typer.Option(
+        help="Demand CSV/GeoJSON (id, lon, lat, households); default: OSM buildings.")] = None,
+    sites: Annotated[Path | None, typer.Option(
+        help="Sites CSV/GeoJSON (id, lon, lat, status, fixed_cost, capacity); default: OSM.")]
+    = None,
+    profile: Annotated[str, typer.Option(help="Road profile of trips to stations.")] = "walk",
+    metric: Annotated[str, typer.Option(help="distance_m or duration_s.")] = "distance_m",
+    p: Annotated[int | None, typer.Option(help="Number of stations (p_median, coverage).")]
+    = None,
+    radius: Annotated[float | None, typer.Option(help="Service radius in the metric's unit.")]
+    = None,
+    norm: Annotated[float, typer.Option(help="Households per station (min_stations).")]
+    = 1500.0,
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Site community collection stations (p-median, coverage, min stations, CFLP)."""
+    from .pipeline import plan_siting, read_demand, read_sites
+
+    run = plan_siting(
+        network, model=model, profile=profile, metric=metric, p=p, radius=radius,
+        households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
+        demand=read_demand(demand) if demand else None,
+        sites=read_sites(sites) if sites else None,
+        cache_dir=_cache_dir(None),
+    )  # fmt: skip
+    _write_json(out / "plan.json", run.plan.to_dict())
+    for name, layer in run.geojson_layers().items():
+        _write_json(out / f"{name}.geojson", layer)
+    typer.echo(run.plan.summary())
+    typer.echo(f"wrote {out}/plan.json, stations.geojson, assignments.geojson")
+
+
+@app.command("route")
+@friendly_errors
+def route(
+    network: NetworkArg,
+    orders: Annotated[Path, typer.Option(help="Orders CSV (id, lon, lat, items, ...).")],
+    out: Annotated[Path, typer.Option(help="Output directory (plan.json, routes.geojson).")],
+    fleet: Annotated[Path | None, typer.Option(help="Fleet CSV; default: data/fleet_default.csv.")]
+    = None,
+    sites: Annotated[Path | None, typer.Option(
+        help="Depots and facilities CSV (id, kind, lon, lat, unload_s).")] = None,
+    engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Plan a day's pickup routes for a mixed fleet on the road network."""
+    from .pipeline import plan_routes
+    from .routing import read_fleet, read_orders, route_tables
+    from .routing.io import read_sites as read_depots
+
+    if sites is None:
+        raise RecyclenetError("--sites is required: a CSV with at least one depot")
+    depots, facilities = read_depots(sites)
+    run = plan_routes(network, orders=read_orders(orders), fleet=read_fleet(fleet),
+                      depots=depots, facilities=facilities, engine=engine,
+                      time_limit_s=time_limit_s, seed=seed,
+                      cache_dir=_cache_dir(None))  # fmt: skip
+    _write_json(out / "plan.json", run.plan.to_dict())
+    _write_json(out / "routes.geojson", run.geojson())
+    typer.echo(route_tables(run.plan))
+    typer.echo(f"wrote {out}/plan.json and {out}/routes.geojson")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..geo import to_lonlat, to_metric, utm_crs
 from ..network.road_network import RoadNetwork
 from ..osm_features import Building, OsmFeatures, Place
-from .problem import Demand, Site
+from .problem import Demand, Site, SiteStatus
 
 CANDIDATE_KINDS = ("recycling", "parking", "commercial", "retail", "road")
 
@@ -86,7 +86,7 @@ def candidate_sites(
         if place.kind not in kinds or place.osm_id in seen:
             continue
         seen.add(place.osm_id)
-        status = "existing" if place.kind == "recycling" else "candidate"
+        status: SiteStatus = "existing" if place.kind == "recycling" else "candidate"
         prefix = "station" if status == "existing" else place.kind
         sites.append(Site(id=f"{prefix}_{place.osm_id}", lon=place.lon, lat=place.lat,
                           status=status))  # fmt: skip

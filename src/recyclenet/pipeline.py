@@ -1,0 +1,268 @@
+"""The one composition of network, matrices and models used by the CLI, the API and the demo.
+
+``plan_siting``: road network (walking by default) → demand and candidate sites (from
+files or derived from the OSM extract) → matrix → :func:`solve_siting` → plan, with
+GeoJSON layers.
+
+``plan_routes``: road network → one matrix per vehicle road profile over depots,
+facilities and orders (orders a profile cannot reach become unreachable for it) →
+:func:`solve_routing` → plan, with GeoJSON whose route lines follow the roads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .matrix import Matrix, build_matrix
+from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
+from .points import Points, read_points
+from .routing import (
+    Depot,
+    Facility,
+    Order,
+    RoutePlan,
+    RoutingProblem,
+    VehicleType,
+    plan_to_geojson,
+    solve_routing,
+)
+from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
+
+# --------------------------------------------------------------------------- siting
+
+
+def read_demand(path: str | Path) -> list[Demand]:
+    """Demand points from CSV or GeoJSON: id, lon, lat, optional households and weight."""
+    pts = read_points(path)
+    out = []
+    for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
+        hh = props.get("households")
+        weight = props.get("weight")
+        try:
+            households = float(hh) if hh not in (None, "") else 1.0
+            w = float(weight) if weight not in (None, "") else None
+            out.append(Demand(id=pid, lon=float(lon), lat=float(lat), households=households,
+                              weight=w))  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{path}: demand {pid}: {exc}") from None
+    return out
+
+
+def read_sites(path: str | Path) -> list[Site]:
+    """Sites from CSV or GeoJSON: id, lon, lat, optional status, fixed_cost, capacity."""
+    pts = read_points(path)
+    out = []
+    for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
+
+        def num(key: str, default: float | None, props: dict[str, Any] = props) -> float | None:
+            value = props.get(key)
+            return default if value in (None, "") else float(value)
+
+        try:
+            out.append(Site(id=pid, lon=float(lon), lat=float(lat),
+                            status=str(props.get("status") or "candidate"),  # type: ignore[arg-type]
+                            fixed_cost=num("fixed_cost", 0.0) or 0.0,
+                            capacity=num("capacity", None),
+                            closing_cost=num("closing_cost", 0.0) or 0.0))  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{path}: site {pid}: {exc}") from None
+    return out
+
+
+@dataclass(frozen=True)
+class SitingRun:
+    """Everything a siting run produced."""
+
+    plan: SitingPlan
+    problem: SitingProblem
+    network: RoadNetwork
+
+    def geojson_layers(self) -> dict[str, dict[str, Any]]:
+        """``stations`` and ``assignments`` FeatureCollections (RFC 7946)."""
+        return siting_geojson(self.plan, self.problem)
+
+
+def plan_siting(
+    network: str | Path | RoadNetwork,
+    *,
+    model: str = "min_stations",
+    demand: Sequence[Demand] | None = None,
+    sites: Sequence[Site] | None = None,
+    profile: str = "walk",
+    metric: str = "distance_m",
+    p: int | None = None,
+    radius: float | None = None,
+    households_per_station: float = 1500.0,
+    cell_m: float = 100.0,
+    road_spacing_m: float = 150.0,
+    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+) -> SitingRun:
+    """Site stations on a real network; demand and sites derived from OSM when not given.
+
+    Parameters
+    ----------
+    network : path, sample name or RoadNetwork
+    model : {"p_median", "max_coverage", "min_stations", "cflp"}
+    profile : str
+        Road profile of the trips to stations (``walk`` for households).
+    metric : {"distance_m", "duration_s"}
+        What ``radius`` and the objective measure.
+    """
+    from .osm_features import read_osm_features
+    from .siting.osm_inputs import candidate_sites, demand_from_buildings
+
+    net = network if isinstance(network, RoadNetwork) else load_network(network, profile=profile)
+    if demand is None or sites is None:
+        if isinstance(network, RoadNetwork):
+            raise InputError("give demand and sites, or a network source to derive them from")
+        features = read_osm_features(network)
+        if demand is None:
+            demand = demand_from_buildings(features.buildings, cell_m=cell_m)
+        if sites is None:
+            sites = candidate_sites(net, features, road_spacing_m=road_spacing_m)
+    d_pts = Points(tuple(d.id for d in demand), np.array([d.lon for d in demand]),
+                   np.array([d.lat for d in demand]))  # fmt: skip
+    s_pts = Points(tuple(s.id for s in sites), np.array([s.lon for s in sites]),
+                   np.array([s.lat for s in sites]))  # fmt: skip
+    matrix = build_matrix(net, d_pts, s_pts, max_snap_distance_m=max_snap_distance_m,
+                          cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
+    problem = SitingProblem(
+        demand=tuple(demand), sites=tuple(sites), matrix=matrix,
+        model=model, metric=metric, p=p, radius=radius,  # type: ignore[arg-type]
+        households_per_station=households_per_station,
+    )  # fmt: skip
+    plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
+    return SitingRun(plan=plan, problem=problem, network=net)
+
+
+def siting_geojson(plan: SitingPlan, problem: SitingProblem) -> dict[str, dict[str, Any]]:
+    """Stations (open, kept, closed) and demand points with their assigned site."""
+    site_by_id = {s.id: s for s in problem.sites}
+    load: dict[str, float] = {}
+    demand_by_id = {d.id: d for d in problem.demand}
+    for a in plan.assignment:
+        load[a.site_id] = load.get(a.site_id, 0.0) + demand_by_id[a.demand_id].households * a.share
+    stations = []
+    for sid in list(plan.open_ids) + list(plan.closed_ids):
+        s = site_by_id[sid]
+        state = ("closed" if sid in plan.closed_ids else "kept" if sid in plan.kept_ids
+                 else "opened")  # fmt: skip
+        stations.append({
+            "type": "Feature", "id": sid,
+            "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+            "properties": {"site_id": sid, "state": state, "status": s.status,
+                           "households": round(load.get(sid, 0.0), 2),
+                           "capacity": s.capacity, "fixed_cost": s.fixed_cost},
+        })  # fmt: skip
+    assignments = []
+    site_of = plan.site_of()
+    for a in plan.assignment:
+        if site_of.get(a.demand_id) != a.site_id:
+            continue
+        d, s = demand_by_id[a.demand_id], site_by_id[a.site_id]
+        assignments.append({
+            "type": "Feature", "id": f"{a.demand_id}->{a.site_id}",
+            "geometry": {"type": "LineString", "coordinates": [[d.lon, d.lat], [s.lon, s.lat]]},
+            "properties": {"demand_id": d.id, "site_id": s.id, "households": d.households,
+                           "distance_m": _finite(a.distance_m),
+                           "duration_s": _finite(a.duration_s)},
+        })  # fmt: skip
+    for did in plan.unassigned_ids:
+        d = demand_by_id[did]
+        assignments.append({
+            "type": "Feature", "id": f"{did}->none",
+            "geometry": {"type": "Point", "coordinates": [d.lon, d.lat]},
+            "properties": {"demand_id": did, "site_id": None, "households": d.households},
+        })  # fmt: skip
+    return {
+        "stations": {"type": "FeatureCollection", "features": stations},
+        "assignments": {"type": "FeatureCollection", "features": assignments},
+    }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+# --------------------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True)
+class RoutingRun:
+    """Everything a routing run produced."""
+
+    plan: RoutePlan
+    problem: RoutingProblem
+    networks: dict[str, RoadNetwork] = field(default_factory=dict)
+
+    def geojson(self) -> dict[str, Any]:
+        """Routes as LineStrings that follow the roads, stops and unserved orders."""
+        finders: dict[str, PathFinder] = {}
+        where = {o.id: (o.lon, o.lat) for o in self.problem.orders}
+        where.update({d.id: (d.lon, d.lat) for d in self.problem.depots})
+        where.update({f.id: (f.lon, f.lat) for f in self.problem.facilities})
+        used: dict[str, set[str]] = {}
+        for r in self.plan.routes:
+            used.setdefault(r.profile, set()).update(v.location_id for v in r.visits)
+        for prof, ids in used.items():
+            ordered = sorted(ids)
+            pts = Points(tuple(ordered), np.array([where[i][0] for i in ordered]),
+                         np.array([where[i][1] for i in ordered]))  # fmt: skip
+            finders[prof] = PathFinder(self.networks[prof], pts, max_snap_distance_m=np.inf)
+
+        def leg(profile: str, a: str, b: str, pa: tuple[float, float],
+                pb: tuple[float, float]) -> list[tuple[float, float]]:  # fmt: skip
+            if a == b:
+                return [pa, pb]
+            coords = list(finders[profile].route(a, b).geometry.coords)
+            return [pa, *[(float(x), float(y)) for x, y in coords], pb]
+
+        return plan_to_geojson(self.plan, self.problem, leg_geometry=leg)
+
+
+def plan_routes(
+    network: str | Path | RoadNetwork,
+    *,
+    orders: Sequence[Order],
+    fleet: Sequence[VehicleType],
+    depots: Sequence[Depot],
+    facilities: Sequence[Facility] = (),
+    engine: str = "auto",
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    cache_dir: str | Path | None = None,
+) -> RoutingRun:
+    """Plan a day's pickups on a real road network, one matrix per vehicle road profile."""
+    if not fleet:
+        raise InputError("the fleet is empty; give at least one vehicle type")
+    profiles = sorted({vt.profile for vt in fleet})
+    base = (network if isinstance(network, RoadNetwork)
+            else load_network(network, profile=profiles[0]))  # fmt: skip
+    nets = {prof: base.with_profile(prof) for prof in profiles}
+    locations: list[Depot | Facility | Order] = [*depots, *facilities, *orders]
+    pts = Points(tuple(x.id for x in locations), np.array([x.lon for x in locations]),
+                 np.array([x.lat for x in locations]))  # fmt: skip
+    matrices: dict[str, Matrix] = {}
+    for prof, net in nets.items():
+        matrices[prof] = build_matrix(net, pts, max_snap_distance_m=max_snap_distance_m,
+                                      cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
+    problem = RoutingProblem(orders=tuple(orders), vehicle_types=tuple(fleet),
+                             depots=tuple(depots), matrices=matrices,
+                             facilities=tuple(facilities))  # fmt: skip
+    plan = solve_routing(
+        problem,
+        engine=engine,  # type: ignore[arg-type]
+        time_limit_s=time_limit_s,
+        seed=seed,
+    )
+    return RoutingRun(plan=plan, problem=problem, networks=nets)
