@@ -23,74 +23,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import shortest_path
 
 from recyclenet.matrix import Matrix
 from recyclenet.siting import Demand, Site, SitingProblem, solve_siting
 from recyclenet.siting.heuristics import greedy_interchange, nearest_pairs
+from recyclenet.siting.orlib import cap_problem, pmed_problem, read_cap, read_pmed
 
 DEFAULT_PMED = [f"pmed{k}" for k in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 21, 26, 31, 35)]
 DEFAULT_CFLP = ["cap41", "cap71", "cap101", "cap131", "capa-8000", "capb-5000", "capc-5000"]
-
-
-def read_pmed(path: Path) -> tuple[np.ndarray, int]:
-    """All-pairs shortest-path distances and p of an OR-Library pmed file."""
-    tok = path.read_text().split()
-    n, e, p = int(tok[0]), int(tok[1]), int(tok[2])
-    arr = np.array(tok[3 : 3 + 3 * e], dtype=float).reshape(e, 3)
-    w = {}
-    for i, j, c in arr:  # last occurrence of a pair counts
-        a, b = int(i) - 1, int(j) - 1
-        w[(min(a, b), max(a, b))] = c
-    rows = [a for a, _ in w] + [b for _, b in w]
-    cols = [b for _, b in w] + [a for a, _ in w]
-    vals = list(w.values()) * 2
-    g = csr_matrix((vals, (rows, cols)), shape=(n, n))
-    return shortest_path(g, method="D", directed=False), p
-
-
-def read_cap(path: Path, capacity: float | None) -> tuple[np.ndarray, ...]:
-    """(capacity, fixed cost, demand, cost[customer, warehouse]) of a cap file."""
-    tok = path.read_text().split()
-    m, n = int(tok[0]), int(tok[1])
-    k = 2
-    cap = np.empty(m)
-    fix = np.empty(m)
-    for i in range(m):
-        cap[i] = capacity if tok[k] == "capacity" else float(tok[k])
-        fix[i] = float(tok[k + 1])
-        k += 2
-    dem = np.empty(n)
-    cost = np.empty((n, m))
-    for j in range(n):
-        dem[j] = float(tok[k])
-        cost[j] = np.array(tok[k + 1 : k + 1 + m], dtype=float)
-        k += 1 + m
-    return cap, fix, dem, cost
-
-
-def pmed_problem(dist: np.ndarray, p: int) -> SitingProblem:
-    n = dist.shape[0]
-    ids = tuple(f"v{i + 1}" for i in range(n))
-    mx = Matrix(ids, ids, dist, dist)
-    demand = [Demand(i, 0.0, 0.0, households=1.0) for i in ids]
-    sites = [Site(i, 0.0, 0.0) for i in ids]
-    return SitingProblem(demand, sites, mx, model="p_median", p=p)
-
-
-def cap_problem(
-    cap: np.ndarray, fix: np.ndarray, dem: np.ndarray, cost: np.ndarray
-) -> SitingProblem:
-    n, m = cost.shape
-    dids = tuple(f"c{j + 1}" for j in range(n))
-    sids = tuple(f"w{i + 1}" for i in range(m))
-    mx = Matrix(dids, sids, cost, cost)
-    demand = [Demand(d, 0.0, 0.0, households=float(q), weight=1.0) for d, q in zip(dids, dem)]
-    sites = [
-        Site(s, 0.0, 0.0, fixed_cost=float(f), capacity=float(c)) for s, f, c in zip(sids, fix, cap)
-    ]
-    return SitingProblem(demand, sites, mx, model="cflp", single_source=False)
 
 
 def baseline(problem: SitingProblem) -> tuple[float, float]:

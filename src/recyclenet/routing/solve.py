@@ -98,8 +98,12 @@ def solve_routing(
     problem : RoutingProblem
         Not modified.
     engine : {"auto", "ortools", "pyvrp"}
-        ``"pyvrp"`` raises :class:`InputError` when the problem does not fit PyVRP
-        (see :func:`~recyclenet.routing.fits_pyvrp`).
+        Breaks are the one feature outside PyVRP's model
+        (:func:`~recyclenet.routing.fits_pyvrp`): PyVRP then solves with shifts
+        shortened by the break and :func:`~recyclenet.routing.plan.place_breaks` puts
+        each break on the first leg that keeps the route feasible; when that fails for
+        a route the PyVRP result counts as not found (tight windows around the break
+        window), and "auto" keeps OR-Tools' plan, which models breaks exactly.
     time_limit_s : float
         Wall-clock limit for the whole call, seconds.
     seed : int

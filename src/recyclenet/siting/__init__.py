@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .plan import SitingPlan, TwoTierPlan
 from .problem import Demand, Site, SitingProblem
-from .solve import solve_siting, solve_two_tier
+from .solve import centre_problem, solve_siting, solve_two_tier
 
 __all__ = [
     "Demand",
@@ -17,6 +17,7 @@ __all__ = [
     "SitingPlan",
     "SitingProblem",
     "TwoTierPlan",
+    "centre_problem",
     "solve_siting",
     "solve_two_tier",
 ]

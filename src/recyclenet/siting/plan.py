@@ -223,7 +223,7 @@ class TwoTierPlan:
     def status(self) -> PlanStatus:
         """The weaker of the two tiers' statuses."""
         order = ["optimal", "feasible", "time_limit_no_solution", "infeasible"]
-        return max(self.stations.status, self.centres.status, key=order.index)  # type: ignore[return-value]
+        return max(self.stations.status, self.centres.status, key=order.index)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

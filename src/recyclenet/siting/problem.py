@@ -180,6 +180,7 @@ class SitingProblem:
     Parameters
     ----------
     demand : sequence of Demand
+        Stored as a tuple.
     sites : sequence of Site
     matrix : Matrix
         Rows include every demand id, columns every site id (extra rows/columns are
@@ -213,8 +214,8 @@ class SitingProblem:
         CFLP: money per (weight × metric unit) of assignment.
     """
 
-    demand: tuple[Demand, ...]
-    sites: tuple[Site, ...]
+    demand: Sequence[Demand]
+    sites: Sequence[Site]
     matrix: Matrix
     model: ModelKind = "p_median"
     metric: Metric = "distance_m"
@@ -328,7 +329,7 @@ class SitingProblem:
                 )
         cost = self.cost_array()
         finite = np.isfinite(cost)
-        no_site = [self.demand[i].id for i in np.nonzero(~finite.any(axis=1))[0]]
+        no_site = [self.demand[int(i)].id for i in np.nonzero(~finite.any(axis=1))[0]]
         if no_site and self.model != "max_coverage":
             raise InputError(
                 f"demand ids {_ids_text(no_site)} cannot reach any usable site in the matrix "
@@ -339,11 +340,11 @@ class SitingProblem:
             within = cost <= self.radius
             out = np.nonzero(~within.any(axis=1))[0]
             if out.size:
-                hh = float(sum(self.demand[i].households for i in out))
+                hh = float(sum(self.demand[int(i)].households for i in out))
                 raise InputError(
                     f"full coverage is infeasible: {out.size} demand ids ({hh:g} households) "
                     f"have no usable site within radius {self.radius:g} {self._radius_unit}: "
-                    f"{_ids_text([self.demand[i].id for i in out])}; raise the radius or add "
+                    f"{_ids_text([self.demand[int(i)].id for i in out])}; raise the radius or add "
                     "candidate sites near them"
                 )
         if self.model in ("min_stations", "cflp"):
@@ -362,7 +363,7 @@ class SitingProblem:
                 big = np.nonzero(load > best * (1 + 1e-9))[0]
                 if big.size:
                     raise InputError(
-                        f"demand ids {_ids_text([self.demand[i].id for i in big])} have a "
+                        f"demand ids {_ids_text([self.demand[int(i)].id for i in big])} have a "
                         f"load above the capacity of every site they can use "
                         f"(single_source=True); split these points or allow split assignment"
                     )
