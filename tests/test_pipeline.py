@@ -44,6 +44,13 @@ def test_siting_geojson_layers(siting_run) -> None:  # type: ignore[no-untyped-d
         assert 24.9 < lon < 25.0 and 60.1 < lat < 60.2  # lon first (RFC 7946)
     assigned = [f for f in layers["assignments"]["features"] if f["properties"]["site_id"]]
     assert len(assigned) == len(siting_run.problem.demand)
+    # one service-area polygon per open station, containing the station
+    import shapely.geometry
+
+    areas = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in layers["coverage"]["features"]}
+    assert set(areas) == set(siting_run.plan.open_ids)
+    for f in stations:
+        assert areas[f["id"]].contains(shapely.geometry.Point(f["geometry"]["coordinates"]))
 
 
 def test_small_radius_is_infeasible_with_named_demand() -> None:

@@ -249,7 +249,7 @@ def site(
     for name, layer in run.geojson_layers().items():
         _write_json(out / f"{name}.geojson", layer)
     typer.echo(run.plan.summary())
-    typer.echo(f"wrote {out}/plan.json, stations.geojson, assignments.geojson")
+    typer.echo(f"wrote {out}/plan.json and {out}/*.geojson")
 
 
 @app.command("route")

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from shapely.geometry import mapping
 
 from .errors import InputError
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
+from .network.service_area import service_area
 from .points import Points, read_points
 from .routing import (
     Depot,
@@ -83,9 +85,27 @@ class SitingRun:
     problem: SitingProblem
     network: RoadNetwork
 
-    def geojson_layers(self) -> dict[str, dict[str, Any]]:
-        """``stations`` and ``assignments`` FeatureCollections (RFC 7946)."""
-        return siting_geojson(self.plan, self.problem)
+    def geojson_layers(self, *, coverage: bool = True) -> dict[str, dict[str, Any]]:
+        """``stations``, ``assignments`` and (with a radius) ``coverage`` layers (RFC 7946).
+
+        ``coverage`` holds one network service-area polygon per open station: the
+        streets within the problem's radius of it (see :func:`service_area`).
+        """
+        layers = siting_geojson(self.plan, self.problem)
+        radius = self.problem.radius
+        if coverage and radius is not None:
+            sites = {s.id: s for s in self.problem.sites}
+            features = []
+            for sid in self.plan.open_ids:
+                area = service_area(self.network, sites[sid].lon, sites[sid].lat, radius,
+                                    metric=self.problem.metric)  # fmt: skip
+                features.append({
+                    "type": "Feature", "id": sid, "geometry": mapping(area),
+                    "properties": {"site_id": sid, "radius": radius,
+                                   "metric": self.problem.metric},
+                })  # fmt: skip
+            layers["coverage"] = {"type": "FeatureCollection", "features": features}
+        return layers
 
 
 def plan_siting(
