@@ -93,3 +93,23 @@ def test_cli_site_and_route(tmp_path: Path) -> None:
     res = runner.invoke(app, ["route", "helsinki", "--orders", str(DATA / "helsinki_orders.csv"),
                               "--out", str(tmp_path / "x")])  # fmt: skip
     assert res.exit_code == 2 and "error: --sites is required" in res.output
+
+
+def test_two_tiers_respect_centre_capacity() -> None:
+    from recyclenet.pipeline import read_sites as read_site_file
+
+    centres = read_site_file(DATA / "helsinki_centres.csv")
+    run = plan_siting("helsinki", model="min_stations", radius=500.0, centres=centres,
+                      time_limit_s=20, seed=1)  # fmt: skip
+    assert run.centres is not None and run.centres.status == "optimal"
+    # every open station feeds exactly one centre (single source)
+    fed = [a.demand_id for a in run.centres.assignment]
+    assert sorted(fed) == sorted(run.plan.open_ids)
+    capacity = {c.id: c.capacity for c in centres}
+    for cid, load_t in run.centres.indicators.load_by_site.items():
+        assert load_t <= capacity[cid] + 1e-6
+    # loads come from households x data/recyclables_per_household.csv (13 kg each)
+    households = sum(d.households for d in run.problem.demand)
+    total_t = sum(run.centres.indicators.load_by_site.values())
+    assert total_t == pytest.approx(households * 13 / 1000, rel=1e-3)
+    assert "centres" in run.geojson_layers(coverage=False)

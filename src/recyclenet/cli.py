@@ -232,6 +232,12 @@ def site(
     = None,
     norm: Annotated[float, typer.Option(help="Households per station (min_stations).")]
     = 1500.0,
+    budget: Annotated[float | None, typer.Option(help="Budget on fixed (and closing) costs.")]
+    = None,
+    keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = "all",
+    centres: Annotated[Path | None, typer.Option(
+        help="Sorting centres CSV/GeoJSON (id, lon, lat, capacity t/year, fixed_cost): "
+             "adds tier 2.")] = None,
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
@@ -241,14 +247,18 @@ def site(
     run = plan_siting(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
         households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
+        budget=budget, keep_existing=keep_existing,
+        centres=read_sites(centres) if centres else None,
         demand=read_demand(demand) if demand else None,
         sites=read_sites(sites) if sites else None,
         cache_dir=_cache_dir(None),
     )  # fmt: skip
-    _write_json(out / "plan.json", run.plan.to_dict())
+    _write_json(out / "plan.json", run.to_dict())
     for name, layer in run.geojson_layers().items():
         _write_json(out / f"{name}.geojson", layer)
     typer.echo(run.plan.summary())
+    if run.centres is not None:
+        typer.echo("sorting centres: " + run.centres.summary())
     typer.echo(f"wrote {out}/plan.json and {out}/*.geojson")
 
 

@@ -34,7 +34,7 @@ from .routing import (
     plan_to_geojson,
     solve_routing,
 )
-from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
+from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 
 # --------------------------------------------------------------------------- siting
 
@@ -84,6 +84,16 @@ class SitingRun:
     plan: SitingPlan
     problem: SitingProblem
     network: RoadNetwork
+    centres: SitingPlan | None = None
+    """Tier 2 (open station → sorting centre), when centres were given."""
+    centre_sites: tuple[Site, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON; with tier 2 under ``centres``."""
+        doc = self.plan.to_dict()
+        if self.centres is not None:
+            doc["centres"] = self.centres.to_dict()
+        return doc
 
     def geojson_layers(self, *, coverage: bool = True) -> dict[str, dict[str, Any]]:
         """``stations``, ``assignments`` and (with a radius) ``coverage`` layers (RFC 7946).
@@ -105,6 +115,8 @@ class SitingRun:
                                    "metric": self.problem.metric},
                 })  # fmt: skip
             layers["coverage"] = {"type": "FeatureCollection", "features": features}
+        if self.centres is not None:
+            layers["centres"] = _centre_layer(self.centres, self.centre_sites, self.problem)
         return layers
 
 
@@ -122,6 +134,10 @@ def plan_siting(
     cell_m: float = 100.0,
     road_spacing_m: float = 150.0,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    budget: float | None = None,
+    keep_existing: str = "all",
+    centres: Sequence[Site] | None = None,
+    centre_profile: str = "box_truck_4_2m",
     time_limit_s: float = 30.0,
     seed: int = 0,
     cache_dir: str | Path | None = None,
@@ -136,6 +152,10 @@ def plan_siting(
         Road profile of the trips to stations (``walk`` for households).
     metric : {"distance_m", "duration_s"}
         What ``radius`` and the objective measure.
+    centres : sequence of Site, optional
+        Sorting centres (capacity in tonnes/year). When given, the open stations are
+        then assigned to centres by a capacitated model on the ``centre_profile`` road
+        network (two tiers in sequence, see :func:`solve_two_tier`).
     """
     from .osm_features import read_osm_features
     from .siting.osm_inputs import candidate_sites, demand_from_buildings
@@ -158,10 +178,21 @@ def plan_siting(
     problem = SitingProblem(
         demand=tuple(demand), sites=tuple(sites), matrix=matrix,
         model=model, metric=metric, p=p, radius=radius,  # type: ignore[arg-type]
-        households_per_station=households_per_station,
+        households_per_station=households_per_station, budget=budget,
+        keep_existing=keep_existing,  # type: ignore[arg-type]
     )  # fmt: skip
-    plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
-    return SitingRun(plan=plan, problem=problem, network=net)
+    if not centres:
+        plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
+        return SitingRun(plan=plan, problem=problem, network=net)
+    truck = net.with_profile(centre_profile)
+    c_pts = Points(tuple(c.id for c in centres), np.array([c.lon for c in centres]),
+                   np.array([c.lat for c in centres]))  # fmt: skip
+    centre_matrix = build_matrix(truck, s_pts, c_pts, max_snap_distance_m=max_snap_distance_m,
+                                 cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
+    two = solve_two_tier(problem, centres, centre_matrix, metric=metric,
+                         time_limit_s=time_limit_s, seed=seed)  # fmt: skip
+    return SitingRun(plan=two.stations, problem=problem, network=net, centres=two.centres,
+                     centre_sites=tuple(centres))  # fmt: skip
 
 
 def siting_geojson(plan: SitingPlan, problem: SitingProblem) -> dict[str, dict[str, Any]]:
@@ -207,6 +238,31 @@ def siting_geojson(plan: SitingPlan, problem: SitingProblem) -> dict[str, dict[s
         "stations": {"type": "FeatureCollection", "features": stations},
         "assignments": {"type": "FeatureCollection", "features": assignments},
     }
+
+
+def _centre_layer(
+    plan: SitingPlan, centres: Sequence[Site], problem: SitingProblem
+) -> dict[str, Any]:
+    """Sorting centres with their load, and station → centre lines."""
+    site_by_id = {s.id: s for s in (*problem.sites, *centres)}
+    features: list[dict[str, Any]] = []
+    for cid in plan.open_ids:
+        c = site_by_id[cid]
+        features.append({
+            "type": "Feature", "id": cid,
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {"centre_id": cid, "capacity_t_per_year": c.capacity,
+                           "load_t_per_year": _finite(plan.indicators.load_by_site.get(cid, 0.0))},
+        })  # fmt: skip
+    for a in plan.assignment:
+        s, c = site_by_id[a.demand_id], site_by_id[a.site_id]
+        features.append({
+            "type": "Feature", "id": f"{a.demand_id}->{a.site_id}",
+            "geometry": {"type": "LineString", "coordinates": [[s.lon, s.lat], [c.lon, c.lat]]},
+            "properties": {"station_id": s.id, "centre_id": c.id, "share": a.share,
+                           "distance_m": _finite(a.distance_m)},
+        })  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _finite(x: float) -> float | None:

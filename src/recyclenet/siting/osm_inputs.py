@@ -2,7 +2,8 @@
 
 Demand: residential and mixed-use buildings (households estimated in
 :mod:`recyclenet.osm_features`) aggregated to square grid cells, so models stay small;
-each cell's point is the household-weighted centroid of its buildings.
+each cell's point is the household-weighted centroid of its buildings, and its expected
+recyclables per year follow ``data/recyclables_per_household.csv``.
 
 Sites: existing ``amenity=recycling`` points (status ``existing``), parking, commercial
 and retail land (``candidate``), and road nodes thinned to one per grid cell
@@ -11,7 +12,10 @@ and retail land (``candidate``), and road nodes thinned to one per grid cell
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 
 import numpy as np
 
@@ -54,11 +58,22 @@ def demand_from_buildings(buildings: Sequence[Building], *, cell_m: float = 100.
     cx = np.bincount(inverse, weights=hh * x) / total
     cy = np.bincount(inverse, weights=hh * y) / total
     clon, clat = to_lonlat(crs, cx, cy)
+    rates = recyclables_per_household()
     return [
         Demand(id=f"cell_{int(k[0])}_{int(k[1])}", lon=float(lo), lat=float(la),
-               households=round(float(h), 2))
+               households=round(float(h), 2),
+               kg_per_year={m: round(float(h) * r, 1) for m, r in rates.items()})
         for k, lo, la, h in zip(uniq, clon, clat, total)
     ]  # fmt: skip
+
+
+@cache
+def recyclables_per_household() -> dict[str, float]:
+    """kg per household per year by material, from ``data/recyclables_per_household.csv``."""
+    text = (resources.files("recyclenet").joinpath("data/recyclables_per_household.csv")
+            .read_text("utf-8"))  # fmt: skip
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["material"]: float(row["kg_per_household_year"]) for row in rows}
 
 
 def candidate_sites(
