@@ -172,3 +172,21 @@ def test_geojson_features_missing_coordinates():
     }
     with pytest.raises(rn.InputError, match="c1"):
         points_from_geojson(doc)
+
+
+def test_read_points_from_geopackage_reprojects_to_wgs84(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from recyclenet.points import read_points
+
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "households": [120, 80], "name": ["解放路 1 号", "中山路"]},
+        geometry=[Point(24.94, 60.17), Point(24.95, 60.175)], crs=4326,
+    ).to_crs(3067)  # stored in a projected CRS (ETRS-TM35FIN)
+    path = tmp_path / "demand.gpkg"
+    frame.to_file(path)
+    pts = read_points(path)
+    assert pts.ids == ("a", "b")
+    assert pts.lon[0] == pytest.approx(24.94, abs=1e-7) and pts.lat[1] == pytest.approx(60.175)
+    assert pts.properties[0]["households"] == 120 and pts.properties[0]["name"] == "解放路 1 号"

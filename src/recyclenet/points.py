@@ -92,6 +92,8 @@ def read_points(path: str | Path) -> Points:
     if not path.is_file():
         raise InputError(f"points file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        return _read_geopackage(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,7 +115,32 @@ def read_points(path: str | Path) -> Points:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} is not valid JSON ({exc})") from exc
         return points_from_geojson(doc, source=str(path))
-    raise InputError(f"{path}: unknown points format {suffix!r}; use .csv or .geojson")
+    raise InputError(f"{path}: unknown points format {suffix!r}; use .csv, .geojson or .gpkg")
+
+
+def _read_geopackage(path: Path) -> Points:
+    """Point features of the first layer of a GeoPackage, reprojected to WGS-84."""
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError family
+        raise InputError(f"{path} could not be read as a GeoPackage ({exc})") from exc
+    if frame.crs is not None:
+        frame = frame.to_crs(4326)
+    if "id" not in frame.columns:
+        raise InputError(f"{path}: the layer needs an 'id' column")
+    not_points = frame.geometry.geom_type != "Point"
+    if not_points.any():
+        bad = frame.loc[not_points, "id"].astype(str).tolist()[:10]
+        raise InputError(f"{path}: features {bad} are not Points")
+    props = frame.drop(columns=["id", "geometry"]).to_dict("records")
+    records = [{"id": i, "lon": g.x, "lat": g.y, **p}
+               for i, g, p in zip(frame["id"], frame.geometry, props)]  # fmt: skip
+    try:
+        return Points.from_records(records)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
 
 
 def points_from_geojson(doc: Any, *, source: str = "GeoJSON") -> Points:
