@@ -113,3 +113,18 @@ def test_two_tiers_respect_centre_capacity() -> None:
     total_t = sum(run.centres.indicators.load_by_site.values())
     assert total_t == pytest.approx(households * 13 / 1000, rel=1e-3)
     assert "centres" in run.geojson_layers(coverage=False)
+
+
+def test_read_demand_with_materials(tmp_path: Path) -> None:
+    from recyclenet.pipeline import read_demand
+
+    path = tmp_path / "demand.csv"
+    text = "id,lon,lat,households,kg_appliances,kg_ferrous\nd1,24.94,60.17,300,2400,1200\n"
+    path.write_text(text + "d2,24.95,60.175,,,\n", encoding="utf-8")
+    d1, d2 = read_demand(path)
+    assert d1.households == 300 and dict(d1.kg_per_year) == {"appliances": 2400, "ferrous": 1200}
+    assert d1.t_per_year == pytest.approx(3.6)
+    assert d2.households == 1.0 and dict(d2.kg_per_year) == {}
+    path.write_text("id,lon,lat,households\nd1,24.94,60.17,-5\n", encoding="utf-8")
+    with pytest.raises(InputError, match="d1"):
+        read_demand(path)

@@ -40,7 +40,11 @@ from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve
 
 
 def read_demand(path: str | Path) -> list[Demand]:
-    """Demand points from CSV or GeoJSON: id, lon, lat, optional households and weight."""
+    """Demand points from CSV, GeoJSON or GeoPackage.
+
+    Columns: id, lon, lat, optional ``households``, ``weight`` and expected kg per year
+    by material as ``kg_<material>`` (e.g. ``kg_appliances``, ``kg_ferrous``).
+    """
     pts = read_points(path)
     out = []
     for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
@@ -49,8 +53,10 @@ def read_demand(path: str | Path) -> list[Demand]:
         try:
             households = float(hh) if hh not in (None, "") else 1.0
             w = float(weight) if weight not in (None, "") else None
+            kg = {k[3:]: float(v) for k, v in props.items()
+                  if k.startswith("kg_") and v not in (None, "")}  # fmt: skip
             out.append(Demand(id=pid, lon=float(lon), lat=float(lat), households=households,
-                              weight=w))  # fmt: skip
+                              weight=w, kg_per_year=kg))  # fmt: skip
         except (TypeError, ValueError) as exc:
             raise InputError(f"{path}: demand {pid}: {exc}") from None
     return out
