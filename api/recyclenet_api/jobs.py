@@ -55,7 +55,7 @@ from .tasks import JOB_KINDS
 
 log = logging.getLogger("recyclenet_api.jobs")
 
-_PRELOAD = ["recyclenet", "recyclenet_api.tasks"]
+_PRELOAD = ["recyclenet", "recyclenet_api.tasks", "recyclenet_api.planning"]
 
 
 def mp_context() -> multiprocessing.context.BaseContext:

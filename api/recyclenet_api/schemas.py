@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -103,7 +103,11 @@ class PlanPublic(BaseModel):
     kind: str
     job_id: str | None
     created_at: datetime
-    data: dict[str, Any] = Field(description="The plan or result, as the job function made it.")
+    data: dict[str, Any] = Field(
+        description="The plan or result, as the job function made it (siting and routing: "
+        "kind, network_id, plan, indicators; GeoJSON layers are at the links)."
+    )
+    links: dict[str, str] = Field(default_factory=dict)
 
 
 class JobPublic(BaseModel):
@@ -175,3 +179,400 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem_response("Invalid request; `errors` names each field path"),
     429: _problem_response("Rate limit exceeded (see Retry-After)"),
 }
+
+
+# ---------------------------------------------------------------------- GeoJSON input
+HORIZON_S = 48 * 3600.0
+"""Latest time of day a window may name: 48 h in seconds from midnight (overnight)."""
+
+_EXAMPLE_NETWORK_ID = "3f0c2a9e5d8b4c1e9a7f6b5d4c3b2a10"
+_NETWORK_ID_DOC = (
+    'Id of a registered network (POST /networks with {"sample": "helsinki"} '
+    "registers the embedded Helsinki extract; paste its id here)."
+)
+
+
+class _GeoIn(BaseModel):
+    """GeoJSON objects: unknown members (``bbox``, foreign members) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class PointGeometry(_GeoIn):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(
+        min_length=2, max_length=3, description="[lon, lat] (WGS-84, RFC 7946; lon first)."
+    )
+
+    @field_validator("coordinates")
+    @classmethod
+    def _lonlat(cls, value: list[float]) -> list[float]:
+        lon, lat = value[0], value[1]
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(
+                f"[{lon}, {lat}] is not [lon, lat] in WGS-84 degrees "
+                "(lon in -180..180, lat in -90..90; lon first)"
+            )
+        return value
+
+
+FeatureId = str | int
+
+
+class _Props(_GeoIn):
+    id: FeatureId | None = Field(default=None, description="Used when the Feature has no id.")
+
+
+def _window_check(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if value is not None and value[1] < value[0]:
+        raise ValueError(f"window ({value[0]:g}, {value[1]:g}) ends before it starts")
+    return value
+
+
+TimeWindowIn = tuple[
+    Annotated[float, Field(ge=0, le=HORIZON_S)], Annotated[float, Field(ge=0, le=HORIZON_S)]
+]
+
+
+class _PointFeature(_GeoIn):
+    type: Literal["Feature"]
+    id: FeatureId | None = Field(default=None, description="Unique id (or properties.id).")
+    geometry: PointGeometry
+
+    def resolved_id(self) -> str | None:
+        pid = self.id
+        if pid is None:
+            pid = getattr(self.properties, "id", None)  # type: ignore[attr-defined]
+        text = None if pid is None else str(pid)
+        return text if text and len(text) <= 200 else None
+
+
+class DemandProperties(_Props):
+    households: float = Field(default=1.0, ge=0, le=1e9, description="Households represented.")
+    weight: float | None = Field(
+        default=None, ge=0, le=1e12, description="Objective weight; default households."
+    )
+    kg_per_year: dict[str, Annotated[float, Field(ge=0, le=1e12)]] = Field(
+        default_factory=dict, description="Expected recyclables, kg/year by material."
+    )
+
+
+class SiteProperties(_Props):
+    status: Literal["existing", "required", "candidate", "forbidden"] = "candidate"
+    fixed_cost: float = Field(default=0.0, ge=0, le=1e12)
+    capacity: float | None = Field(
+        default=None, ge=0, le=1e12, description="Households; none = the station norm."
+    )
+    closing_cost: float = Field(default=0.0, ge=0, le=1e12, description="Existing sites only.")
+
+
+class OrderProperties(_Props):
+    items: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        default_factory=dict,
+        description="Catalogue category -> count (pieces, or kg for scrap grades), e.g. "
+        '{"refrigerator": 1, "scrap_ferrous": 120}.',
+    )
+    load_kg: float | None = Field(default=None, ge=0, le=1e7, description="Overrides items.")
+    volume_m3: float | None = Field(default=None, ge=0, le=1e5, description="Overrides items.")
+    service_s: float | None = Field(default=None, ge=0, le=HORIZON_S)
+    time_windows: list[TimeWindowIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="[open_s, close_s] pairs, seconds from midnight; empty = any time.",
+    )
+    kind: Literal["pickup", "delivery"] = "pickup"
+    required: bool = True
+    penalty: float | None = Field(
+        default=None, ge=0, le=1e9, description="Cost of dropping an optional order."
+    )
+    priority: int = Field(default=0, ge=0, le=1000)
+    skills: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class DepotProperties(_Props):
+    time_window: TimeWindowIn | None = None
+
+    _tw = field_validator("time_window")(lambda cls, v: _window_check(v))
+
+
+class FacilityProperties(_Props):
+    unload_s: float = Field(default=0.0, ge=0, le=HORIZON_S, description="Unloading time, s.")
+    time_window: TimeWindowIn | None = None
+
+    _tw = field_validator("time_window")(lambda cls, v: _window_check(v))
+
+
+class DemandFeature(_PointFeature):
+    properties: DemandProperties = Field(default_factory=DemandProperties)
+
+
+class SiteFeature(_PointFeature):
+    properties: SiteProperties = Field(default_factory=SiteProperties)
+
+
+class OrderFeature(_PointFeature):
+    properties: OrderProperties = Field(default_factory=OrderProperties)
+
+
+class DepotFeature(_PointFeature):
+    properties: DepotProperties = Field(default_factory=DepotProperties)
+
+
+class FacilityFeature(_PointFeature):
+    properties: FacilityProperties = Field(default_factory=FacilityProperties)
+
+
+class DemandCollection(_GeoIn):
+    type: Literal["FeatureCollection"]
+    features: list[DemandFeature] = Field(min_length=1)
+
+
+class SiteCollection(_GeoIn):
+    type: Literal["FeatureCollection"]
+    features: list[SiteFeature] = Field(min_length=1)
+
+
+class OrderCollection(_GeoIn):
+    type: Literal["FeatureCollection"]
+    features: list[OrderFeature] = Field(min_length=1)
+
+
+class DepotCollection(_GeoIn):
+    type: Literal["FeatureCollection"]
+    features: list[DepotFeature] = Field(min_length=1)
+
+
+class FacilityCollection(_GeoIn):
+    type: Literal["FeatureCollection"]
+    features: list[FacilityFeature] = Field(default_factory=list)
+
+
+def _point(fid: str, lon: float, lat: float, **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "id": fid, "geometry": {"type": "Point",
+            "coordinates": [lon, lat]}, "properties": props}  # fmt: skip
+
+
+# ---------------------------------------------------------------------- siting
+SITING_EXAMPLE_OSM: dict[str, Any] = {
+    "network_id": _EXAMPLE_NETWORK_ID,
+    "model": "p_median",
+    "p": 3,
+    "radius": 400,
+    "profile": "walk",
+    "metric": "distance_m",
+    "time_limit_s": 10,
+}
+"""Demand from OSM buildings and candidate sites from OSM (recycling points, parking,
+thinned road nodes) of the registered network's extract."""
+
+SITING_EXAMPLE_INLINE: dict[str, Any] = {
+    "network_id": _EXAMPLE_NETWORK_ID,
+    "model": "max_coverage",
+    "p": 2,
+    "radius": 500,
+    "demand": {
+        "type": "FeatureCollection",
+        "features": [
+            _point("d1", 24.9458923, 60.1689, households=120),
+            _point("d2", 24.946757, 60.177882, households=80),
+            _point("d3", 24.9434029, 60.166408, households=200),
+            _point("d4", 24.9385718, 60.1699824, households=60),
+        ],
+    },
+    "sites": {
+        "type": "FeatureCollection",
+        "features": [
+            _point("s1", 24.9402, 60.1699, status="existing"),
+            _point("s2", 24.946, 60.172),
+            _point("s3", 24.95, 60.168, fixed_cost=1000),
+        ],
+    },
+    "time_limit_s": 10,
+}
+
+
+class SitingCreate(_In):
+    """A siting scenario on a registered network (issue #3's models).
+
+    ``demand`` and ``sites`` are GeoJSON FeatureCollections of Points; omit either to
+    derive it from the network's OSM extract (demand: residential buildings, households
+    from footprint x levels, aggregated to a ``cell_m`` grid; sites: ``amenity=recycling``
+    as existing stations, parking, and road nodes thinned to ``road_spacing_m``).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [SITING_EXAMPLE_OSM, SITING_EXAMPLE_INLINE]},
+    )
+
+    network_id: str = Field(min_length=1, max_length=64, description=_NETWORK_ID_DOC)
+    model: Literal["p_median", "max_coverage", "min_stations", "cflp"] = Field(
+        default="min_stations",
+        description="p_median: minimise household-weighted travel with p stations; "
+        "max_coverage: most households within radius with p stations; min_stations: fewest "
+        "stations covering everyone within radius, capacity households_per_station; cflp: "
+        "capacitated facility location with fixed costs.",
+    )
+    demand: DemandCollection | None = Field(default=None, description="Omit: from OSM.")
+    sites: SiteCollection | None = Field(default=None, description="Omit: from OSM.")
+    profile: str = Field(
+        default="walk", min_length=1, max_length=100, description="Road profile of the trips."
+    )
+    metric: Literal["distance_m", "duration_s"] = "distance_m"
+    p: int | None = Field(default=None, ge=1, le=10_000, description="Stations to open.")
+    radius: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="Service radius in the metric's unit."
+    )
+    households_per_station: float = Field(default=1500.0, gt=0, le=1e7)
+    cell_m: float = Field(default=100.0, ge=10, le=5000, description="OSM demand grid, m.")
+    road_spacing_m: float = Field(
+        default=150.0, ge=10, le=5000, description="Spacing of OSM road-node candidates, m."
+    )
+    max_snap_distance_m: float = Field(default=500.0, gt=0, le=10_000)
+    time_limit_s: float | None = Field(
+        default=None, gt=0, description="Solver time limit; the server caps it."
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+# ---------------------------------------------------------------------- routing
+class VehicleTypeIn(_In):
+    """``count`` identical vehicles (ids ``{id}-1``, ``{id}-2``, ...)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    count: int = Field(default=1, ge=1, le=1000)
+    capacity_kg: float | None = Field(default=None, ge=0, le=1e7, description="None: no limit.")
+    capacity_m3: float | None = Field(default=None, ge=0, le=1e5, description="None: no limit.")
+    start_id: str = Field(min_length=1, max_length=200, description="A depot id.")
+    end_id: str | None = Field(
+        default=None, max_length=200, description="Depot or facility id; default start_id."
+    )
+    shift: TimeWindowIn = Field(default=(0.0, HORIZON_S), description="[start_s, end_s].")
+    max_duration_s: float | None = Field(default=None, ge=0, le=HORIZON_S)
+    max_distance_m: float | None = Field(default=None, ge=0, le=1e7)
+    break_window: TimeWindowIn | None = Field(
+        default=None, description="[earliest_s, latest_s] start of the break."
+    )
+    break_s: float = Field(default=0.0, ge=0, le=HORIZON_S)
+    fixed_cost: float = Field(default=0.0, ge=0, le=1e9)
+    cost_per_km: float = Field(default=1.0, ge=0, le=1e6)
+    cost_per_hour: float = Field(default=0.0, ge=0, le=1e6)
+    skills: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
+    profile: str = Field(default="car", min_length=1, max_length=100, description="Road profile.")
+    max_unloads: int | None = Field(default=None, ge=0, le=100)
+
+    _windows = field_validator("shift", "break_window")(lambda cls, v: _window_check(v))
+
+
+ROUTING_EXAMPLE: dict[str, Any] = {
+    "network_id": _EXAMPLE_NETWORK_ID,
+    "orders": {
+        "type": "FeatureCollection",
+        "features": [
+            _point("o001", 24.953349, 60.176572, items={"tv": 1}, time_windows=[[28800, 43200]]),
+            _point(
+                "o002",
+                24.949451,
+                60.169883,
+                items={"refrigerator": 1},
+                time_windows=[[32400, 46800]],
+            ),
+            _point(
+                "o003",
+                24.949328,
+                60.168989,
+                items={"washing_machine": 1},
+                time_windows=[[46800, 61200]],
+            ),
+            _point("o006", 24.949013, 60.172314, items={"scrap_ferrous": 80}),
+            _point(
+                "o010", 24.949815, 60.164512, items={"refrigerator": 1}, required=False, penalty=500
+            ),
+        ],
+    },
+    "depots": {
+        "type": "FeatureCollection",
+        "features": [_point("depot", 24.93666, 60.164199)],
+    },
+    "facilities": {
+        "type": "FeatureCollection",
+        "features": [_point("sorting_centre", 24.952246, 60.178364, unload_s=900)],
+    },
+    "fleet": [
+        {
+            "id": "tricycle",
+            "count": 2,
+            "capacity_kg": 300,
+            "capacity_m3": 1.5,
+            "start_id": "depot",
+            "shift": [28800, 64800],
+            "cost_per_km": 0.3,
+            "cost_per_hour": 30,
+            "fixed_cost": 20,
+            "profile": "tricycle",
+        },
+        {
+            "id": "box_truck",
+            "count": 1,
+            "capacity_kg": 2000,
+            "capacity_m3": 16,
+            "start_id": "depot",
+            "shift": [28800, 64800],
+            "cost_per_km": 1.5,
+            "cost_per_hour": 60,
+            "fixed_cost": 150,
+            "skills": ["refrigerant"],
+            "profile": "box_truck_4_2m",
+        },
+    ],
+    "engine": "auto",
+    "time_limit_s": 5,
+}
+
+
+class RoutingCreate(_In):
+    """Today's pickup orders and the fleet (issue #4).
+
+    Orders, depots and facilities are GeoJSON FeatureCollections of Points. Omit
+    ``fleet`` for the default fleet (``data/fleet_default.csv``: 4 electric tricycles and
+    2 box trucks of 4.2 m, shifts 08:00-18:00 with a 30-minute break) starting and ending
+    at the first depot.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [ROUTING_EXAMPLE]}
+    )
+
+    network_id: str = Field(min_length=1, max_length=64, description=_NETWORK_ID_DOC)
+    orders: OrderCollection
+    depots: DepotCollection
+    facilities: FacilityCollection | None = Field(
+        default=None, description="Sorting centres or transfer stations for mid-shift unloads."
+    )
+    fleet: list[VehicleTypeIn] | None = Field(
+        default=None, min_length=1, max_length=100, description="Omit: the default fleet."
+    )
+    engine: Literal["auto", "ortools", "pyvrp"] = "auto"
+    max_snap_distance_m: float = Field(default=500.0, gt=0, le=10_000)
+    time_limit_s: float | None = Field(
+        default=None, gt=0, description="Solver time limit; the server caps it."
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+# ---------------------------------------------------------------------- plan views
+class PlanIndicators(BaseModel):
+    plan_id: str
+    kind: Literal["siting", "routing"]
+    indicators: dict[str, Any] = Field(
+        description="Siting: status, objective, bound, gap, stations open/opened/kept/"
+        "closed, share of households within the radius, access distance mean/p95, "
+        "households per station, load and utilisation by site. Routing: status, engine, "
+        "vehicle_km, vehicle_hours, cost, penalty_cost, kg and tonnes by material, "
+        "orders_total, served_count, unserved_count, unserved_by_reason, vehicles_used."
+    )

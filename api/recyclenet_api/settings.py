@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(default=100.0, gt=0, description="Largest OSM upload (MiB).")
     max_points: int = Field(default=25_000, gt=0, description="Most points in one request.")
+    max_vehicles: int = Field(
+        default=1000, gt=0, description="Most vehicles (sum of fleet counts) in one request."
+    )
     max_matrix_cells: int = Field(
         default=1_000_000, gt=0, description="Most origin x destination pairs in one matrix."
     )

@@ -24,8 +24,8 @@ import numpy as np
 
 JOB_KINDS: dict[str, str] = {
     "matrix": "recyclenet_api.tasks:matrix_task",
-    # "siting": "recyclenet.pipeline:run_siting",
-    # "routing": "recyclenet.pipeline:run_routing",
+    "siting": "recyclenet_api.planning:siting_task",
+    "routing": "recyclenet_api.planning:routing_task",
 }
 """Job kind -> ``"module:function"`` run in the worker process."""
 

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import mapping
+import shapely
+from shapely.geometry import Polygon, mapping
+from shapely.geometry.polygon import orient
 
 from .errors import InputError
+from .geo import to_metric, utm_crs
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
 from .network.service_area import service_area
@@ -101,26 +104,49 @@ class SitingRun:
             doc["centres"] = self.centres.to_dict()
         return doc
 
-    def geojson_layers(self, *, coverage: bool = True) -> dict[str, dict[str, Any]]:
-        """``stations``, ``assignments`` and (with a radius) ``coverage`` layers (RFC 7946).
+    def coverage_layer(self) -> dict[str, Any]:
+        """One network service-area Polygon per open station (RFC 7946, CCW exterior).
 
-        ``coverage`` holds one network service-area polygon per open station: the
-        streets within the problem's radius of it (see :func:`service_area`).
+        The streets reachable within the problem's radius (in its metric), buffered by
+        :data:`STREET_HALF_WIDTH_M` and with enclosed block interiors filled; without a
+        radius, the station's farthest assigned demand point sets the budget.
         """
+        sites = {s.id: s for s in self.problem.sites}
+        metric = self.problem.metric
+        farthest: dict[str, float] = {}
+        households: dict[str, float] = {}
+        demand = {d.id: d for d in self.problem.demand}
+        for a in self.plan.assignment:
+            cost = a.distance_m if metric == "distance_m" else a.duration_s
+            if cost is not None and np.isfinite(cost):
+                farthest[a.site_id] = max(farthest.get(a.site_id, 0.0), float(cost))
+            households[a.site_id] = (households.get(a.site_id, 0.0)
+                                     + demand[a.demand_id].households * a.share)  # fmt: skip
+        features = []
+        for sid in self.plan.open_ids:
+            if self.problem.radius is not None:
+                budget, source = float(self.problem.radius), "plan_radius"
+            else:
+                budget, source = farthest.get(sid, 0.0), "farthest_assigned"
+            area = service_area(self.network, sites[sid].lon, sites[sid].lat, budget,
+                                metric=metric)  # fmt: skip
+            parts = list(getattr(area, "geoms", [area]))
+            outline = orient(Polygon(max(parts, key=lambda g: g.area).exterior), 1.0)
+            area_m2 = _area_m2(outline)
+            features.append({
+                "type": "Feature", "id": sid, "geometry": mapping(outline),
+                "properties": {"site_id": sid, "method": "network_service_area",
+                               "metric": metric, "radius": budget, "radius_source": source,
+                               "area_m2": round(float(area_m2), 1),
+                               "households": round(households.get(sid, 0.0), 2)},
+            })  # fmt: skip
+        return {"type": "FeatureCollection", "features": features}
+
+    def geojson_layers(self, *, coverage: bool = True) -> dict[str, dict[str, Any]]:
+        """``stations``, ``assignments``, ``coverage`` (and ``centres``) layers (RFC 7946)."""
         layers = siting_geojson(self.plan, self.problem)
-        radius = self.problem.radius
-        if coverage and radius is not None:
-            sites = {s.id: s for s in self.problem.sites}
-            features = []
-            for sid in self.plan.open_ids:
-                area = service_area(self.network, sites[sid].lon, sites[sid].lat, radius,
-                                    metric=self.problem.metric)  # fmt: skip
-                features.append({
-                    "type": "Feature", "id": sid, "geometry": mapping(area),
-                    "properties": {"site_id": sid, "radius": radius,
-                                   "metric": self.problem.metric},
-                })  # fmt: skip
-            layers["coverage"] = {"type": "FeatureCollection", "features": features}
+        if coverage:
+            layers["coverage"] = self.coverage_layer()
         if self.centres is not None:
             layers["centres"] = _centre_layer(self.centres, self.centre_sites, self.problem)
         return layers
@@ -244,6 +270,16 @@ def siting_geojson(plan: SitingPlan, problem: SitingProblem) -> dict[str, dict[s
         "stations": {"type": "FeatureCollection", "features": stations},
         "assignments": {"type": "FeatureCollection", "features": assignments},
     }
+
+
+def _area_m2(polygon: Polygon) -> float:
+    """Area in m² of a lon/lat polygon, in its local UTM zone."""
+    west, south, east, north = polygon.bounds
+    crs = utm_crs((west + east) / 2, (south + north) / 2)
+    projected = shapely.transform(
+        polygon, lambda c: np.column_stack(to_metric(crs, c[:, 0], c[:, 1]))
+    )
+    return float(shapely.area(projected))
 
 
 def _centre_layer(

@@ -21,6 +21,14 @@ PROTECTED = [
     ("DELETE", "/jobs/x"),
     ("GET", "/plans/x"),
     ("POST", "/matrix"),
+    ("POST", "/siting"),
+    ("POST", "/routing"),
+    ("GET", "/plans/x/indicators"),
+    ("GET", "/plans/x/stations.geojson"),
+    ("GET", "/plans/x/assignments.geojson"),
+    ("GET", "/plans/x/coverage.geojson"),
+    ("GET", "/plans/x/routes.geojson"),
+    ("GET", "/plans/x/stops.geojson"),
 ]
 
 

@@ -12,15 +12,20 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from api_helpers import A, make_app
+from api_helpers import A, make_app, wait_job
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 
+from recyclenet_api.schemas import SITING_EXAMPLE_INLINE
+
 EXPECTED_PATHS = {
     "/networks", "/networks/{network_id}", "/networks/{network_id}/roads.geojson",
     "/jobs", "/jobs/{job_id}", "/plans/{plan_id}", "/matrix", "/healthz", "/readyz",
+    "/siting", "/routing", "/plans/{plan_id}/indicators", "/plans/{plan_id}/stations.geojson",
+    "/plans/{plan_id}/assignments.geojson", "/plans/{plan_id}/coverage.geojson",
+    "/plans/{plan_id}/routes.geojson", "/plans/{plan_id}/stops.geojson",
 }  # fmt: skip
 
 
@@ -30,8 +35,12 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     with TestClient(app) as client:  # a real network, so generated requests can hit it
         r = client.post("/networks", json={"sample": "helsinki"}, headers=A)
         assert r.status_code == 201
+        nid = r.json()["id"]
+        body = {**SITING_EXAMPLE_INLINE, "network_id": nid}  # a real plan for the plan paths
+        job = wait_job(client, client.post("/siting", json=body, headers=A).json()["id"])
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    schema.network_id = r.json()["id"]  # type: ignore[attr-defined]
+    schema.network_id = nid  # type: ignore[attr-defined]
+    schema.plan_id = job["plan_id"]  # type: ignore[attr-defined]
     try:
         yield schema
     finally:
@@ -45,6 +54,8 @@ def test_no_server_errors(api_schema: schemathesis.BaseSchema, tmp_path: Path) -
     runs = [(op, op.as_strategy()) for op in operations]
     runs += [(op, op.as_strategy(path_parameters={"network_id": api_schema.network_id}))
              for op in operations if "{network_id}" in op.path]  # fmt: skip
+    runs += [(op, op.as_strategy(path_parameters={"plan_id": api_schema.plan_id}))
+             for op in operations if "{plan_id}" in op.path]  # fmt: skip
     for _op, strategy in runs:
 
         @given(case=strategy)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+import recyclenet as rn
+from recyclenet.errors import InputError
 from recyclenet.network import SAMPLES
 
 from ..deps import AppContext
+from ..planning import PayloadError
 from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, NetworkPublic, PlanPublic
 from ..store import Job, Network, Plan, as_utc, utc
@@ -48,13 +52,29 @@ def network_public(row: Network) -> NetworkPublic:
     )
 
 
+PLAN_LAYERS: dict[str, tuple[str, ...]] = {
+    "siting": ("stations", "assignments", "coverage"),
+    "routing": ("routes", "stops"),
+}
+"""GeoJSON layers stored with each plan kind (``/plans/{id}/{layer}.geojson``)."""
+
+
 def plan_public(row: Plan) -> PlanPublic:
+    """The plan as JSON; GeoJSON layers are left out here and linked instead."""
+    links = {"self": f"/plans/{row.id}"}
+    data = row.data
+    layers = PLAN_LAYERS.get(row.kind)
+    if layers:
+        data = {k: v for k, v in data.items() if k != "layers"}
+        links["indicators"] = f"/plans/{row.id}/indicators"
+        links.update({name: f"/plans/{row.id}/{name}.geojson" for name in layers})
     return PlanPublic(
         id=row.id,
         kind=row.kind,
         job_id=row.job_id,
         created_at=utc(row.created_at),
-        data=row.data,
+        data=data,
+        links=links,
     )
 
 
@@ -144,3 +164,54 @@ async def submit_job(
         plan = plan_public(plan_row) if plan_row is not None else None
     response.status_code = 200
     return job_public(row, JobResult, plan=plan)
+
+
+WaitQuery = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=3600,
+        description="Seconds to wait for the result in this request "
+        "(capped by the server); 200 with the plan if it finished, else 202.",
+    ),
+]
+
+
+def feature_records(features: Sequence[Any], field: str) -> list[dict[str, Any]]:
+    """Point features -> ``{"id", "lon", "lat", **properties}`` records (job payload form).
+
+    The id is the Feature's ``id``, else ``properties.id``; a feature without one is a 422
+    naming ``{field}.{i}.id``.
+    """
+    out = []
+    for i, f in enumerate(features):
+        pid = f.resolved_id()
+        if pid is None:
+            raise field_problem(
+                f"{field}.{i}.id",
+                "every feature needs an id of 1 to 200 characters (Feature.id or properties.id)",
+            )
+        props = f.properties.model_dump(exclude={"id"})
+        lon, lat = f.geometry.coordinates[:2]
+        out.append({"id": pid, "lon": lon, "lat": lat, **props})
+    return out
+
+
+def check_points(ctx: AppContext, n: int, field: str) -> None:
+    limit = ctx.settings.max_points
+    if n > limit:
+        raise field_problem(
+            field, f"{n} points are more than this server's limit of {limit} per request"
+        )
+
+
+def check_profile(profile: str, field: str) -> str:
+    try:
+        return rn.get_profile(profile).name
+    except InputError as exc:
+        raise field_problem(field, str(exc)) from None
+
+
+def payload_problem(exc: PayloadError) -> Problem:
+    """A library input error on a request field: 422 naming ``body.<field>``."""
+    return field_problem("body." + exc.field, str(exc))

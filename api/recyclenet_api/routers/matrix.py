@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 
 import recyclenet as rn
 from recyclenet.errors import InputError
 
 from ..deps import ContextDep, TenantDep
 from ..schemas import MATRIX_EXAMPLE, JobResult, MatrixCreate, PointIn
-from .common import check_time_limit, field_problem, resolve_network, submit_job
+from .common import WaitQuery, check_time_limit, field_problem, resolve_network, submit_job
 
 router = APIRouter(tags=["matrix"])
-
-WaitQuery = Annotated[
-    float,
-    Query(
-        ge=0,
-        le=3600,
-        description="Seconds to wait for the result in this request "
-        "(capped by the server); 200 with the plan if it finished, else 202.",
-    ),
-]
-
 
 @router.post(
     "/matrix",

@@ -1,14 +1,62 @@
-"""``/plans``: stored results (immutable)."""
+"""``/plans``: stored results (immutable), their GeoJSON layers and indicators.
+
+Siting and routing jobs store their GeoJSON layers with the plan (see
+:mod:`recyclenet_api.planning`), so the layer endpoints serve stored data: a plan's maps
+never change after it is made. Serialized layers are kept in a small in-memory cache
+(plans are immutable, so it never goes stale); the tenant check runs on every request.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
 
-from ..deps import ContextDep, TenantDep
-from ..schemas import PlanPublic
-from .common import not_found, plan_public
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..deps import AppContext, ContextDep, TenantDep
+from ..problems import Problem
+from ..schemas import PlanIndicators, PlanPublic
+from .common import PLAN_LAYERS, not_found, plan_public
 
 router = APIRouter(prefix="/plans", tags=["plans"])
+
+GEOJSON = "application/geo+json"
+_CACHE_SIZE = 256
+
+
+class _LayerCache:
+    """(plan id, layer) -> (tenant, kind, serialized bytes); LRU, thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], tuple[str, str, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[str, str, bytes] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, str], value: tuple[str, str, bytes]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_caches: dict[int, _LayerCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _cache(ctx: AppContext) -> _LayerCache:
+    with _caches_lock:
+        return _caches.setdefault(id(ctx), _LayerCache(_CACHE_SIZE))
 
 
 @router.get("/{plan_id}", response_model=PlanPublic, summary="A stored plan as JSON")
@@ -17,3 +65,139 @@ def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanPublic:
     if row is None:
         raise not_found("plan", plan_id)
     return plan_public(row)
+
+
+def _layer_kind(layer: str) -> str:
+    return next(kind for kind, names in PLAN_LAYERS.items() if layer in names)
+
+
+async def _layer(ctx: AppContext, tenant: str, plan_id: str, layer: str) -> Response:
+    cache = _cache(ctx)
+    hit = cache.get((plan_id, layer))
+    if hit is None:
+        row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
+        if row is None:
+            raise not_found("plan", plan_id)
+        fc = (row.data.get("layers") or {}).get(layer) if isinstance(row.data, dict) else None
+        body = b""
+        if fc is not None:
+            body = json.dumps(fc, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode()  # fmt: skip
+        hit = (row.tenant, row.kind, body)
+        cache.put((plan_id, layer), hit)
+    owner, kind, body = hit
+    if owner != tenant:
+        raise not_found("plan", plan_id)
+    if not body:
+        want = _layer_kind(layer)
+        raise Problem(404, f"plan {plan_id} is a {kind} plan; {layer}.geojson needs a {want} plan")
+    return Response(content=body, media_type=GEOJSON)
+
+
+def _geojson_route(layer: str, summary: str, properties: dict[str, str]) -> Any:
+    doc = "\n".join(f"- `{k}`: {v}" for k, v in properties.items())
+    kind = _layer_kind(layer)
+
+    @router.get(
+        f"/{{plan_id}}/{layer}.geojson",
+        response_class=Response,
+        summary=summary,
+        description=(
+            f"RFC 7946 FeatureCollection (WGS-84 lon/lat) of a {kind} plan, as stored with "
+            f"the plan; 404 for a plan of another kind. Properties:\n\n{doc}"
+        ),
+        responses={
+            200: {
+                "content": {GEOJSON: {"schema": {"type": "object"}}},
+                "description": "FeatureCollection",
+            },
+        },
+        name=f"plan_{layer}_geojson",
+    )
+    async def endpoint(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
+        return await _layer(ctx, tenant, plan_id, layer)
+
+    return endpoint
+
+
+STATION_PROPERTIES = {
+    "id": "(feature id) the site id",
+    "site_id": "site id",
+    "state": "opened (new), kept (existing, stays) or closed (existing, closed)",
+    "status": "the site's input status: existing, required, candidate",
+    "households": "households assigned",
+    "capacity": "capacity (households), null = the station norm",
+    "fixed_cost": "fixed cost of the site",
+}
+ASSIGNMENT_PROPERTIES = {
+    "id": "(feature id) `{demand_id}->{site_id}`, or `{demand_id}->none` when unassigned",
+    "geometry": "LineString demand point -> station; Point for unassigned demand",
+    "demand_id": "demand point id",
+    "site_id": "serving site id (null when unassigned)",
+    "households": "households of the demand point",
+    "distance_m": "network distance to the station, m",
+    "duration_s": "network travel time to the station, s",
+}
+COVERAGE_PROPERTIES = {
+    "id": "(feature id) the station's site id",
+    "site_id": "site id",
+    "method": "network_service_area: the concave hull (ratio 0.3) of the street nodes "
+    "that reach the station within the radius on the plan's road profile, buffered 30 m",
+    "metric": "distance_m or duration_s",
+    "radius": "the radius used, in the metric's unit",
+    "radius_source": "plan_radius, or farthest_assigned when the plan has no radius",
+    "reachable_nodes": "street nodes within the radius",
+    "area_m2": "area, m²",
+    "load": "households (or t/year) assigned",
+    "demand_points": "demand points assigned",
+}
+ROUTE_PROPERTIES = {
+    "id": "(feature id) the vehicle id",
+    "geometry": "LineString along the roads, depot to depot (or to the end facility)",
+    "kind": "route",
+    "vehicle_id": "vehicle id (`{vehicle_type_id}-{k}`)",
+    "vehicle_type_id": "vehicle type id",
+    "distance_m": "route distance, m",
+    "duration_s": "from leaving to returning, s",
+    "cost": "fixed + distance + time cost",
+}
+STOP_PROPERTIES = {
+    "id": "(feature id) `{vehicle_id}:{sequence}`, or `unserved:{order_id}`",
+    "kind": "start, order, unload, end, or unserved",
+    "vehicle_id": "vehicle id",
+    "sequence": "0 = start",
+    "location_id": "depot, facility or order id",
+    "order_id": "order served (kind order, or unserved)",
+    "arrival_s, start_s, departure_s": "seconds from midnight",
+    "arrival, start, departure": "the same as HH:MM:SS",
+    "load_kg, volume_m3": "load on board after the stop",
+    "items": "the order's items [{category, count}]",
+    "reason, message": "unserved only: capacity, time_window, skill, unreachable, shift, cost",
+}
+
+stations_geojson = _geojson_route("stations", "Stations of a siting plan", STATION_PROPERTIES)
+assignments_geojson = _geojson_route(
+    "assignments", "Demand-to-station assignments of a siting plan", ASSIGNMENT_PROPERTIES
+)
+coverage_geojson = _geojson_route(
+    "coverage", "Service area of each open station (siting plan)", COVERAGE_PROPERTIES
+)
+routes_geojson = _geojson_route("routes", "Routes of a routing plan", ROUTE_PROPERTIES)
+stops_geojson = _geojson_route(
+    "stops", "Stops and unserved orders of a routing plan", STOP_PROPERTIES
+)
+
+
+@router.get(
+    "/{plan_id}/indicators",
+    response_model=PlanIndicators,
+    summary="Evaluation indicators of a siting or routing plan",
+    responses={404: {"description": "No such plan, or a plan without indicators (matrix)"}},
+)
+def plan_indicators(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanIndicators:
+    row = ctx.store.get_plan(tenant, plan_id)
+    if row is None:
+        raise not_found("plan", plan_id)
+    if row.kind not in PLAN_LAYERS or "indicators" not in row.data:
+        raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no indicators")
+    return PlanIndicators(plan_id=row.id, kind=row.kind, indicators=row.data["indicators"])  # type: ignore[arg-type]

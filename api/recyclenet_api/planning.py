@@ -1,0 +1,394 @@
+"""Siting and routing jobs: payload -> library objects -> pipeline -> stored JSON result.
+
+The routers turn request bodies into *payloads* (plain JSON records, see
+:func:`siting_payload_records` in the routers) and call the converters here once in the
+request, so bad input is a 422 before any job is queued; the job functions call the same
+converters again in the worker process and then :func:`recyclenet.pipeline.plan_siting`
+or :func:`recyclenet.pipeline.plan_routes`.
+
+A job result is everything the plan endpoints serve, computed once and stored with the
+(immutable) plan::
+
+    {"kind": "siting" | "routing", "network_id", "profile" | "profiles",
+     "plan": SitingPlan.to_dict() | RoutePlan.to_dict(),
+     "indicators": {...},                      # GET /plans/{id}/indicators
+     "layers": {"stations", "assignments", "coverage"} | {"routes", "stops"}}
+
+Every layer is an RFC 7946 FeatureCollection (WGS-84 lon/lat) with an ``id`` on every
+feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from recyclenet.errors import InputError
+
+from .tasks import Progress, _noop, to_jsonable
+
+if TYPE_CHECKING:
+    from recyclenet.routing import Depot, Facility, Order, VehicleType
+    from recyclenet.siting import Demand, Site
+
+
+class PayloadError(InputError):
+    """An :class:`InputError` that knows which request field it is about.
+
+    ``field`` is the dotted path below ``body`` (``orders.features.3``), so a router can
+    answer 422 naming the field path with the library's message.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _dup_check(ids: Sequence[str], label: str, seen: dict[str, str] | None = None) -> None:
+    seen = {} if seen is None else seen
+    for i, pid in enumerate(ids):
+        where = f"{label}.{i}"
+        if pid in seen:
+            raise PayloadError(
+                where,
+                f"duplicate id {pid!r} (also at {seen[pid]}); ids must be unique"
+                + (" across depots, facilities and orders" if label != "fleet" else ""),
+            )
+        seen[pid] = where
+
+
+# ---------------------------------------------------------------------- siting
+def build_demand(records: Sequence[dict[str, Any]], label: str) -> list[Demand]:
+    """Demand points from ``{"id", "lon", "lat", "households", "weight", "kg_per_year"}``."""
+    from recyclenet.siting import Demand
+
+    _dup_check([str(r["id"]) for r in records], label)
+    out = []
+    for i, r in enumerate(records):
+        try:
+            out.append(
+                Demand(
+                    id=str(r["id"]),
+                    lon=float(r["lon"]),
+                    lat=float(r["lat"]),
+                    households=float(r.get("households", 1.0)),
+                    weight=None if r.get("weight") is None else float(r["weight"]),
+                    kg_per_year=dict(r.get("kg_per_year") or {}),
+                )
+            )
+        except InputError as exc:
+            raise PayloadError(f"{label}.{i}", str(exc)) from None
+    return out
+
+
+def build_sites(records: Sequence[dict[str, Any]], label: str) -> list[Site]:
+    """Sites from ``{"id", "lon", "lat", "status", "fixed_cost", "capacity", "closing_cost"}``."""
+    from recyclenet.siting import Site
+
+    _dup_check([str(r["id"]) for r in records], label)
+    out = []
+    for i, r in enumerate(records):
+        try:
+            out.append(
+                Site(
+                    id=str(r["id"]),
+                    lon=float(r["lon"]),
+                    lat=float(r["lat"]),
+                    status=r.get("status", "candidate"),
+                    fixed_cost=float(r.get("fixed_cost", 0.0)),
+                    capacity=None if r.get("capacity") is None else float(r["capacity"]),
+                    closing_cost=float(r.get("closing_cost", 0.0)),
+                )
+            )
+        except InputError as exc:
+            raise PayloadError(f"{label}.{i}", str(exc)) from None
+    return out
+
+
+def siting_inputs(payload: dict[str, Any]) -> tuple[list[Demand] | None, list[Site] | None]:
+    """Library demand and sites of a siting payload (None: derive from the OSM extract)."""
+    demand = payload.get("demand")
+    sites = payload.get("sites")
+    return (
+        build_demand(demand, "demand.features") if demand is not None else None,
+        build_sites(sites, "sites.features") if sites is not None else None,
+    )
+
+
+def siting_indicators(plan_dict: dict[str, Any]) -> dict[str, Any]:
+    """What ``GET /plans/{id}/indicators`` shows for a siting plan."""
+    return {
+        "model": plan_dict["model"],
+        "metric": plan_dict["metric"],
+        "status": plan_dict["status"],
+        "objective": plan_dict["objective"],
+        "bound": plan_dict["bound"],
+        "gap": plan_dict["gap"],
+        "time_s": plan_dict["time_s"],
+        "solver": plan_dict["solver"],
+        "stations_open": len(plan_dict["open_ids"]),
+        "stations_opened": len(plan_dict["opened_ids"]),
+        "stations_kept": len(plan_dict["kept_ids"]),
+        "stations_closed": len(plan_dict["closed_ids"]),
+        "demand_points_assigned": len({a["demand_id"] for a in plan_dict["assignment"]}),
+        "demand_points_unassigned": len(plan_dict["unassigned_ids"]),
+        **plan_dict["indicators"],
+    }
+
+
+def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
+    """Site stations (:func:`recyclenet.pipeline.plan_siting`) and store the layers."""
+    from recyclenet.pipeline import plan_siting
+
+    net_ref = payload["network"]
+    demand, sites = siting_inputs(payload)
+    progress({"phase": "building matrix and solving", "model": payload["model"]})
+    run = plan_siting(
+        net_ref["source"],
+        model=payload["model"],
+        demand=demand,
+        sites=sites,
+        profile=payload["profile"],
+        metric=payload["metric"],
+        p=payload.get("p"),
+        radius=payload.get("radius"),
+        households_per_station=float(payload["households_per_station"]),
+        cell_m=float(payload["cell_m"]),
+        road_spacing_m=float(payload["road_spacing_m"]),
+        max_snap_distance_m=float(payload["max_snap_distance_m"]),
+        time_limit_s=float(payload["time_limit_s"]),
+        seed=int(payload["seed"]),
+    )
+    progress({"phase": "writing layers", "objective": run.plan.objective})
+    plan_dict = to_jsonable(run.plan.to_dict())
+    layers = run.geojson_layers()
+    return {
+        "kind": "siting",
+        "network_id": net_ref["id"],
+        "profile": payload["profile"],
+        "demand_source": "request" if demand is not None else "osm",
+        "sites_source": "request" if sites is not None else "osm",
+        "plan": plan_dict,
+        "indicators": siting_indicators(plan_dict),
+        "layers": to_jsonable(layers),
+    }
+
+
+# ---------------------------------------------------------------------- routing
+def _window(value: Any) -> tuple[float, float] | None:
+    return None if value is None else (float(value[0]), float(value[1]))
+
+
+def build_orders(records: Sequence[dict[str, Any]], label: str) -> list[Order]:
+    """Orders from records with the :class:`recyclenet.routing.Order` fields; ``items``
+    (category -> count) derives weight, volume, service time and skills from the
+    catalogue unless ``load_kg``, ``volume_m3`` or ``service_s`` are given."""
+    from recyclenet.routing import Order
+
+    out = []
+    for i, r in enumerate(records):
+        oid = str(r["id"])
+        try:
+            out.append(
+                Order.from_items(
+                    oid,
+                    float(r["lon"]),
+                    float(r["lat"]),
+                    dict(r.get("items") or {}),
+                    load_kg=r.get("load_kg"),
+                    volume_m3=r.get("volume_m3"),
+                    service_s=r.get("service_s"),
+                    required_skills=list(r.get("skills") or []),
+                    time_windows=[_window(w) for w in r.get("time_windows") or []],
+                    kind=r.get("kind", "pickup"),
+                    required=bool(r.get("required", True)),
+                    penalty=r.get("penalty"),
+                    priority=int(r.get("priority", 0)),
+                )
+            )
+        except InputError as exc:
+            raise PayloadError(f"{label}.{i}", str(exc)) from None
+    return out
+
+
+def build_depots(records: Sequence[dict[str, Any]], label: str) -> list[Depot]:
+    from recyclenet.routing import Depot
+
+    out = []
+    for i, r in enumerate(records):
+        try:
+            out.append(Depot(str(r["id"]), float(r["lon"]), float(r["lat"]),
+                             time_window=_window(r.get("time_window"))))  # fmt: skip
+        except InputError as exc:
+            raise PayloadError(f"{label}.{i}", str(exc)) from None
+    return out
+
+
+def build_facilities(records: Sequence[dict[str, Any]], label: str) -> list[Facility]:
+    from recyclenet.routing import Facility
+
+    out = []
+    for i, r in enumerate(records):
+        try:
+            out.append(Facility(str(r["id"]), float(r["lon"]), float(r["lat"]),
+                                unload_s=float(r.get("unload_s", 0.0)),
+                                time_window=_window(r.get("time_window"))))  # fmt: skip
+        except InputError as exc:
+            raise PayloadError(f"{label}.{i}", str(exc)) from None
+    return out
+
+
+def default_fleet(depot_id: str) -> list[VehicleType]:
+    """The packaged default fleet (``data/fleet_default.csv``: electric tricycles and
+    4.2 m box trucks), starting and ending at ``depot_id``."""
+    from dataclasses import replace
+
+    from recyclenet.routing import read_fleet
+
+    return [replace(vt, start_id=depot_id, end_id=depot_id) for vt in read_fleet()]
+
+
+def build_fleet(
+    records: Sequence[dict[str, Any]] | None,
+    depots: Sequence[Depot],
+    facilities: Sequence[Facility],
+) -> list[VehicleType]:
+    from recyclenet.routing import VehicleType
+
+    if records is None:
+        return default_fleet(depots[0].id)
+    _dup_check([str(r["id"]) for r in records], "fleet")
+    depot_ids = {d.id for d in depots}
+    end_ids = depot_ids | {f.id for f in facilities}
+    out = []
+    for i, r in enumerate(records):
+        if r["start_id"] not in depot_ids:
+            raise PayloadError(
+                f"fleet.{i}.start_id",
+                f"vehicle type {r['id']!r}: start_id {r['start_id']!r} is not a depot id "
+                f"(depots: {sorted(depot_ids)[:10]})",
+            )
+        if r.get("end_id") and r["end_id"] not in end_ids:
+            raise PayloadError(
+                f"fleet.{i}.end_id",
+                f"vehicle type {r['id']!r}: end_id {r['end_id']!r} is not a depot or facility id",
+            )
+        try:
+            out.append(
+                VehicleType(
+                    id=str(r["id"]),
+                    count=int(r.get("count", 1)),
+                    capacity_kg=r.get("capacity_kg"),
+                    capacity_m3=r.get("capacity_m3"),
+                    start_id=str(r["start_id"]),
+                    end_id=str(r.get("end_id") or ""),
+                    shift=_window(r.get("shift")) or (0.0, 48 * 3600.0),
+                    max_duration_s=r.get("max_duration_s"),
+                    max_distance_m=r.get("max_distance_m"),
+                    break_window=_window(r.get("break_window")),
+                    break_s=float(r.get("break_s", 0.0)),
+                    fixed_cost=float(r.get("fixed_cost", 0.0)),
+                    cost_per_km=float(r.get("cost_per_km", 1.0)),
+                    cost_per_hour=float(r.get("cost_per_hour", 0.0)),
+                    skills=frozenset(r.get("skills") or ()),
+                    profile=str(r.get("profile", "car")),
+                    max_unloads=r.get("max_unloads"),
+                )
+            )
+        except InputError as exc:
+            raise PayloadError(f"fleet.{i}", str(exc)) from None
+    return out
+
+
+def routing_inputs(
+    payload: dict[str, Any],
+) -> tuple[list[Order], list[VehicleType], list[Depot], list[Facility]]:
+    """Library orders, fleet, depots and facilities of a routing payload."""
+    seen: dict[str, str] = {}
+    _dup_check([str(r["id"]) for r in payload["depots"]], "depots.features", seen)
+    _dup_check([str(r["id"]) for r in payload.get("facilities") or []],
+               "facilities.features", seen)  # fmt: skip
+    _dup_check([str(r["id"]) for r in payload["orders"]], "orders.features", seen)
+    depots = build_depots(payload["depots"], "depots.features")
+    facilities = build_facilities(payload.get("facilities") or [], "facilities.features")
+    orders = build_orders(payload["orders"], "orders.features")
+    fleet = build_fleet(payload.get("fleet"), depots, facilities)
+    return orders, fleet, depots, facilities
+
+
+def _route_layers(geojson: dict[str, Any]) -> dict[str, Any]:
+    """Split the pipeline's FeatureCollection into routes and stops, with feature ids."""
+    routes, stops = [], []
+    for f in geojson["features"]:
+        p = f["properties"]
+        if p.get("kind") == "route":
+            routes.append({**f, "id": p["vehicle_id"]})
+        elif p.get("kind") == "unserved":
+            stops.append({**f, "id": f"unserved:{p['order_id']}"})
+        else:
+            stops.append({**f, "id": f"{p['vehicle_id']}:{p['sequence']}"})
+    return {
+        "routes": {"type": "FeatureCollection", "features": routes},
+        "stops": {"type": "FeatureCollection", "features": stops},
+    }
+
+
+def routing_indicators(plan_dict: dict[str, Any], n_orders: int) -> dict[str, Any]:
+    """What ``GET /plans/{id}/indicators`` shows for a route plan."""
+    by_reason: dict[str, int] = {}
+    for u in plan_dict["unserved"]:
+        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
+    served = sum(1 for r in plan_dict["routes"] for v in r["visits"] if v["order_id"])
+    kg = plan_dict["kg_by_material"]
+    return {
+        "status": plan_dict["status"],
+        "engine": plan_dict["engine"],
+        "vehicle_km": plan_dict["vehicle_km"],
+        "vehicle_hours": plan_dict["vehicle_hours"],
+        "cost": plan_dict["cost"],
+        "penalty_cost": plan_dict["penalty_cost"],
+        "objective": plan_dict["objective"],
+        "kg_by_material": kg,
+        "kg_total": sum(v for v in kg.values() if v is not None),
+        "tonnes_by_material": plan_dict["tonnes_by_material"],
+        "orders_total": n_orders,
+        "served_count": served,
+        "unserved_count": len(plan_dict["unserved"]),
+        "unserved_by_reason": by_reason,
+        "vehicles_used": len(plan_dict["routes"]),
+        "unload_stops": sum(
+            1 for r in plan_dict["routes"] for v in r["visits"] if v["kind"] == "unload"
+        ),
+        "time_s": plan_dict["time_s"],
+    }
+
+
+def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
+    """Plan a day's routes (:func:`recyclenet.pipeline.plan_routes`) and store the layers."""
+    from recyclenet.pipeline import plan_routes
+
+    net_ref = payload["network"]
+    orders, fleet, depots, facilities = routing_inputs(payload)
+    progress({"phase": "building matrices and solving", "orders": len(orders)})
+    run = plan_routes(
+        net_ref["source"],
+        orders=orders,
+        fleet=fleet,
+        depots=depots,
+        facilities=facilities,
+        engine=payload["engine"],
+        time_limit_s=float(payload["time_limit_s"]),
+        seed=int(payload["seed"]),
+        max_snap_distance_m=float(payload["max_snap_distance_m"]),
+    )
+    progress({"phase": "writing layers", "objective": run.plan.objective})
+    plan_dict = to_jsonable(run.plan.to_dict())
+    return {
+        "kind": "routing",
+        "network_id": net_ref["id"],
+        "profiles": sorted({vt.profile for vt in fleet}),
+        "fleet": "request" if payload.get("fleet") is not None else "default",
+        "plan": plan_dict,
+        "indicators": routing_indicators(plan_dict, len(orders)),
+        "layers": to_jsonable(_route_layers(run.geojson())),
+    }

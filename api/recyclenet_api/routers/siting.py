@@ -1,0 +1,118 @@
+"""``/siting``: station siting scenarios, as jobs (issue #3's models on the road network)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..deps import ContextDep, TenantDep
+from ..planning import PayloadError, siting_inputs
+from ..schemas import SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM, JobResult, SitingCreate
+from .common import (
+    WaitQuery,
+    check_points,
+    check_profile,
+    check_time_limit,
+    feature_records,
+    field_problem,
+    payload_problem,
+    resolve_network,
+    submit_job,
+)
+
+router = APIRouter(tags=["siting"])
+
+
+@router.post(
+    "/siting",
+    status_code=202,
+    response_model=JobResult,
+    summary="Site collection stations (job)",
+    description=(
+        "Queues a siting job and answers 202 with it (`Location: /jobs/{id}`); with "
+        "`?wait=SECONDS` answers 200 with the job and its plan when it finishes in time. "
+        "The plan's layers are at `/plans/{id}/stations.geojson`, `assignments.geojson` and "
+        "`coverage.geojson`, its indicators at `/plans/{id}/indicators`. Input the library "
+        "rejects (duplicate ids, bad coordinates, ...) is a 422 naming the field path; "
+        "problems only the solve can see (p larger than the usable sites, demand that "
+        "cannot be snapped) fail the job with a 422 problem in `error`."
+    ),
+    responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
+)
+async def create_siting(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    tenant: TenantDep,
+    body: Annotated[
+        SitingCreate,
+        Body(
+            openapi_examples={
+                "osm": {
+                    "summary": "Helsinki sample, demand and sites from OSM, p-median",
+                    "value": SITING_EXAMPLE_OSM,
+                },
+                "inline": {
+                    "summary": "Helsinki sample, inline GeoJSON, maximal coverage",
+                    "value": SITING_EXAMPLE_INLINE,
+                },
+            }
+        ),
+    ],
+    wait: WaitQuery = 0.0,
+) -> Any:
+    n_points = sum(len(c.features) for c in (body.demand, body.sites) if c is not None)
+    check_points(ctx, n_points, "body.demand" if body.demand is not None else "body.sites")
+    time_limit_s = check_time_limit(ctx, body.time_limit_s, "body.time_limit_s")
+    if body.model in ("p_median", "max_coverage") and body.p is None:
+        raise field_problem("body.p", f"model {body.model!r} needs p, the number of stations")
+    if body.model in ("max_coverage", "min_stations") and body.radius is None:
+        raise field_problem(
+            "body.radius", f"model {body.model!r} needs radius (in the unit of {body.metric})"
+        )
+    if body.sites is not None and body.p is not None:
+        usable = sum(1 for f in body.sites.features if f.properties.status != "forbidden")
+        if body.p > usable:
+            raise field_problem(
+                "body.p",
+                f"p = {body.p} is larger than the {usable} usable (not forbidden) sites; "
+                "lower p or add candidate sites",
+            )
+    profile = check_profile(body.profile, "body.profile")
+    network = resolve_network(ctx, tenant, body.network_id, "body.network_id")
+    payload: dict[str, Any] = {
+        "network": {"id": network.id, "source": network.source, "profile": network.profile},
+        "model": body.model,
+        "profile": profile,
+        "metric": body.metric,
+        "p": body.p,
+        "radius": body.radius,
+        "households_per_station": body.households_per_station,
+        "cell_m": body.cell_m,
+        "road_spacing_m": body.road_spacing_m,
+        "max_snap_distance_m": body.max_snap_distance_m,
+        "time_limit_s": time_limit_s,
+        "seed": body.seed,
+        "demand": feature_records(body.demand.features, "body.demand.features")
+        if body.demand is not None
+        else None,
+        "sites": feature_records(body.sites.features, "body.sites.features")
+        if body.sites is not None
+        else None,
+    }
+    try:  # the library's own checks, before anything is queued
+        await run_in_threadpool(siting_inputs, payload)
+    except PayloadError as exc:
+        raise payload_problem(exc) from None
+    return await submit_job(
+        ctx,
+        request,
+        response,
+        tenant=tenant,
+        kind="siting",
+        payload=payload,
+        time_limit_s=time_limit_s,
+        wait_s=wait,
+    )

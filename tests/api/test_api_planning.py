@@ -1,0 +1,372 @@
+"""/siting, /routing and the plan layers: real jobs on the Helsinki sample (TestClient)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from api_helpers import A, B, make_app, wait_job
+from fastapi.testclient import TestClient
+from shapely.geometry import Point, shape
+
+from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM
+
+GEOJSON = "application/geo+json"
+PROBLEM = "application/problem+json"
+SEA = {"type": "Feature", "id": "sea", "geometry": {"type": "Point", "coordinates": [24.80, 60.10]},
+       "properties": {"items": {"tv": 1}}}  # fmt: skip
+
+
+def siting_body(nid: str, **extra: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(SITING_EXAMPLE_OSM), "network_id": nid, "time_limit_s": 5, **extra}
+
+
+def routing_body(nid: str, **extra: Any) -> dict[str, Any]:
+    body = copy.deepcopy(ROUTING_EXAMPLE)
+    body.update(network_id=nid, engine="ortools", time_limit_s=2, **extra)
+    return body
+
+
+@pytest.fixture(scope="module")
+def plans(shared: dict) -> dict[str, Any]:
+    """One siting plan (OSM-derived demand and sites) and one routing plan of tenant A."""
+    client, nid = shared["client"], shared["network"]["id"]
+    r = client.post("/siting?wait=60", json=siting_body(nid), headers=A)
+    assert r.status_code == 200, r.text
+    siting = r.json()
+    body = routing_body(nid)
+    body["orders"]["features"].append(SEA)
+    r = client.post("/routing?wait=60", json=body, headers=A)
+    assert r.status_code == 200, r.text
+    routing = r.json()
+    assert siting["status"] == routing["status"] == "done", (siting, routing)
+    return {**shared, "siting": siting, "routing": routing}
+
+
+def layer(client: TestClient, plan_id: str, name: str, headers: dict = A) -> dict[str, Any]:
+    r = client.get(f"/plans/{plan_id}/{name}.geojson", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == GEOJSON
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection"
+    ids = [f["id"] for f in fc["features"]]
+    assert all(i is not None for i in ids) and len(set(ids)) == len(ids)
+    return fc
+
+
+# ---------------------------------------------------------------------- siting
+def test_siting_plan_and_links(plans: dict) -> None:
+    client, job = plans["client"], plans["siting"]
+    assert job["kind"] == "siting" and job["plan"]["kind"] == "siting"
+    data = job["plan"]["data"]
+    assert "layers" not in data  # layers are served at their own URLs
+    plan = data["plan"]
+    assert plan["model"] == "p_median" and plan["status"] == "optimal"
+    assert len(plan["open_ids"]) == 3 and plan["gap"] == 0
+    assert data["demand_source"] == data["sites_source"] == "osm"
+    pid = job["plan_id"]
+    assert job["plan"]["links"] == {
+        "self": f"/plans/{pid}", "indicators": f"/plans/{pid}/indicators",
+        "stations": f"/plans/{pid}/stations.geojson",
+        "assignments": f"/plans/{pid}/assignments.geojson",
+        "coverage": f"/plans/{pid}/coverage.geojson",
+    }  # fmt: skip
+    assert client.get(f"/plans/{pid}", headers=A).json()["data"] == data
+
+
+def test_siting_layers(plans: dict) -> None:
+    client, pid = plans["client"], plans["siting"]["plan_id"]
+    plan = plans["siting"]["plan"]["data"]["plan"]
+    stations = layer(client, pid, "stations")
+    assert sorted(f["id"] for f in stations["features"]) == sorted(plan["open_ids"])
+    assert {f["geometry"]["type"] for f in stations["features"]} == {"Point"}
+    assignments = layer(client, pid, "assignments")
+    served = {a["demand_id"] for a in plan["assignment"]}
+    lines = [f for f in assignments["features"] if f["geometry"]["type"] == "LineString"]
+    assert {f["properties"]["demand_id"] for f in lines} == served
+    site_xy = {f["id"]: f["geometry"]["coordinates"] for f in stations["features"]}
+    for f in lines:  # each line ends at its station
+        assert f["geometry"]["coordinates"][-1] == site_xy[f["properties"]["site_id"]]
+        assert f["id"] == f"{f['properties']['demand_id']}->{f['properties']['site_id']}"
+    households = {f["id"]: f["properties"]["households"] for f in stations["features"]}
+    total = sum(f["properties"]["households"] for f in lines)
+    assert sum(households.values()) == pytest.approx(total, rel=1e-6)
+
+
+def test_coverage_is_network_service_area(plans: dict) -> None:
+    client, pid = plans["client"], plans["siting"]["plan_id"]
+    stations = layer(client, pid, "stations")["features"]
+    coverage = layer(client, pid, "coverage")["features"]
+    assert [f["id"] for f in coverage] == [f["id"] for f in stations]
+    for f, s in zip(coverage, stations):
+        assert f["geometry"]["type"] == "Polygon"
+        ring = f["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        poly = shape(f["geometry"])
+        assert poly.is_valid and shapely.is_ccw(poly.exterior)  # RFC 7946 winding
+        assert poly.contains(Point(s["geometry"]["coordinates"]))
+        p = f["properties"]
+        assert p["method"] == "network_service_area" and p["radius"] == 400
+        assert p["radius_source"] == "plan_radius" and p["households"] > 0
+        # a 400 m walk covers less than the 400 m disc (about 0.5 km²) plus the street margin
+        assert 20_000 < p["area_m2"] < np.pi * 430**2
+
+
+def test_siting_indicators(plans: dict) -> None:
+    client, pid = plans["client"], plans["siting"]["plan_id"]
+    r = client.get(f"/plans/{pid}/indicators", headers=A)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["plan_id"] == pid and body["kind"] == "siting"
+    ind = body["indicators"]
+    plan = plans["siting"]["plan"]["data"]["plan"]
+    assert ind["stations_open"] == 3 and ind["objective"] == plan["objective"]
+    assert 0 < ind["share_households_within_radius"] <= 1
+    assert ind["access_distance_p95_m"] >= ind["access_distance_mean_m"] > 0
+    assert ind["demand_points_assigned"] == len({a["demand_id"] for a in plan["assignment"]})
+
+
+def test_siting_inline_example_is_a_working_example(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = {**copy.deepcopy(SITING_EXAMPLE_INLINE), "network_id": nid}
+    job = client.post("/siting?wait=60", json=body, headers=A).json()
+    assert job["status"] == "done", job
+    data = job["plan"]["data"]
+    assert data["demand_source"] == data["sites_source"] == "request"
+    plan = data["plan"]
+    assert plan["model"] == "max_coverage" and len(plan["open_ids"]) == 2
+    assert "s1" in plan["kept_ids"]  # the existing site stays open
+    stations = layer(client, job["plan_id"], "stations")
+    assert {f["properties"]["state"] for f in stations["features"]} <= {"opened", "kept"}
+
+
+def test_siting_202_then_poll(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = {**copy.deepcopy(SITING_EXAMPLE_INLINE), "network_id": nid}
+    r = client.post("/siting", json=body, headers=A)
+    assert r.status_code == 202 and r.headers["location"] == f"/jobs/{r.json()['id']}"
+    job = wait_job(client, r.json()["id"])
+    assert layer(client, job["plan_id"], "stations")["features"]
+
+
+def test_siting_library_error_fails_job_with_422(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    r = client.post("/siting?wait=60", json=siting_body(nid, p=5000), headers=A)
+    job = r.json()
+    assert job["status"] == "failed" and job["plan_id"] is None
+    assert job["error"]["status"] == 422 and "p = 5000" in job["error"]["detail"]
+
+
+# ---------------------------------------------------------------------- routing
+def test_routing_plan_layers_and_indicators(plans: dict) -> None:
+    client, job = plans["client"], plans["routing"]
+    pid = job["plan_id"]
+    data = job["plan"]["data"]
+    assert data["kind"] == "routing" and data["fleet"] == "request"
+    plan = data["plan"]
+    assert set(job["plan"]["links"]) == {"self", "indicators", "routes", "stops"}
+    unserved = {u["order_id"]: u["reason"] for u in plan["unserved"]}
+    assert unserved == {"sea": "unreachable"}
+    routes = layer(client, pid, "routes")["features"]
+    assert sorted(f["id"] for f in routes) == sorted(r["vehicle_id"] for r in plan["routes"])
+    for f in routes:
+        coords = f["geometry"]["coordinates"]
+        assert f["geometry"]["type"] == "LineString"
+        r = next(r for r in plan["routes"] if r["vehicle_id"] == f["id"])
+        assert len(coords) > len(r["visits"])  # follows the roads, not stop to stop
+        assert f["properties"]["distance_m"] == pytest.approx(r["distance_m"])
+    stops = layer(client, pid, "stops")["features"]
+    served = [f for f in stops if f["properties"]["kind"] == "order"]
+    assert sorted(f["properties"]["order_id"] for f in served) == [
+        "o001", "o002", "o003", "o006", "o010"]  # fmt: skip
+    assert next(f for f in stops if f["properties"]["kind"] == "unserved")["id"] == "unserved:sea"
+    fridge = next(f for f in served if f["properties"]["order_id"] == "o002")
+    assert fridge["id"].startswith("box_truck-")  # refrigerant skill: only the truck
+    assert fridge["properties"]["items"] == [{"category": "refrigerator", "count": 1.0}]
+    ind = client.get(f"/plans/{pid}/indicators", headers=A).json()["indicators"]
+    assert ind["served_count"] == 5 and ind["unserved_count"] == 1 and ind["orders_total"] == 6
+    assert ind["unserved_by_reason"] == {"unreachable": 1}
+    assert ind["vehicle_km"] == pytest.approx(sum(r["distance_m"] for r in plan["routes"]) / 1000)
+    assert ind["kg_by_material"]["ferrous"] == 80 and ind["kg_total"] == pytest.approx(
+        15 + 55 + 60 + 80 + 55
+    )
+    assert ind["cost"] == pytest.approx(plan["cost"]) and ind["vehicle_hours"] > 0
+
+
+def test_routing_default_fleet(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = routing_body(nid)
+    del body["fleet"]
+    body["depots"]["features"][0]["id"] = "yard"  # the default fleet starts at the first depot
+    job = client.post("/routing?wait=60", json=body, headers=A).json()
+    assert job["status"] == "done", job
+    data = job["plan"]["data"]
+    assert data["fleet"] == "default" and data["profiles"] == ["box_truck_4_2m", "tricycle"]
+    visits = [v for r in data["plan"]["routes"] for v in r["visits"]]
+    assert {v["location_id"] for v in visits if v["kind"] in ("start", "end")} == {"yard"}
+
+
+# ---------------------------------------------------------------------- kinds, tenants
+def test_wrong_plan_kind_is_404(plans: dict) -> None:
+    client = plans["client"]
+    s, r = plans["siting"]["plan_id"], plans["routing"]["plan_id"]
+    for pid, name in [(s, "routes"), (s, "stops"), (r, "stations"), (r, "assignments"),
+                      (r, "coverage")]:  # fmt: skip
+        resp = client.get(f"/plans/{pid}/{name}.geojson", headers=A)
+        assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM
+        assert "plan" in resp.json()["detail"]
+    body = {"network_id": plans["network"]["id"],
+            "origins": [{"id": "a", "lon": 24.9402, "lat": 60.1699}]}  # fmt: skip
+    matrix = client.post("/matrix?wait=30", json=body, headers=A).json()
+    for name in ("stations", "routes"):
+        url = f"/plans/{matrix['plan_id']}/{name}.geojson"
+        assert client.get(url, headers=A).status_code == 404
+    assert client.get(f"/plans/{matrix['plan_id']}/indicators", headers=A).status_code == 404
+    assert client.get("/plans/nope/stations.geojson", headers=A).status_code == 404
+
+
+def test_tenant_isolation_on_plans(plans: dict) -> None:
+    client = plans["client"]
+    urls = []
+    for kind, names in (("siting", ("stations", "assignments", "coverage")),
+                        ("routing", ("routes", "stops"))):  # fmt: skip
+        pid = plans[kind]["plan_id"]
+        urls += [f"/plans/{pid}", f"/plans/{pid}/indicators"]
+        urls += [f"/plans/{pid}/{n}.geojson" for n in names]
+    for url in urls:
+        assert client.get(url, headers=A).status_code == 200  # A's reads warm the cache
+        r = client.get(url, headers=B)
+        assert r.status_code == 404, url
+        assert r.headers["content-type"] == PROBLEM and "for this API key" in r.json()["detail"]
+        assert client.get(url).status_code == 401
+    r = client.get(f"/jobs/{plans['siting']['id']}", headers=B)
+    assert r.status_code == 404
+    # B cannot plan on A's network either
+    r = client.post("/routing", json=routing_body(plans["network"]["id"]), headers=B)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.network_id"
+
+
+# ---------------------------------------------------------------------- validation
+def _feature(fid: Any, lon: float = 24.9402, lat: float = 60.1699, **props: Any) -> dict:
+    f = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+         "properties": props}  # fmt: skip
+    if fid is not None:
+        f["id"] = fid
+    return f
+
+
+def _fc(*features: dict) -> dict:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+SITING_ERRORS = [
+    ({"p": None}, "body.p", "needs p"),
+    ({"model": "min_stations", "radius": None}, "body.radius", "needs radius"),
+    ({"model": "k_means"}, "body.model", None),
+    ({"profile": "spaceship"}, "body.profile", "spaceship"),
+    ({"time_limit_s": 10_000}, "body.time_limit_s", "limit"),
+    ({"network_id": "missing"}, "body.network_id", "missing"),
+    ({"metric": "miles"}, "body.metric", None),
+    ({"unexpected": 1}, "body.unexpected", None),
+    ({"demand": _fc(_feature("d1", 200, 60))}, "body.demand.features.0.geometry.coordinates",
+     "lon first"),
+    ({"demand": _fc(_feature("d1"), _feature("d1"))}, "body.demand.features.1", "'d1'"),
+    ({"demand": _fc(_feature(None))}, "body.demand.features.0.id", "id"),
+    ({"demand": _fc(_feature("d1", households=-1))},
+     "body.demand.features.0.properties.households", None),
+    ({"demand": {"type": "FeatureCollection", "features": []}}, "body.demand.features", None),
+    ({"sites": _fc(_feature("s1", closing_cost=5)), "p": 1}, "body.sites.features.0", "'s1'"),
+    ({"sites": _fc(_feature("s1"), _feature("s2", status="forbidden")), "p": 2}, "body.p",
+     "usable"),
+    ({"sites": _fc(_feature("s1", status="closed"))},
+     "body.sites.features.0.properties.status", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "field", "text"), SITING_ERRORS)
+def test_siting_validation_names_field(plans: dict, change: dict, field: str, text: str) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = {k: v for k, v in {**siting_body(nid), **change}.items() if v is not None}
+    r = client.post("/siting", json=body, headers=A)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    err = r.json()["errors"][0]
+    assert err["field"] == field
+    if text:
+        assert text in err["message"]
+
+
+def _order(fid: str, **props: Any) -> dict:
+    return _feature(fid, 24.949451, 60.169883, **props)
+
+
+ROUTING_ERRORS = [
+    ({"orders": _fc(_order("o1", items={"piano": 1}))}, "body.orders.features.0", "piano"),
+    ({"orders": _fc(_order("o1", time_windows=[[50000, 40000]]))}, "body.orders.features.0",
+     "ends before it starts"),
+    ({"orders": _fc(_order("o1", penalty=5))}, "body.orders.features.0", "'o1'"),
+    ({"orders": _fc(_order("depot"))}, "body.orders.features.0", "'depot'"),
+    ({"orders": _fc(_order("o1"), _order("o1"))}, "body.orders.features.1", "'o1'"),
+    ({"orders": _fc(_order("o1", kind="teleport"))},
+     "body.orders.features.0.properties.kind", None),
+    ({"orders": _fc(_order("o1", time_windows=[[0, 1e9]]))},
+     "body.orders.features.0.properties.time_windows.0.1", None),
+    ({"orders": {"type": "FeatureCollection", "features": []}}, "body.orders.features", None),
+    ({"depots": _fc()}, "body.depots.features", None),
+    ({"fleet": []}, "body.fleet", None),
+    ({"fleet": [{"id": "t", "start_id": "nowhere"}]}, "body.fleet.0.start_id", "'nowhere'"),
+    ({"fleet": [{"id": "t", "start_id": "depot", "end_id": "x"}]}, "body.fleet.0.end_id", "'x'"),
+    ({"fleet": [{"id": "t", "start_id": "depot", "profile": "rocket"}]},
+     "body.fleet.0.profile", "rocket"),
+    ({"fleet": [{"id": "t", "start_id": "depot", "break_s": 600}]}, "body.fleet.0",
+     "break_window"),
+    ({"fleet": [{"id": "t", "start_id": "depot", "shift": [64800, 28800]}]},
+     "body.fleet.0.shift", "ends before"),
+    ({"fleet": [{"id": "t", "start_id": "depot", "count": 0}]}, "body.fleet.0.count", None),
+    ({"engine": "gurobi"}, "body.engine", None),
+    ({"time_limit_s": 0}, "body.time_limit_s", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "field", "text"), ROUTING_ERRORS)
+def test_routing_validation_names_field(plans: dict, change: dict, field: str, text: str) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    r = client.post("/routing", json={**routing_body(nid), **change}, headers=A)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    err = r.json()["errors"][0]
+    assert err["field"] == field
+    assert err["pointer"] == "#/" + "/".join(field.split(".")[1:])
+    if text:
+        assert text in err["message"]
+
+
+def test_point_and_vehicle_limits(tmp_path) -> None:
+    with TestClient(make_app(tmp_path / "var", max_points=4, max_vehicles=3)) as client:
+        nid = client.post("/networks", json={"sample": "helsinki"}, headers=A).json()["id"]
+        r = client.post("/routing", json=routing_body(nid), headers=A)  # 5 orders + 2 sites
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.orders"
+        assert "limit of 4" in r.json()["detail"]
+        body = routing_body(nid)
+        body["orders"]["features"] = body["orders"]["features"][:2]
+        r = client.post("/routing", json=body, headers=A)  # 2 + 1 tricycles... 3 vehicles ok
+        assert r.status_code == 202, r.text
+        body["fleet"][0]["count"] = 3
+        r = client.post("/routing", json=body, headers=A)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.fleet"
+        r = client.post("/siting", json=siting_body(nid, demand=_fc(*[
+            _feature(f"d{i}") for i in range(5)])), headers=A)  # fmt: skip
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.demand"
+
+
+def test_openapi_has_examples_for_new_bodies(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/siting", "/routing"):
+        content = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert content["examples"], path
+    for name in ("stations", "assignments", "coverage", "routes", "stops"):
+        op = spec["paths"][f"/plans/{{plan_id}}/{name}.geojson"]["get"]
+        assert GEOJSON in op["responses"]["200"]["content"]
