@@ -105,13 +105,17 @@ def build_sites(records: Sequence[dict[str, Any]], label: str) -> list[Site]:
     return out
 
 
-def siting_inputs(payload: dict[str, Any]) -> tuple[list[Demand] | None, list[Site] | None]:
-    """Library demand and sites of a siting payload (None: derive from the OSM extract)."""
+def siting_inputs(
+    payload: dict[str, Any],
+) -> tuple[list[Demand] | None, list[Site] | None, list[Site] | None]:
+    """Library demand, sites and centres of a siting payload (None: derive / no tier 2)."""
     demand = payload.get("demand")
     sites = payload.get("sites")
+    centres = payload.get("centres")
     return (
         build_demand(demand, "demand.features") if demand is not None else None,
         build_sites(sites, "sites.features") if sites is not None else None,
+        build_sites(centres, "centres.features") if centres is not None else None,
     )
 
 
@@ -141,7 +145,7 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     from recyclenet.pipeline import plan_siting
 
     net_ref = payload["network"]
-    demand, sites = siting_inputs(payload)
+    demand, sites, centres = siting_inputs(payload)
     progress({"phase": "building matrix and solving", "model": payload["model"]})
     run = plan_siting(
         net_ref["source"],
@@ -153,6 +157,9 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
         p=payload.get("p"),
         radius=payload.get("radius"),
         households_per_station=float(payload["households_per_station"]),
+        budget=payload.get("budget"),
+        keep_existing=payload.get("keep_existing", "all"),
+        centres=centres,
         cell_m=float(payload["cell_m"]),
         road_spacing_m=float(payload["road_spacing_m"]),
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
@@ -160,7 +167,7 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
         seed=int(payload["seed"]),
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
-    plan_dict = to_jsonable(run.plan.to_dict())
+    plan_dict = to_jsonable(run.to_dict())
     layers = run.geojson_layers()
     return {
         "kind": "siting",

@@ -427,6 +427,17 @@ class SitingCreate(_In):
         default=None, gt=0, le=1_000_000, description="Service radius in the metric's unit."
     )
     households_per_station: float = Field(default=1500.0, gt=0, le=1e7)
+    budget: float | None = Field(
+        default=None, ge=0, le=1e15, description="Budget on fixed (and closing) costs."
+    )
+    keep_existing: Literal["all", "allow_closing"] = Field(
+        default="all", description="Keep every existing station, or allow closing some."
+    )
+    centres: SiteCollection | None = Field(
+        default=None,
+        description="Sorting centres (capacity in t/year, fixed_cost): adds tier 2, open "
+        "stations assigned to centres by a capacitated model on the truck network.",
+    )
     cell_m: float = Field(default=100.0, ge=10, le=5000, description="OSM demand grid, m.")
     road_spacing_m: float = Field(
         default=150.0, ge=10, le=5000, description="Spacing of OSM road-node candidates, m."

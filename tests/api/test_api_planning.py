@@ -370,3 +370,31 @@ def test_openapi_has_examples_for_new_bodies(client: TestClient) -> None:
     for name in ("stations", "assignments", "coverage", "routes", "stops"):
         op = spec["paths"][f"/plans/{{plan_id}}/{name}.geojson"]["get"]
         assert GEOJSON in op["responses"]["200"]["content"]
+
+
+def test_two_tier_siting_with_budget_options(plans: dict) -> None:
+    client = plans["client"]
+    centres = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "c_west", "geometry": {"type": "Point",
+         "coordinates": [24.93666, 60.164199]}, "properties": {"capacity": 60, "fixed_cost": 1e5}},
+        {"type": "Feature", "id": "c_north", "geometry": {"type": "Point",
+         "coordinates": [24.952246, 60.178364]}, "properties": {"capacity": 60, "fixed_cost": 9e4}},
+    ]}  # fmt: skip
+    body = {"network_id": plans["network"]["id"], "model": "min_stations", "radius": 500,
+            "keep_existing": "allow_closing", "centres": centres, "time_limit_s": 20}  # fmt: skip
+    r = client.post("/siting?wait=60", json=body, headers=A)
+    assert r.status_code == 200, r.text
+    job = r.json()
+    assert job["status"] == "done", job
+    pid = job["plan_id"]
+    data = client.get(f"/plans/{pid}", headers=A).json()["data"]["plan"]
+    assert data["centres"]["status"] == "optimal"
+    fed = {a["demand_id"] for a in data["centres"]["assignment"]}
+    assert fed == set(data["open_ids"])
+    layer_doc = client.get(f"/plans/{pid}/centres.geojson", headers=A)
+    assert layer_doc.status_code == 200
+    points = [f for f in layer_doc.json()["features"] if f["geometry"]["type"] == "Point"]
+    assert {f["id"] for f in points} == set(data["centres"]["open_ids"])
+    # a one-tier plan has no centres layer: 404 naming why
+    other = client.get(f"/plans/{plans['siting']['plan_id']}/centres.geojson", headers=A)
+    assert other.status_code == 404 and "no centres layer" in other.text

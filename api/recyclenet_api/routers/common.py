@@ -53,7 +53,7 @@ def network_public(row: Network) -> NetworkPublic:
 
 
 PLAN_LAYERS: dict[str, tuple[str, ...]] = {
-    "siting": ("stations", "assignments", "coverage"),
+    "siting": ("stations", "assignments", "coverage", "centres"),
     "routing": ("routes", "stops"),
 }
 """GeoJSON layers stored with each plan kind (``/plans/{id}/{layer}.geojson``)."""
@@ -65,9 +65,11 @@ def plan_public(row: Plan) -> PlanPublic:
     data = row.data
     layers = PLAN_LAYERS.get(row.kind)
     if layers:
+        stored = data.get("layers") or {}
         data = {k: v for k, v in data.items() if k != "layers"}
         links["indicators"] = f"/plans/{row.id}/indicators"
-        links.update({name: f"/plans/{row.id}/{name}.geojson" for name in layers})
+        links.update({name: f"/plans/{row.id}/{name}.geojson" for name in layers
+                      if name in stored})  # fmt: skip
     return PlanPublic(
         id=row.id,
         kind=row.kind,

@@ -90,6 +90,10 @@ async def _layer(ctx: AppContext, tenant: str, plan_id: str, layer: str) -> Resp
         raise not_found("plan", plan_id)
     if not body:
         want = _layer_kind(layer)
+        if want == kind:
+            detail = (f"plan {plan_id} has no {layer} layer (this scenario did not ask for it;"
+                      " centres need sorting centres as input)")  # fmt: skip
+            raise Problem(404, detail)
         raise Problem(404, f"plan {plan_id} is a {kind} plan; {layer}.geojson needs a {want} plan")
     return Response(content=body, media_type=GEOJSON)
 
@@ -181,6 +185,16 @@ assignments_geojson = _geojson_route(
 )
 coverage_geojson = _geojson_route(
     "coverage", "Service area of each open station (siting plan)", COVERAGE_PROPERTIES
+)
+CENTRE_PROPERTIES = {
+    "id": "(feature id) centre id, or `{station_id}->{centre_id}` for a feed line",
+    "geometry": "Point for a sorting centre, LineString station -> centre",
+    "centre_id": "sorting centre id",
+    "capacity_t_per_year, load_t_per_year": "centre points: capacity and assigned load",
+    "station_id, share, distance_m": "feed lines: the station, its share, truck distance",
+}
+centres_geojson = _geojson_route(
+    "centres", "Sorting centres of a two-tier siting plan", CENTRE_PROPERTIES
 )
 routes_geojson = _geojson_route("routes", "Routes of a routing plan", ROUTE_PROPERTIES)
 stops_geojson = _geojson_route(

@@ -63,7 +63,9 @@ async def create_siting(
     ],
     wait: WaitQuery = 0.0,
 ) -> Any:
-    n_points = sum(len(c.features) for c in (body.demand, body.sites) if c is not None)
+    n_points = sum(
+        len(c.features) for c in (body.demand, body.sites, body.centres) if c is not None
+    )
     check_points(ctx, n_points, "body.demand" if body.demand is not None else "body.sites")
     time_limit_s = check_time_limit(ctx, body.time_limit_s, "body.time_limit_s")
     if body.model in ("p_median", "max_coverage") and body.p is None:
@@ -90,6 +92,11 @@ async def create_siting(
         "p": body.p,
         "radius": body.radius,
         "households_per_station": body.households_per_station,
+        "budget": body.budget,
+        "keep_existing": body.keep_existing,
+        "centres": feature_records(body.centres.features, "body.centres.features")
+        if body.centres is not None
+        else None,
         "cell_m": body.cell_m,
         "road_spacing_m": body.road_spacing_m,
         "max_snap_distance_m": body.max_snap_distance_m,
