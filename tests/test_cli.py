@@ -297,24 +297,36 @@ def test_network_route_helsinki_geojson(helsinki_network):
 # ------------------------------------------------------------------------ demo
 def test_demo(tmp_path):
     out = tmp_path / "demo"
-    result = run("demo", "--out", out)
+    result = run("demo", "--out", out, "--time-limit-s", "3")
     assert result.exit_code == 0, result.output
     info = json.loads((out / "network_info.json").read_text(encoding="utf-8"))
     assert {"nodes", "edges", "bbox"} <= set(info)
-    with np.load(out / "matrix.npz") as data:
-        ids = data["origin_ids"].tolist()
-        assert len(ids) == 200 and len(set(ids)) == 200
-        assert data["duration_s"].shape == (200, 200)
-        assert np.isfinite(data["duration_s"]).all()
-        assert (np.diag(data["duration_s"]) == 0).all()
-    assert "200 x 200 matrix" in result.stdout
+    siting = json.loads((out / "siting_plan.json").read_text(encoding="utf-8"))
+    assert siting["status"] == "optimal" and siting["centres"]["open_ids"]
+    assert siting["indicators"]["share_households_within_radius"] == 1.0
+    routing = json.loads((out / "routing_plan.json").read_text(encoding="utf-8"))
+    routes = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
+    lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(lines) == len(routing["routes"]) > 0
+    for name in ("stations", "assignments", "coverage", "centres"):
+        layer = json.loads((out / f"{name}.geojson").read_text(encoding="utf-8"))
+        assert layer["type"] == "FeatureCollection" and layer["features"]
+    assert "routes:" in result.stdout and "done: outputs in" in result.stdout
 
 
 def test_demo_is_seeded(tmp_path):
     for name in ("a", "b"):
-        assert run("demo", "--out", tmp_path / name, "--n-points", "15").exit_code == 0
-    with np.load(tmp_path / "a" / "matrix.npz") as a, np.load(tmp_path / "b" / "matrix.npz") as b:
-        np.testing.assert_array_equal(a["duration_s"], b["duration_s"])
+        assert run("demo", "--out", tmp_path / name, "--time-limit-s", "1").exit_code == 0
+
+    def orders(name: str) -> set[str]:
+        plan = json.loads((tmp_path / name / "routing_plan.json").read_text(encoding="utf-8"))
+        served = {v["order_id"] for r in plan["routes"] for v in r["visits"] if v.get("order_id")}
+        return served | {u["order_id"] for u in plan["unserved"]}
+
+    assert orders("a") == orders("b") and len(orders("a")) == 48
+    a = json.loads((tmp_path / "a" / "siting_plan.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "b" / "siting_plan.json").read_text(encoding="utf-8"))
+    assert a["open_ids"] == b["open_ids"]
 
 
 # ------------------------------------------------------------------ bad inputs

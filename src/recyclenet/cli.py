@@ -17,7 +17,7 @@ import typer
 from .errors import RecyclenetError
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, load_network, shortest_route
-from .points import Points, read_points
+from .points import read_points
 
 app = typer.Typer(
     help="recyclenet: plan recycling collection networks and routes on OpenStreetMap roads.",
@@ -174,36 +174,23 @@ def network_route(
 def demo(
     network: Annotated[str, typer.Option(help="'helsinki' or an OSM file.")] = "helsinki",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("demo-out"),
-    seed: Annotated[int, typer.Option(help="Random seed for the sample points.")] = 7,
-    n_points: Annotated[int, typer.Option(help="Number of sample points.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed of the sample day.")] = 7,
+    radius_m: Annotated[float, typer.Option(help="Walking radius to a station, m.")] = 500.0,
+    time_limit_s: Annotated[float, typer.Option(help="Time limit of each solve, s.")] = 10.0,
 ) -> None:
-    """Run the main job on the embedded sample: load roads, build a travel matrix."""
+    """The main job on the embedded sample: roads, stations, sorting centre, one day of routes."""
+    from .pipeline import demo_run
+
     t0 = time.perf_counter()
-    typer.echo(f"[1/3] loading road network {network!r} ...")
-    net = load_network(network)
-    info = net.info()
-    typer.echo(f"      {info['nodes']} nodes, {info['edges']} edges, {info['length_km']} km, "
-               f"bbox {[round(v, 4) for v in info['bbox']]}, "
-               f"{info['share_speed_tagged']:.0%} of edges with tagged speed")  # fmt: skip
-    typer.echo(f"[2/3] placing {n_points} seeded sample points on streets ...")
-    pts = _sample_points(net, n_points, seed)
-    typer.echo("[3/3] building the travel-time and distance matrix ...")
-    t1 = time.perf_counter()
-    matrix = build_matrix(net, pts)
-    t_matrix = time.perf_counter() - t1
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "network_info.json").write_text(json.dumps(info, ensure_ascii=False, indent=2),
-                                           encoding="utf-8")  # fmt: skip
-    write_matrix(matrix, out / "matrix.npz")
-    off = ~np.eye(len(pts), dtype=bool)
-    dur = matrix.duration_s[off]
-    dist = matrix.distance_m[off]
-    typer.echo(f"      {len(pts)} x {len(pts)} matrix in {t_matrix:.2f} s; "
-               f"median trip {np.median(dur) / 60:.1f} min, {np.median(dist) / 1000:.2f} km; "
-               f"asymmetric pairs (one-way streets): "
-               f"{int((matrix.duration_s != matrix.duration_s.T).sum() // 2)}")  # fmt: skip
-    typer.echo(f"wrote {out}/network_info.json and {out}/matrix.npz "
-               f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+
+    def step(text: str) -> None:
+        typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {text}")
+
+    result = demo_run(network, out=out, seed=seed, radius_m=radius_m,
+                      time_limit_s=time_limit_s, progress=step)  # fmt: skip
+    for line in result:
+        typer.echo(f"      {line}")
+    step(f"done: outputs in {out}/")
 
 
 def _write_json(path: Path, doc: Any) -> None:
@@ -310,22 +297,6 @@ def serve(
                    f"({exc})", err=True)  # fmt: skip
         raise typer.Exit(2) from None
     run_service(host=host, port=port, workers=workers)
-
-
-def _sample_points(net: Any, n: int, seed: int) -> Points:
-    """Seeded points at random positions along random edges (weighted by length)."""
-    rng = np.random.default_rng(seed)
-    p = net.edge_length_m / net.edge_length_m.sum()
-    edges = rng.choice(net.n_edges, size=n, p=p)
-    lons, lats = [], []
-    for e in edges:
-        geom = net.edge_geometry[e]
-        k = rng.integers(0, len(geom) - 1)
-        t = rng.random()
-        lon, lat = geom[k] + t * (geom[k + 1] - geom[k])
-        lons.append(lon)
-        lats.append(lat)
-    return Points(tuple(f"p{i:04d}" for i in range(n)), np.array(lons), np.array(lats))
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -384,3 +384,94 @@ def plan_routes(
         seed=seed,
     )
     return RoutingRun(plan=plan, problem=problem, networks=nets)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo_run(
+    network: str | Path,
+    *,
+    out: Path,
+    seed: int = 7,
+    radius_m: float = 500.0,
+    time_limit_s: float = 10.0,
+    progress: Any = print,
+) -> list[str]:
+    """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
+
+    Writes ``network_info.json``, ``siting_plan.json``, ``routing_plan.json`` and the
+    GeoJSON layers to ``out``; returns summary lines.
+    """
+    from .routing import read_fleet, route_tables
+    from .scenario import sample_day
+
+    progress(f"loading road network {network!s} ...")
+    walk = load_network(network, profile="walk")
+    drive = walk.with_profile("box_truck_4_2m")
+    info = drive.info()
+    progress(f"{info['nodes']} nodes, {info['edges']} edges (truck), {info['length_km']} km")
+    # sorting-centre candidates and the depot: road nodes at the edge of the area
+    west, south, east, north = drive.bbox
+    corners = {"centre_sw": (west, south), "centre_ne": (east, north),
+               "centre_se": (east, south)}  # fmt: skip
+    centres = []
+    for cid, (lon, lat) in corners.items():
+        node = int(np.argmin((drive.node_lon - lon) ** 2 + (drive.node_lat - lat) ** 2))
+        centres.append(Site(id=cid, lon=float(drive.node_lon[node]),
+                            lat=float(drive.node_lat[node]), capacity=200.0,
+                            fixed_cost=100_000.0))  # fmt: skip
+    progress(f"siting stations (min stations, {radius_m:g} m walk, 1,500 households each, "
+             "keeping OSM recycling points) and a sorting centre ...")  # fmt: skip
+    siting = plan_siting(walk, model="min_stations", radius=radius_m, centres=centres,
+                         time_limit_s=time_limit_s, seed=seed,
+                         **_derived_inputs(network, walk))  # fmt: skip
+    assert siting.centres is not None
+    centre_id = siting.centres.open_ids[0]
+    centre = next(c for c in centres if c.id == centre_id)
+    stations = [s for s in siting.problem.sites if s.id in set(siting.plan.open_ids)]
+    progress(f"{len(stations)} stations, sorting centre {centre_id}; generating one day of "
+             f"pickups (seed {seed}) ...")  # fmt: skip
+    orders = sample_day(siting.problem.demand, stations, seed=seed)
+    dnode = int(np.argmin((drive.node_lon - west) ** 2 + (drive.node_lat - north) ** 2))
+    depot = Depot("depot", float(drive.node_lon[dnode]), float(drive.node_lat[dnode]))
+    facility = Facility(f"unload_{centre_id}", centre.lon, centre.lat, unload_s=900.0)
+    progress(f"routing {len(orders)} orders with the default mixed fleet ...")
+    routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
+                          facilities=[facility], time_limit_s=time_limit_s, seed=seed)  # fmt: skip
+    progress("writing outputs ...")
+    out.mkdir(parents=True, exist_ok=True)
+    _dump(out / "network_info.json", info)
+    _dump(out / "siting_plan.json", siting.to_dict())
+    for name, layer in siting.geojson_layers().items():
+        _dump(out / f"{name}.geojson", layer)
+    _dump(out / "routing_plan.json", routing.plan.to_dict())
+    _dump(out / "routes.geojson", routing.geojson())
+    (out / "routes.txt").write_text(route_tables(routing.plan), encoding="utf-8")
+    plan = routing.plan
+    return [
+        siting.plan.summary().splitlines()[0],
+        f"stations: {len(stations)} ({len(siting.plan.kept_ids)} existing kept), "
+        f"households within {radius_m:g} m: "
+        f"{100 * siting.plan.indicators.share_households_within_radius:.1f}%",
+        f"routes: {len(plan.routes)} vehicles, {plan.vehicle_km:.1f} vehicle-km, "
+        f"{plan.vehicle_hours:.1f} vehicle-h, cost {plan.cost:.0f}, "
+        f"{len(plan.served_order_ids)} served, {len(plan.unserved)} unserved "
+        f"(engine {plan.engine}, {plan.status})",
+    ]
+
+
+def _derived_inputs(network: str | Path, walk: RoadNetwork) -> dict[str, Any]:
+    from .osm_features import read_osm_features
+    from .siting.osm_inputs import candidate_sites, demand_from_buildings
+
+    features = read_osm_features(network)
+    return {"demand": demand_from_buildings(features.buildings),
+            "sites": candidate_sites(walk, features)}  # fmt: skip
+
+
+def _dump(path: Path, doc: Any) -> None:
+    import json
+
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
+                    encoding="utf-8")  # fmt: skip
