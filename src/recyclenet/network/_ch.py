@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from ._heap import heap_pop, heap_push
+
 WITNESS_SETTLE_LIMIT = 60
 
 
@@ -74,26 +76,7 @@ def _witness(out_nbr, out_w, out_cnt, source, avoid, limit, dist, touched, hk, h
     settled = 0
     cap = hk.shape[0]
     while size > 0 and settled < WITNESS_SETTLE_LIMIT:
-        d = hk[0]
-        u = hn[0]
-        size -= 1
-        if size > 0:
-            key = hk[size]
-            node = hn[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and hk[c + 1] < hk[c]:
-                    c += 1
-                if hk[c] >= key:
-                    break
-                hk[i] = hk[c]
-                hn[i] = hn[c]
-                i = c
-            hk[i] = key
-            hn[i] = node
+        d, u, size = heap_pop(hk, hn, size)
         if d > dist[u]:
             continue
         if d > limit:
@@ -110,17 +93,7 @@ def _witness(out_nbr, out_w, out_cnt, source, avoid, limit, dist, touched, hk, h
                     n_touched += 1
                 dist[v] = nd
                 if size < cap:
-                    i = size
-                    size += 1
-                    while i > 0:
-                        p = (i - 1) // 2
-                        if hk[p] <= nd:
-                            break
-                        hk[i] = hk[p]
-                        hn[i] = hn[p]
-                        i = p
-                    hk[i] = nd
-                    hn[i] = v
+                    size = heap_push(hk, hn, size, nd, v)
     return n_touched
 
 
@@ -195,38 +168,10 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
         n_sc = _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touched,
                               hk, hn, False, sc_from, sc_to, sc_w)
         prio = n_sc - in_cnt[v] - out_cnt[v]
-        i = psize
-        psize += 1
-        while i > 0:
-            p = (i - 1) // 2
-            if pk[p] <= prio:
-                break
-            pk[i] = pk[p]
-            pn[i] = pn[p]
-            i = p
-        pk[i] = prio
-        pn[i] = v
+        psize = heap_push(pk, pn, psize, prio, v)
     r = 0
     while psize > 0 and ok:
-        v = pn[0]
-        psize -= 1
-        if psize > 0:
-            key = pk[psize]
-            node = pn[psize]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= psize:
-                    break
-                if c + 1 < psize and pk[c + 1] < pk[c]:
-                    c += 1
-                if pk[c] >= key:
-                    break
-                pk[i] = pk[c]
-                pn[i] = pn[c]
-                i = c
-            pk[i] = key
-            pn[i] = node
+        _, v, psize = heap_pop(pk, pn, psize)
         if contracted[v]:
             continue
         n_sc = _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touched,
@@ -239,17 +184,8 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
             if psize + 1 >= pk.shape[0]:
                 ok = False
                 break
-            i = psize  # lazy update: re-insert with the new priority
-            psize += 1
-            while i > 0:
-                p = (i - 1) // 2
-                if pk[p] <= prio:
-                    break
-                pk[i] = pk[p]
-                pn[i] = pn[p]
-                i = p
-            pk[i] = prio
-            pn[i] = v
+            # lazy update: re-insert with the new priority
+            psize = heap_push(pk, pn, psize, prio, v)
             continue
         # contract v: record its arcs to the remaining (higher) nodes, add shortcuts
         if n_up + out_cnt[v] + in_cnt[v] > max_up:
@@ -356,41 +292,12 @@ def _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order):  # ty
         if not mark[v]:
             mark[v] = True
             dist[v] = costs[s]
-            i = size
-            size += 1
-            key = rank[v]
-            while i > 0:
-                p = (i - 1) // 2
-                if hk[p] <= key:
-                    break
-                hk[i] = hk[p]
-                hn[i] = hn[p]
-                i = p
-            hk[i] = key
-            hn[i] = v
+            size = heap_push(hk, hn, size, rank[v], v)
         elif costs[s] < dist[v]:
             dist[v] = costs[s]
     n_settled = 0
     while size > 0:
-        u = hn[0]
-        size -= 1
-        if size > 0:
-            key = hk[size]
-            node = hn[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and hk[c + 1] < hk[c]:
-                    c += 1
-                if hk[c] >= key:
-                    break
-                hk[i] = hk[c]
-                hn[i] = hn[c]
-                i = c
-            hk[i] = key
-            hn[i] = node
+        _, u, size = heap_pop(hk, hn, size)
         order[n_settled] = u
         n_settled += 1
         du = dist[u]
@@ -400,18 +307,7 @@ def _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order):  # ty
             if not mark[v]:
                 mark[v] = True
                 dist[v] = nd
-                i = size
-                size += 1
-                key = rank[v]
-                while i > 0:
-                    p = (i - 1) // 2
-                    if hk[p] <= key:
-                        break
-                    hk[i] = hk[p]
-                    hn[i] = hn[p]
-                    i = p
-                hk[i] = key
-                hn[i] = v
+                size = heap_push(hk, hn, size, rank[v], v)
             elif nd < dist[v]:
                 dist[v] = nd
     return n_settled

@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from ._heap import heap_pop, heap_push
+
 
 @njit(cache=True, nogil=True)
 def _search(indptr, indices, weights, source, target_slot, n_targets, out_row,  # type: ignore[no-untyped-def]
@@ -25,26 +27,7 @@ def _search(indptr, indices, weights, source, target_slot, n_targets, out_row,  
     dist[source] = 0.0
     remaining = n_targets
     while size > 0 and remaining > 0:
-        d = heap_key[0]
-        u = heap_node[0]
-        size -= 1
-        if size > 0:  # move the last item to the root and sift it down
-            key = heap_key[size]
-            node = heap_node[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and heap_key[c + 1] < heap_key[c]:
-                    c += 1
-                if heap_key[c] >= key:
-                    break
-                heap_key[i] = heap_key[c]
-                heap_node[i] = heap_node[c]
-                i = c
-            heap_key[i] = key
-            heap_node[i] = node
+        d, u, size = heap_pop(heap_key, heap_node, size)
         if done[u]:
             continue
         done[u] = True
@@ -57,17 +40,7 @@ def _search(indptr, indices, weights, source, target_slot, n_targets, out_row,  
             nd = d + weights[k]
             if nd < dist[v]:
                 dist[v] = nd
-                i = size  # push and sift up
-                size += 1
-                while i > 0:
-                    p = (i - 1) // 2
-                    if heap_key[p] <= nd:
-                        break
-                    heap_key[i] = heap_key[p]
-                    heap_node[i] = heap_node[p]
-                    i = p
-                heap_key[i] = nd
-                heap_node[i] = v
+                size = heap_push(heap_key, heap_node, size, nd, v)
 
 
 @njit(cache=True, nogil=True)
