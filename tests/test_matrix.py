@@ -350,8 +350,6 @@ def test_cache_invalidated_by_points_profile_network_and_limit(
     np.testing.assert_array_equal(again.duration_s, base.duration_s)
 
 
-
-
 @pytest.mark.parametrize(
     "damage",
     ["garbage", pytest.param("truncate"), pytest.param("empty")],

@@ -182,7 +182,8 @@ def test_read_points_from_geopackage_reprojects_to_wgs84(tmp_path) -> None:  # t
 
     frame = gpd.GeoDataFrame(
         {"id": ["a", "b"], "households": [120, 80], "name": ["解放路 1 号", "中山路"]},
-        geometry=[Point(24.94, 60.17), Point(24.95, 60.175)], crs=4326,
+        geometry=[Point(24.94, 60.17), Point(24.95, 60.175)],
+        crs=4326,
     ).to_crs(3067)  # stored in a projected CRS (ETRS-TM35FIN)
     path = tmp_path / "demand.gpkg"
     frame.to_file(path)

@@ -69,9 +69,7 @@ class ItemType:
         if not self.category:
             raise InputError("item category must be a non-empty string")
         if self.unit not in _UNITS:
-            raise InputError(
-                f"item {self.category!r}: unit {self.unit!r} must be one of {_UNITS}"
-            )
+            raise InputError(f"item {self.category!r}: unit {self.unit!r} must be one of {_UNITS}")
         for name in ("kg_per_unit", "m3_per_unit", "service_s_per_unit"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
@@ -161,4 +159,3 @@ def _parse_bool(value: str | None) -> bool:
 def default_catalog() -> Catalog:
     """The packaged catalogue (``data/items.csv``), read once (it is immutable)."""
     return read_catalog(None)
-

@@ -106,8 +106,9 @@ def network_matrix(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Matrix cache directory (default: user cache dir).")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
-    = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the cache.")
+    ] = False,
 ) -> None:
     """Travel time and distance between every pair of points."""
     if out.suffix.lower() not in (".csv", ".npz"):
@@ -204,27 +205,37 @@ def _write_json(path: Path, doc: Any) -> None:
 def site(
     network: NetworkArg,
     out: Annotated[Path, typer.Option(help="Output directory (plan.json, GeoJSON layers).")],
-    model: Annotated[str, typer.Option(help="p_median, max_coverage, min_stations or cflp.")]
-    = "min_stations",
-    demand: Annotated[Path | None, typer.Option(
-        help="Demand CSV/GeoJSON (id, lon, lat, households); default: OSM buildings.")] = None,
-    sites: Annotated[Path | None, typer.Option(
-        help="Sites CSV/GeoJSON (id, lon, lat, status, fixed_cost, capacity); default: OSM.")]
-    = None,
+    model: Annotated[
+        str, typer.Option(help="p_median, max_coverage, min_stations or cflp.")
+    ] = "min_stations",
+    demand: Annotated[
+        Path | None,
+        typer.Option(help="Demand CSV/GeoJSON (id, lon, lat, households); default: OSM buildings."),
+    ] = None,
+    sites: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sites CSV/GeoJSON (id, lon, lat, status, fixed_cost, capacity); default: OSM."
+        ),
+    ] = None,
     profile: Annotated[str, typer.Option(help="Road profile of trips to stations.")] = "walk",
     metric: Annotated[str, typer.Option(help="distance_m or duration_s.")] = "distance_m",
-    p: Annotated[int | None, typer.Option(help="Number of stations (p_median, coverage).")]
-    = None,
-    radius: Annotated[float | None, typer.Option(help="Service radius in the metric's unit.")]
-    = None,
-    norm: Annotated[float, typer.Option(help="Households per station (min_stations).")]
-    = 1500.0,
-    budget: Annotated[float | None, typer.Option(help="Budget on fixed (and closing) costs.")]
-    = None,
+    p: Annotated[int | None, typer.Option(help="Number of stations (p_median, coverage).")] = None,
+    radius: Annotated[
+        float | None, typer.Option(help="Service radius in the metric's unit.")
+    ] = None,
+    norm: Annotated[float, typer.Option(help="Households per station (min_stations).")] = 1500.0,
+    budget: Annotated[
+        float | None, typer.Option(help="Budget on fixed (and closing) costs.")
+    ] = None,
     keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = "all",
-    centres: Annotated[Path | None, typer.Option(
-        help="Sorting centres CSV/GeoJSON (id, lon, lat, capacity t/year, fixed_cost): "
-             "adds tier 2.")] = None,
+    centres: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sorting centres CSV/GeoJSON (id, lon, lat, capacity t/year, fixed_cost): "
+            "adds tier 2."
+        ),
+    ] = None,
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
@@ -255,10 +266,12 @@ def route(
     network: NetworkArg,
     orders: Annotated[Path, typer.Option(help="Orders CSV (id, lon, lat, items, ...).")],
     out: Annotated[Path, typer.Option(help="Output directory (plan.json, routes.geojson).")],
-    fleet: Annotated[Path | None, typer.Option(help="Fleet CSV; default: data/fleet_default.csv.")]
-    = None,
-    sites: Annotated[Path | None, typer.Option(
-        help="Depots and facilities CSV (id, kind, lon, lat, unload_s).")] = None,
+    fleet: Annotated[
+        Path | None, typer.Option(help="Fleet CSV; default: data/fleet_default.csv.")
+    ] = None,
+    sites: Annotated[
+        Path | None, typer.Option(help="Depots and facilities CSV (id, kind, lon, lat, unload_s).")
+    ] = None,
     engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

@@ -160,6 +160,7 @@ def build_matrix(
         cached = _read_cache(cache_file, origins, destinations, network.profile.name)
         if cached is not None:
             return cached
+
     def place(points: Points) -> SnappedPoints:
         return snap_points(network, points, max_snap_distance_m=max_snap_distance_m,
                            raise_too_far=raise_too_far)  # fmt: skip
@@ -204,9 +205,10 @@ def _read_cache(path: Path, origins: Points, destinations: Points, profile: str)
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            if tuple(data["origin_ids"].tolist()) != origins.ids or tuple(
-                data["destination_ids"].tolist()
-            ) != destinations.ids:
+            if (
+                tuple(data["origin_ids"].tolist()) != origins.ids
+                or tuple(data["destination_ids"].tolist()) != destinations.ids
+            ):
                 return None
             snap = dict(zip(data["snap_ids"].tolist(), data["snap_m"].tolist()))
             return Matrix(origins.ids, destinations.ids, data["duration_s"], data["distance_m"],

@@ -18,9 +18,20 @@ XY = {"D": (0, 0), "S": (1500, 1500), "a": (1000, 0), "b": (2000, 500), "c": (0,
 def _problem(**kw: object):
     orders = [order(i, load_kg=120.0, volume_m3=0.3, service_s=300.0,
                     time_windows=[(8 * 3600.0, 14 * 3600.0)]) for i in "abcde"]  # fmt: skip
-    fleet = [VehicleType("tricycle", count=2, start_id="D", capacity_kg=300.0,
-                         capacity_m3=1.5, shift=(8 * 3600.0, 18 * 3600.0), fixed_cost=20.0,
-                         cost_per_km=0.3, cost_per_hour=30.0, **kw)]  # type: ignore[arg-type]
+    fleet = [
+        VehicleType(
+            "tricycle",
+            count=2,
+            start_id="D",
+            capacity_kg=300.0,
+            capacity_m3=1.5,
+            shift=(8 * 3600.0, 18 * 3600.0),
+            fixed_cost=20.0,
+            cost_per_km=0.3,
+            cost_per_hour=30.0,
+            **kw,
+        )
+    ]  # type: ignore[arg-type]
     return problem(XY, orders, fleet, facilities=[facility("S", unload_s=600.0)])
 
 

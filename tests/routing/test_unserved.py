@@ -11,8 +11,14 @@ XY = {"D": (0, 0), "ok": (1000, 0), "x": (2000, 0)}
 
 
 def _fleet(**kw: object) -> list[VehicleType]:
-    base: dict[str, object] = dict(id="t", count=1, start_id="D", capacity_kg=300.0,
-                                   capacity_m3=1.5, shift=(8 * 3600.0, 18 * 3600.0))
+    base: dict[str, object] = dict(
+        id="t",
+        count=1,
+        start_id="D",
+        capacity_kg=300.0,
+        capacity_m3=1.5,
+        shift=(8 * 3600.0, 18 * 3600.0),
+    )
     base.update(kw)
     return [VehicleType(**base)]  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from .common import WaitQuery, check_time_limit, field_problem, resolve_network,
 
 router = APIRouter(tags=["matrix"])
 
+
 @router.post(
     "/matrix",
     status_code=202,

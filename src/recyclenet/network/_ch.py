@@ -25,7 +25,7 @@ WITNESS_SETTLE_LIMIT = 60
 
 
 @njit(cache=True, nogil=True)
-def _find(nbr, cnt, a, b):  # type: ignore[no-untyped-def]
+def _find(nbr, cnt, a, b):
     for k in range(cnt[a]):
         if nbr[a, k] == b:
             return k
@@ -33,7 +33,7 @@ def _find(nbr, cnt, a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _add_arc(out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, a, b, w):  # type: ignore[no-untyped-def]
+def _add_arc(out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, a, b, w):
     k = _find(out_nbr, out_cnt, a, b)
     if k >= 0:
         if w < out_w[a, k]:
@@ -54,7 +54,7 @@ def _add_arc(out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, a, b, w):  # type: i
 
 
 @njit(cache=True, nogil=True)
-def _remove(nbr, wts, cnt, a, b):  # type: ignore[no-untyped-def]
+def _remove(nbr, wts, cnt, a, b):
     k = _find(nbr, cnt, a, b)
     if k >= 0:
         last = cnt[a] - 1
@@ -64,7 +64,7 @@ def _remove(nbr, wts, cnt, a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _witness(out_nbr, out_w, out_cnt, source, avoid, limit, dist, touched, hk, hn):  # type: ignore[no-untyped-def]
+def _witness(out_nbr, out_w, out_cnt, source, avoid, limit, dist, touched, hk, hn):
     """Bounded Dijkstra from source avoiding one node; returns the number touched."""
     n_touched = 0
     dist[source] = 0.0
@@ -98,8 +98,23 @@ def _witness(out_nbr, out_w, out_cnt, source, avoid, limit, dist, touched, hk, h
 
 
 @njit(cache=True, nogil=True)
-def _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touched, hk, hn,  # type: ignore[no-untyped-def]
-                   apply, sc_from, sc_to, sc_w):
+def _contract_node(
+    v,
+    out_nbr,
+    out_w,
+    out_cnt,
+    in_nbr,
+    in_w,
+    in_cnt,
+    dist,
+    touched,
+    hk,
+    hn,
+    apply,
+    sc_from,
+    sc_to,
+    sc_w,
+):
     """Shortcuts needed to contract v; added to the graph when apply is True."""
     n_sc = 0
     for a in range(in_cnt[v]):
@@ -132,7 +147,7 @@ def _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touch
 
 
 @njit(cache=True, nogil=True)
-def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
+def _build(n, tails, heads, weights, cap):
     out_nbr = np.empty((n, cap), dtype=np.int64)
     out_w = np.empty((n, cap), dtype=np.float64)
     out_cnt = np.zeros(n, dtype=np.int64)
@@ -142,8 +157,9 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
     ok = True
     for e in range(tails.shape[0]):
         if tails[e] != heads[e]:
-            ok &= _add_arc(out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt,
-                           tails[e], heads[e], weights[e])
+            ok &= _add_arc(
+                out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, tails[e], heads[e], weights[e]
+            )
     dist = np.full(n, np.inf)
     touched = np.empty(n, dtype=np.int64)
     hk = np.empty(WITNESS_SETTLE_LIMIT * cap + 1, dtype=np.float64)
@@ -165,8 +181,23 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
     pn = np.empty(4 * n + 16, dtype=np.int64)
     psize = 0
     for v in range(n):
-        n_sc = _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touched,
-                              hk, hn, False, sc_from, sc_to, sc_w)
+        n_sc = _contract_node(
+            v,
+            out_nbr,
+            out_w,
+            out_cnt,
+            in_nbr,
+            in_w,
+            in_cnt,
+            dist,
+            touched,
+            hk,
+            hn,
+            False,
+            sc_from,
+            sc_to,
+            sc_w,
+        )
         prio = n_sc - in_cnt[v] - out_cnt[v]
         psize = heap_push(pk, pn, psize, prio, v)
     r = 0
@@ -174,8 +205,23 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
         _, v, psize = heap_pop(pk, pn, psize)
         if contracted[v]:
             continue
-        n_sc = _contract_node(v, out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, dist, touched,
-                              hk, hn, False, sc_from, sc_to, sc_w)
+        n_sc = _contract_node(
+            v,
+            out_nbr,
+            out_w,
+            out_cnt,
+            in_nbr,
+            in_w,
+            in_cnt,
+            dist,
+            touched,
+            hk,
+            hn,
+            False,
+            sc_from,
+            sc_to,
+            sc_w,
+        )
         if n_sc > sc_from.shape[0]:
             ok = False
             break
@@ -204,8 +250,9 @@ def _build(n, tails, heads, weights, cap):  # type: ignore[no-untyped-def]
             up_fwd[n_up] = False
             n_up += 1
         for s in range(n_sc):
-            ok &= _add_arc(out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt,
-                           sc_from[s], sc_to[s], sc_w[s])
+            ok &= _add_arc(
+                out_nbr, out_w, out_cnt, in_nbr, in_w, in_cnt, sc_from[s], sc_to[s], sc_w[s]
+            )
         for k in range(out_cnt[v]):
             x = out_nbr[v, k]
             _remove(in_nbr, in_w, in_cnt, x, v)
@@ -284,7 +331,7 @@ class ContractionHierarchy:
 
 
 @njit(cache=True, nogil=True)
-def _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order):  # type: ignore[no-untyped-def]
+def _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order):
     """Upward search from seeds; nodes relaxed in rank order. Returns settled count."""
     size = 0
     for s in range(seeds.shape[0]):
@@ -314,7 +361,7 @@ def _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order):  # ty
 
 
 @njit(cache=True, nogil=True)
-def _backward(rank, indptr, to, w, dst_ptr, dst_node, dst_cost):  # type: ignore[no-untyped-def]
+def _backward(rank, indptr, to, w, dst_ptr, dst_node, dst_cost):
     n = rank.shape[0]
     dist = np.full(n, np.inf)
     mark = np.zeros(n, dtype=np.bool_)
@@ -328,8 +375,8 @@ def _backward(rank, indptr, to, w, dst_ptr, dst_node, dst_cost):  # type: ignore
     b_dist = np.empty(cap, dtype=np.float64)
     m = 0
     for j in range(n_dst):
-        seeds = dst_node[dst_ptr[j]:dst_ptr[j + 1]]
-        costs = dst_cost[dst_ptr[j]:dst_ptr[j + 1]]
+        seeds = dst_node[dst_ptr[j] : dst_ptr[j + 1]]
+        costs = dst_cost[dst_ptr[j] : dst_ptr[j + 1]]
         k = _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order)
         if m + k > cap:
             cap = 2 * (m + k)
@@ -354,8 +401,21 @@ def _backward(rank, indptr, to, w, dst_ptr, dst_node, dst_cost):  # type: ignore
 
 
 @njit(cache=True, nogil=True)
-def _forward(rank, indptr, to, w, src_ptr, src_node, src_cost, b_ptr, b_target, b_dist,  # type: ignore[no-untyped-def]
-             out, row_a, row_b):
+def _forward(
+    rank,
+    indptr,
+    to,
+    w,
+    src_ptr,
+    src_node,
+    src_cost,
+    b_ptr,
+    b_target,
+    b_dist,
+    out,
+    row_a,
+    row_b,
+):
     n = rank.shape[0]
     dist = np.full(n, np.inf)
     mark = np.zeros(n, dtype=np.bool_)
@@ -363,8 +423,8 @@ def _forward(rank, indptr, to, w, src_ptr, src_node, src_cost, b_ptr, b_target, 
     hn = np.empty(n, dtype=np.int64)
     order = np.empty(n, dtype=np.int64)
     for i in range(row_a, row_b):
-        seeds = src_node[src_ptr[i]:src_ptr[i + 1]]
-        costs = src_cost[src_ptr[i]:src_ptr[i + 1]]
+        seeds = src_node[src_ptr[i] : src_ptr[i + 1]]
+        costs = src_cost[src_ptr[i] : src_ptr[i + 1]]
         k = _upward(rank, indptr, to, w, seeds, costs, dist, mark, hk, hn, order)
         row = out[i]
         for t in range(k):

@@ -17,8 +17,19 @@ from ._heap import heap_pop, heap_push
 
 
 @njit(cache=True, nogil=True)
-def _search(indptr, indices, weights, source, target_slot, n_targets, out_row,  # type: ignore[no-untyped-def]
-            dist, done, heap_key, heap_node):
+def _search(
+    indptr,
+    indices,
+    weights,
+    source,
+    target_slot,
+    n_targets,
+    out_row,
+    dist,
+    done,
+    heap_key,
+    heap_node,
+):
     dist[:] = np.inf
     done[:] = False
     size = 1
@@ -44,7 +55,7 @@ def _search(indptr, indices, weights, source, target_slot, n_targets, out_row,  
 
 
 @njit(cache=True, nogil=True)
-def _search_many(indptr, indices, weights, sources, target_slot, n_targets, out):  # type: ignore[no-untyped-def]
+def _search_many(indptr, indices, weights, sources, target_slot, n_targets, out):
     # Work arrays are allocated once per chunk: fresh large arrays per search would
     # cost page faults that dominate the search itself.
     n = indptr.shape[0] - 1
@@ -53,8 +64,19 @@ def _search_many(indptr, indices, weights, sources, target_slot, n_targets, out)
     heap_key = np.empty(indices.shape[0] + 1, dtype=np.float64)
     heap_node = np.empty(indices.shape[0] + 1, dtype=np.int64)
     for r in range(sources.shape[0]):
-        _search(indptr, indices, weights, sources[r], target_slot, n_targets, out[r],
-                dist, done, heap_key, heap_node)
+        _search(
+            indptr,
+            indices,
+            weights,
+            sources[r],
+            target_slot,
+            n_targets,
+            out[r],
+            dist,
+            done,
+            heap_key,
+            heap_node,
+        )
 
 
 def search_rows(

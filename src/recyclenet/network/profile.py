@@ -98,8 +98,11 @@ class VehicleProfile:
         if tags.get("area") == "yes" or tags.get("service") in EXCLUDED_SERVICE:
             return False
         # The most specific tag present decides (OSM access hierarchy).
-        keys = ["access", "vehicle", "motor_vehicle", "motorcar"] if not self.hgv else [
-            "access", "vehicle", "motor_vehicle", "goods", "hgv"]
+        keys = (
+            ["access", "vehicle", "motor_vehicle", "motorcar"]
+            if not self.hgv
+            else ["access", "vehicle", "motor_vehicle", "goods", "hgv"]
+        )
         verdict = True
         for key in keys:
             value = tags.get(key)

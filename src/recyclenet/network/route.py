@@ -186,5 +186,3 @@ class PathFinder:
                 float(self.snapped.snap_distance_m[j]),
             ),
         )
-
-

@@ -205,10 +205,22 @@ def augmented_graph(
     o_ptr, o_seed, o_cost = point_seeds(network, origins, as_origin=True)
     d_ptr, d_seed, d_cost = point_seeds(network, destinations, as_origin=False)
     direct = same_edge_costs(network, origins, destinations)
-    r = np.concatenate([network.edge_u, np.repeat(o_node, np.diff(o_ptr)), d_seed,
-                        np.array([o_node[i] for i, _, _ in direct], dtype=np.int64)])
-    c = np.concatenate([network.edge_v, o_seed, np.repeat(d_node, np.diff(d_ptr)),
-                        np.array([d_node[j] for _, j, _ in direct], dtype=np.int64)])
+    r = np.concatenate(
+        [
+            network.edge_u,
+            np.repeat(o_node, np.diff(o_ptr)),
+            d_seed,
+            np.array([o_node[i] for i, _, _ in direct], dtype=np.int64),
+        ]
+    )
+    c = np.concatenate(
+        [
+            network.edge_v,
+            o_seed,
+            np.repeat(d_node, np.diff(d_ptr)),
+            np.array([d_node[j] for _, j, _ in direct], dtype=np.int64),
+        ]
+    )
     w = np.concatenate([encode(dur, dist), o_cost, d_cost,
                         np.array([x for _, _, x in direct], dtype=np.float64)])  # fmt: skip
     # Keep the cheapest of parallel arcs: a sparse matrix would add them up.
@@ -218,9 +230,7 @@ def augmented_graph(
     first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
     edge_of = np.where(order < network.n_edges, order, -1)
     arc_edge = {
-        (int(a), int(b)): int(e)
-        for a, b, e in zip(r[first], c[first], edge_of[first])
-        if e >= 0
+        (int(a), int(b)): int(e) for a, b, e in zip(r[first], c[first], edge_of[first]) if e >= 0
     }
     size = n + n_o + n_d
     csr = sp.csr_matrix((w[first], (r[first], c[first])), shape=(size, size))

@@ -444,8 +444,10 @@ def _greedy_multi_trip(
                 t, cur = int(begin[k]), node
                 load = load + demand[:, node]
                 continue
-            if not ok.any() or not copies or (
-                vt.max_unloads is not None and unloads >= vt.max_unloads
+            if (
+                not ok.any()
+                or not copies
+                or (vt.max_unloads is not None and unloads >= vt.max_unloads)
             ):
                 break
             # unload at the facility reachable soonest, if it still leaves time

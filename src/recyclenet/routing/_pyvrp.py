@@ -88,8 +88,10 @@ def solve_pyvrp(
     orders = [o for o in problem.orders if o.id not in excluded]
     if not orders:
         return EngineResult(ENGINE, (), True, time.perf_counter() - t0)
-    scale = sc.pyvrp_cost_scale([v.cost_per_km for v in problem.vehicle_types],
-                                [v.cost_per_hour for v in problem.vehicle_types])
+    scale = sc.pyvrp_cost_scale(
+        [v.cost_per_km for v in problem.vehicle_types],
+        [v.cost_per_hour for v in problem.vehicle_types],
+    )
 
     def cost(c: float) -> int:
         return round(c * scale)
@@ -196,11 +198,19 @@ def solve_pyvrp(
             max_reloads=max_reloads,
             name=vt.id,
         ))  # fmt: skip
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types,
-                             dist_m, dur_m, groups=groups)  # type: ignore[arg-type]
+    data = pyvrp.ProblemData(
+        locations,
+        clients,
+        depots,
+        vehicle_types,
+        dist_m,  # type: ignore[arg-type]
+        dur_m,  # type: ignore[arg-type]
+        groups=groups,
+    )
     factor = sc.PYVRP_COST_PER_M
-    params = SolveParams(penalty=PenaltyParams(min_penalty=0.1 * factor,
-                                               max_penalty=100_000.0 * factor))
+    params = SolveParams(
+        penalty=PenaltyParams(min_penalty=0.1 * factor, max_penalty=100_000.0 * factor)
+    )
     res = pyvrp.solve(data, stop=_Deadline(t0 + time_limit_s), seed=seed, collect_stats=False,
                       params=params)  # fmt: skip
     best = res.best
@@ -218,5 +228,10 @@ def solve_pyvrp(
         stops = [depot_ids[act.idx] if act.is_depot() else client_order[act.idx]
                  for act in acts[1:-1]]  # fmt: skip
         routes.append(RawRoute(vid, tuple(stops), float(route.start_time()), None))
-    return EngineResult(ENGINE, tuple(routes), True, elapsed,
-                        {"objective_scaled": int(res.cost()), "iterations": res.num_iterations})
+    return EngineResult(
+        ENGINE,
+        tuple(routes),
+        True,
+        elapsed,
+        {"objective_scaled": int(res.cost()), "iterations": res.num_iterations},
+    )

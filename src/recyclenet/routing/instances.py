@@ -117,8 +117,14 @@ def cvrp_problem(path: Path) -> RoutingProblem:
     ids = ["depot"] + [f"c{i}" for i in range(1, len(xy))]
     matrix = Matrix(tuple(ids), tuple(ids), dist, dist, profile="euclid")
     orders = tuple(Order(ids[i], 0.0, 0.0, load_kg=float(demand[i])) for i in range(1, len(xy)))
-    fleet = VehicleType("v", count=_fleet_size(path.stem, k, len(xy) - 1), capacity_kg=capacity,
-                        start_id="depot", cost_per_km=1000.0, profile="euclid")
+    fleet = VehicleType(
+        "v",
+        count=_fleet_size(path.stem, k, len(xy) - 1),
+        capacity_kg=capacity,
+        start_id="depot",
+        cost_per_km=1000.0,
+        profile="euclid",
+    )
     return RoutingProblem(orders, (fleet,), (Depot("depot", 0.0, 0.0),), {"euclid": matrix})
 
 
@@ -141,5 +147,3 @@ def solomon_problem(path: Path) -> RoutingProblem:
                         shift=(10.0 * rows[0, 4], 10.0 * rows[0, 5]), cost_per_km=1000.0,
                         profile="euclid")  # fmt: skip
     return RoutingProblem(orders, (fleet,), (depot,), {"euclid": matrix})
-
-

@@ -244,8 +244,11 @@ class RoutePlan:
                         for v in r.visits
                     ],
                     "breaks": [
-                        {"start_s": b.start_s, "end_s": b.end_s,
-                         "after_location_id": b.after_location_id}
+                        {
+                            "start_s": b.start_s,
+                            "end_s": b.end_s,
+                            "after_location_id": b.after_location_id,
+                        }
                         for b in r.breaks
                     ],
                 }
@@ -485,11 +488,17 @@ def _route_errors(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _Ctx,
             errors.append(f"{where}: {a.location_id} -> {b.location_id} is unreachable "
                           f"for profile {vt.profile}")  # fmt: skip
             continue
-        brk = sum(k.end_s - k.start_s for k in r.breaks if k.after_location_id ==
-                  a.location_id and a.departure_s - tol_s <= k.start_s <= b.start_s + tol_s)
+        brk = sum(
+            k.end_s - k.start_s
+            for k in r.breaks
+            if k.after_location_id == a.location_id
+            and a.departure_s - tol_s <= k.start_s <= b.start_s + tol_s
+        )
         if b.start_s + tol_s < a.departure_s + travel + brk:
-            errors.append(f"{where}: starts at {b.location_id} at {b.start_s:.1f} s, "
-                          f"before it can get there ({a.departure_s + travel + brk:.1f} s)")
+            errors.append(
+                f"{where}: starts at {b.location_id} at {b.start_s:.1f} s, "
+                f"before it can get there ({a.departure_s + travel + brk:.1f} s)"
+            )
     for s in v:
         if any(x < -_EPS_LOAD for x in s.load) or any(
             x > c * (1 + 1e-9) + _EPS_LOAD for x, c in zip(s.load, cap)
@@ -548,13 +557,18 @@ def _route_errors(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _Ctx,
         if need and not r.breaks:
             errors.append(f"{where}: no break although the route spans the break window")
         for k in r.breaks:
-            if not (b0 - tol_s <= k.start_s <= b1 + tol_s) or k.end_s + tol_s < k.start_s + \
-                    vt.break_s:
+            if (
+                not (b0 - tol_s <= k.start_s <= b1 + tol_s)
+                or k.end_s + tol_s < k.start_s + vt.break_s
+            ):
                 errors.append(f"{where}: break {k.start_s:.1f}-{k.end_s:.1f} s outside "
                               f"window {vt.break_window} or too short")  # fmt: skip
             for s in v:
-                if s.kind in ("order", "unload") and k.start_s + tol_s < s.departure_s and \
-                        s.start_s + tol_s < k.end_s:
+                if (
+                    s.kind in ("order", "unload")
+                    and k.start_s + tol_s < s.departure_s
+                    and s.start_s + tol_s < k.end_s
+                ):
                     errors.append(f"{where}: break overlaps the service at {s.location_id}")
     if abs(total_m - r.distance_m) > 1e-6 * max(1.0, total_m):
         errors.append(f"{where}: reported distance {r.distance_m} != {total_m}")

@@ -447,7 +447,9 @@ class RoutingProblem:
             raise InputError(f"duplicate location ids (orders, depots, facilities): {dup[:10]}")
         vt_ids = [v.id for v in self.vehicle_types]
         if len(set(vt_ids)) != len(vt_ids):
-            raise InputError(f"duplicate vehicle type ids: {sorted({i for i in vt_ids if vt_ids.count(i) > 1})}")  # noqa: E501
+            raise InputError(
+                f"duplicate vehicle type ids: {sorted({i for i in vt_ids if vt_ids.count(i) > 1})}"
+            )
         depot_ids = {d.id for d in self.depots}
         facility_ids = {f.id for f in self.facilities}
         for v in self.vehicle_types:

@@ -110,10 +110,14 @@ def replan(
     res = solve_ortools(new, diag, time_limit_s=max(0.05, time_limit_s - (time.time() - t0)),
                         seed=seed, locks=locks, fixed_start_s=starts,
                         release_s=now_s)  # fmt: skip
-    stats = {"engine_requested": "ortools", "time_limit_s": float(time_limit_s), "seed": seed,
-             "fixed": {k: list(v) for k, v in locks.items()},
-             "now_s": None if now_s is None or not math.isfinite(now_s) else float(now_s),
-             "engines": {"ortools": {"found": res.found, "time_s": res.time_s, **res.detail}}}
+    stats = {
+        "engine_requested": "ortools",
+        "time_limit_s": float(time_limit_s),
+        "seed": seed,
+        "fixed": {k: list(v) for k, v in locks.items()},
+        "now_s": None if now_s is None or not math.isfinite(now_s) else float(now_s),
+        "engines": {"ortools": {"found": res.found, "time_s": res.time_s, **res.detail}},
+    }
     return build_plan(new, res.routes, engine="ortools",
                       status="feasible" if res.found else "no_solution",
                       unserved=diag.unserved, time_s=time.time() - t0,

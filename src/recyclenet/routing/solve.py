@@ -192,8 +192,12 @@ def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
     plan = build_plan(problem, routes, engine=res.engine, status="feasible")
     bad = [e for e in check_plan(plan, problem) if e.startswith("route ")]
     if bad:
-        return replace(res, routes=(), found=False,
-                       detail={**res.detail, "error": f"breaks could not be placed: {bad[0]}"})
+        return replace(
+            res,
+            routes=(),
+            found=False,
+            detail={**res.detail, "error": f"breaks could not be placed: {bad[0]}"},
+        )
     return replace(res, routes=routes)
 
 

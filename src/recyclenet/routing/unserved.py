@@ -60,8 +60,7 @@ def _check(problem: RoutingProblem, o: Order, vt: VehicleType, pos: dict[str, in
             return 2, f"{DIMENSIONS[d]} {need:g} > {vt.id} capacity {cap:g}"
     start_depot = next(d for d in problem.depots if d.id == vt.start_id)
     tw = start_depot.time_window
-    leave = max(vt.shift[0], tw[0] if tw else 0.0,
-                release_s or 0.0)
+    leave = max(vt.shift[0], tw[0] if tw else 0.0, release_s or 0.0)
     ready = leave + out_s
     windows = o.time_windows or ((0.0, math.inf),)
     start = next((max(ready, a) for a, b in windows if ready <= b), None)
