@@ -11,15 +11,14 @@ appliances by piece.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
+from .tables import read_table
 
 #: Fixed time at every stop on top of the per-item time (s): park, find the customer,
 #: weigh, pay by phone. Field observation of Chinese door-to-door collectors: 3-5 min.
@@ -118,13 +117,7 @@ def read_catalog(path: str | Path | None = None) -> Catalog:
     Columns: ``category, name, material, unit, kg_per_unit, m3_per_unit,
     service_s_per_unit, needs_refrigerant_crew`` and optionally ``source``.
     """
-    if path is None:
-        text = resources.files("recyclenet").joinpath("data/items.csv").read_text("utf-8")
-        label = "data/items.csv"
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        label = str(path)
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    label, rows = read_table(path, "items.csv")
     items = []
     for lineno, row in enumerate(rows, start=2):
         try:

@@ -194,12 +194,6 @@ def demo(
     step(f"done: outputs in {out}/")
 
 
-def _write_json(path: Path, doc: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
-                    encoding="utf-8")  # fmt: skip
-
-
 @app.command("site")
 @friendly_errors
 def site(
@@ -240,7 +234,7 @@ def site(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Site community collection stations (p-median, coverage, min stations, CFLP)."""
-    from .pipeline import plan_siting, read_demand, read_sites
+    from .pipeline import plan_siting, read_demand, read_sites, write_json
 
     run = plan_siting(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
@@ -251,9 +245,9 @@ def site(
         sites=read_sites(sites) if sites else None,
         cache_dir=_cache_dir(None),
     )  # fmt: skip
-    _write_json(out / "plan.json", run.to_dict())
+    write_json(out / "plan.json", run.to_dict())
     for name, layer in run.geojson_layers().items():
-        _write_json(out / f"{name}.geojson", layer)
+        write_json(out / f"{name}.geojson", layer)
     typer.echo(run.plan.summary())
     if run.centres is not None:
         typer.echo("sorting centres: " + run.centres.summary())
@@ -277,7 +271,7 @@ def route(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
-    from .pipeline import plan_routes
+    from .pipeline import plan_routes, write_json
     from .routing import read_fleet, read_orders, route_tables
     from .routing.io import read_sites as read_depots
 
@@ -288,8 +282,8 @@ def route(
                       depots=depots, facilities=facilities, engine=engine,
                       time_limit_s=time_limit_s, seed=seed,
                       cache_dir=_cache_dir(None))  # fmt: skip
-    _write_json(out / "plan.json", run.plan.to_dict())
-    _write_json(out / "routes.geojson", run.geojson())
+    write_json(out / "plan.json", run.plan.to_dict())
+    write_json(out / "routes.geojson", run.geojson())
     typer.echo(route_tables(run.plan))
     typer.echo(f"wrote {out}/plan.json and {out}/routes.geojson")
 

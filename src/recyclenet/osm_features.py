@@ -6,11 +6,9 @@ and multipolygon relations). Household estimates follow ``data/households.csv``.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ import shapely
 from .errors import NetworkError
 from .geo import to_metric, utm_crs
 from .network.load import SAMPLES, sample_path
+from .tables import read_table
 
 GROSS_M2_PER_HOUSEHOLD = 100.0
 NET_TO_GROSS = 0.8
@@ -62,8 +61,7 @@ class OsmFeatures:
 
 @cache
 def _household_table() -> dict[str, dict[str, float | None]]:
-    text = resources.files("recyclenet").joinpath("data/households.csv").read_text("utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    _, rows = read_table(None, "households.csv")
     out: dict[str, dict[str, float | None]] = {}
     for row in rows:
         out[row["building"]] = {

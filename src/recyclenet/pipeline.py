@@ -201,10 +201,8 @@ def plan_siting(
             demand = demand_from_buildings(features.buildings, cell_m=cell_m)
         if sites is None:
             sites = candidate_sites(net, features, road_spacing_m=road_spacing_m)
-    d_pts = Points(tuple(d.id for d in demand), np.array([d.lon for d in demand]),
-                   np.array([d.lat for d in demand]))  # fmt: skip
-    s_pts = Points(tuple(s.id for s in sites), np.array([s.lon for s in sites]),
-                   np.array([s.lat for s in sites]))  # fmt: skip
+    d_pts = Points.from_located(demand)
+    s_pts = Points.from_located(sites)
     matrix = build_matrix(net, d_pts, s_pts, max_snap_distance_m=max_snap_distance_m,
                           cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
     problem = SitingProblem(
@@ -217,8 +215,7 @@ def plan_siting(
         plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
         return SitingRun(plan=plan, problem=problem, network=net)
     truck = net.with_profile(centre_profile)
-    c_pts = Points(tuple(c.id for c in centres), np.array([c.lon for c in centres]),
-                   np.array([c.lat for c in centres]))  # fmt: skip
+    c_pts = Points.from_located(centres)
     centre_matrix = build_matrix(truck, s_pts, c_pts, max_snap_distance_m=max_snap_distance_m,
                                  cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
     two = solve_two_tier(problem, centres, centre_matrix, metric=metric,
@@ -325,16 +322,18 @@ class RoutingRun:
     def geojson(self) -> dict[str, Any]:
         """Routes as LineStrings that follow the roads, stops and unserved orders."""
         finders: dict[str, PathFinder] = {}
-        where = {o.id: (o.lon, o.lat) for o in self.problem.orders}
-        where.update({d.id: (d.lon, d.lat) for d in self.problem.depots})
-        where.update({f.id: (f.lon, f.lat) for f in self.problem.facilities})
+        problem = self.problem
+        located: list[Order | Depot | Facility] = [
+            *problem.orders,
+            *problem.depots,
+            *problem.facilities,
+        ]
+        where = {x.id: x for x in located}
         used: dict[str, set[str]] = {}
         for r in self.plan.routes:
             used.setdefault(r.profile, set()).update(v.location_id for v in r.visits)
         for prof, ids in used.items():
-            ordered = sorted(ids)
-            pts = Points(tuple(ordered), np.array([where[i][0] for i in ordered]),
-                         np.array([where[i][1] for i in ordered]))  # fmt: skip
+            pts = Points.from_located(where[i] for i in sorted(ids))
             finders[prof] = PathFinder(self.networks[prof], pts, max_snap_distance_m=np.inf)
 
         def leg(profile: str, a: str, b: str, pa: tuple[float, float],
@@ -368,8 +367,7 @@ def plan_routes(
             else load_network(network, profile=profiles[0]))  # fmt: skip
     nets = {prof: base.with_profile(prof) for prof in profiles}
     locations: list[Depot | Facility | Order] = [*depots, *facilities, *orders]
-    pts = Points(tuple(x.id for x in locations), np.array([x.lon for x in locations]),
-                 np.array([x.lat for x in locations]))  # fmt: skip
+    pts = Points.from_located(locations)
     matrices: dict[str, Matrix] = {}
     for prof, net in nets.items():
         matrices[prof] = build_matrix(net, pts, max_snap_distance_m=max_snap_distance_m,
@@ -441,12 +439,12 @@ def demo_run(
                           facilities=[facility], time_limit_s=time_limit_s, seed=seed)  # fmt: skip
     progress("writing outputs ...")
     out.mkdir(parents=True, exist_ok=True)
-    _dump(out / "network_info.json", info)
-    _dump(out / "siting_plan.json", siting.to_dict())
+    write_json(out / "network_info.json", info)
+    write_json(out / "siting_plan.json", siting.to_dict())
     for name, layer in siting.geojson_layers().items():
-        _dump(out / f"{name}.geojson", layer)
-    _dump(out / "routing_plan.json", routing.plan.to_dict())
-    _dump(out / "routes.geojson", routing.geojson())
+        write_json(out / f"{name}.geojson", layer)
+    write_json(out / "routing_plan.json", routing.plan.to_dict())
+    write_json(out / "routes.geojson", routing.geojson())
     (out / "routes.txt").write_text(route_tables(routing.plan), encoding="utf-8")
     plan = routing.plan
     return [
@@ -470,8 +468,10 @@ def _derived_inputs(network: str | Path, walk: RoadNetwork) -> dict[str, Any]:
             "sites": candidate_sites(walk, features)}  # fmt: skip
 
 
-def _dump(path: Path, doc: Any) -> None:
+def write_json(path: Path, doc: Any) -> None:
+    """Write ``doc`` as UTF-8 JSON (names kept as written, no NaN), creating the folder."""
     import json
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
                     encoding="utf-8")  # fmt: skip

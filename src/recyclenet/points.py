@@ -54,6 +54,13 @@ class Points:
         return len(self.ids)
 
     @classmethod
+    def from_located(cls, items: Iterable[Any]) -> Points:
+        """From objects with ``id``, ``lon`` and ``lat`` attributes (orders, sites, ...)."""
+        items = list(items)
+        return cls(tuple(x.id for x in items), np.array([x.lon for x in items], dtype=float),
+                   np.array([x.lat for x in items], dtype=float))  # fmt: skip
+
+    @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any] | Sequence[Any]]) -> Points:
         """From ``{"id", "lon", "lat", ...}`` mappings or ``(id, lon, lat)`` tuples."""
         ids, lons, lats, props = [], [], [], []

@@ -110,12 +110,11 @@ def _contract_node(
     touched,
     hk,
     hn,
-    apply,
     sc_from,
     sc_to,
     sc_w,
 ):
-    """Shortcuts needed to contract v; added to the graph when apply is True."""
+    """Shortcuts needed to contract v, written to sc_from/sc_to/sc_w; returns their count."""
     n_sc = 0
     for a in range(in_cnt[v]):
         u = in_nbr[v, a]
@@ -193,7 +192,6 @@ def _build(n, tails, heads, weights, cap):
             touched,
             hk,
             hn,
-            False,
             sc_from,
             sc_to,
             sc_w,
@@ -217,7 +215,6 @@ def _build(n, tails, heads, weights, cap):
             touched,
             hk,
             hn,
-            False,
             sc_from,
             sc_to,
             sc_w,

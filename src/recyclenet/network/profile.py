@@ -7,14 +7,13 @@ speeds (``maxspeed`` where tagged, else the per-class table ``data/road_speeds.c
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 from ..errors import InputError
+from ..tables import read_table
 
 DRIVABLE_HIGHWAYS = frozenset(
     {
@@ -217,8 +216,7 @@ def parse_height_m(value: str | None) -> float | None:
 
 @cache
 def _speed_table() -> dict[str, float]:
-    text = resources.files("recyclenet").joinpath("data/road_speeds.csv").read_text("utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    _, rows = read_table(None, "road_speeds.csv")
     return {row["highway"]: float(row["speed_kph"]) for row in rows}
 
 
@@ -231,8 +229,7 @@ def default_speed_kph(highway: str) -> float:
 @cache
 def builtin_profiles() -> dict[str, VehicleProfile]:
     """The profiles of ``data/vehicle_profiles.csv`` by name."""
-    text = resources.files("recyclenet").joinpath("data/vehicle_profiles.csv").read_text("utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    _, rows = read_table(None, "vehicle_profiles.csv")
     out = {}
     for row in rows:
         out[row["name"]] = VehicleProfile(

@@ -27,8 +27,6 @@ Sites CSV (depots and sorting centres)::
 
 from __future__ import annotations
 
-import csv
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -36,23 +34,8 @@ import numpy as np
 from ..catalog import Catalog, default_catalog
 from ..errors import InputError
 from ..matrix import Matrix
+from ..tables import read_table
 from .problem import Depot, Facility, Order, VehicleType
-
-
-def _rows(path: str | Path | None, default: str) -> tuple[str, list[dict[str, str]]]:
-    if path is None:
-        text = resources.files("recyclenet").joinpath(f"data/{default}").read_text("utf-8")
-        label = f"data/{default}"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc}") from None
-        label = str(path)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k}
-            for r in csv.DictReader(lines)]  # fmt: skip
-    return label, rows
 
 
 def _clock(text: str) -> float:
@@ -90,7 +73,7 @@ def _opt(text: str) -> float | None:
 def read_orders(path: str | Path, *, catalog: Catalog | None = None) -> list[Order]:
     """Read orders from a CSV file (see the module docstring for the columns)."""
     catalog = default_catalog() if catalog is None else catalog
-    label, rows = _rows(path, "")
+    label, rows = read_table(path, "")
     orders = []
     for line, r in enumerate(rows, start=2):
         oid = r.get("id", "")
@@ -121,7 +104,7 @@ def read_orders(path: str | Path, *, catalog: Catalog | None = None) -> list[Ord
 
 def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
     """Read vehicle types from a CSV file (default: ``data/fleet_default.csv``)."""
-    label, rows = _rows(path, "fleet_default.csv")
+    label, rows = read_table(path, "fleet_default.csv")
     fleet = []
     for line, r in enumerate(rows, start=2):
         try:
@@ -157,7 +140,7 @@ def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
 
 def read_sites(path: str | Path) -> tuple[list[Depot], list[Facility]]:
     """Read depots and unloading facilities from one CSV (see the module docstring)."""
-    label, rows = _rows(path, "")
+    label, rows = read_table(path, "")
     depots: list[Depot] = []
     facilities: list[Facility] = []
     for line, r in enumerate(rows, start=2):

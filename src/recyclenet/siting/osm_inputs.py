@@ -12,10 +12,8 @@ and retail land (``candidate``), and road nodes thinned to one per grid cell
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from functools import cache
-from importlib import resources
 
 import numpy as np
 
@@ -23,6 +21,7 @@ from ..errors import InputError
 from ..geo import to_lonlat, to_metric, utm_crs
 from ..network.road_network import RoadNetwork
 from ..osm_features import Building, OsmFeatures, Place
+from ..tables import read_table
 from .problem import Demand, Site, SiteStatus
 
 CANDIDATE_KINDS = ("recycling", "parking", "commercial", "retail", "road")
@@ -70,9 +69,7 @@ def demand_from_buildings(buildings: Sequence[Building], *, cell_m: float = 100.
 @cache
 def recyclables_per_household() -> dict[str, float]:
     """kg per household per year by material, from ``data/recyclables_per_household.csv``."""
-    text = (resources.files("recyclenet").joinpath("data/recyclables_per_household.csv")
-            .read_text("utf-8"))  # fmt: skip
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    _, rows = read_table(None, "recyclables_per_household.csv")
     return {row["material"]: float(row["kg_per_household_year"]) for row in rows}
 
 
