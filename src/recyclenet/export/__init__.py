@@ -1,0 +1,1 @@
+"""Outputs for people and GIS tools: maps (HTML, PNG) and reports."""
