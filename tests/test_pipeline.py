@@ -128,3 +128,22 @@ def test_read_demand_with_materials(tmp_path: Path) -> None:
     path.write_text("id,lon,lat,households\nd1,24.94,60.17,-5\n", encoding="utf-8")
     with pytest.raises(InputError, match="d1"):
         read_demand(path)
+
+
+def test_stations_no_truck_reaches_cannot_open() -> None:
+    import numpy as np
+
+    from recyclenet.errors import InputError
+    from recyclenet.matrix import Matrix
+    from recyclenet.pipeline import _truck_reachable
+    from recyclenet.siting import Site
+
+    inf = np.inf
+    dur = np.array([[60.0, inf], [inf, inf], [inf, 30.0]])
+    m = Matrix(("a", "b", "c"), ("c1", "c2"), dur, dur * 10)
+    sites = [Site("a", 0, 0), Site("b", 0, 0), Site("c", 0, 0, status="existing")]
+    out = {s.id: s.status for s in _truck_reachable(sites, m, "truck_18t")}
+    assert out == {"a": "candidate", "b": "forbidden", "c": "existing"}
+    stuck = [Site("a", 0, 0), Site("b", 0, 0, status="existing")]
+    with pytest.raises(InputError, match=r"1 existing or required station.*'truck_18t'.*: b"):
+        _truck_reachable(stuck, m, "truck_18t")

@@ -168,6 +168,7 @@ def plan_siting(
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     budget: float | None = None,
     keep_existing: str = "all",
+    uncoverable: str = "raise",
     centres: Sequence[Site] | None = None,
     centre_profile: str = "box_truck_4_2m",
     time_limit_s: float = 30.0,
@@ -184,6 +185,9 @@ def plan_siting(
         Road profile of the trips to stations (``walk`` for households).
     metric : {"distance_m", "duration_s"}
         What ``radius`` and the objective measure.
+    uncoverable : {"raise", "leave"}
+        Min stations: reject demand that no site reaches within the radius, or leave it
+        unassigned and cover the rest (see :class:`SitingProblem`).
     centres : sequence of Site, optional
         Sorting centres (capacity in tonnes/year). When given, the open stations are
         then assigned to centres by a capacitated model on the ``centre_profile`` road
@@ -201,8 +205,15 @@ def plan_siting(
             demand = demand_from_buildings(features.buildings, cell_m=cell_m)
         if sites is None:
             sites = candidate_sites(net, features, road_spacing_m=road_spacing_m)
-    d_pts = Points.from_located(demand)
     s_pts = Points.from_located(sites)
+    centre_matrix = None
+    if centres:
+        truck = net.with_profile(centre_profile)
+        centre_matrix = build_matrix(truck, s_pts, Points.from_located(centres),
+                                     max_snap_distance_m=max_snap_distance_m,
+                                     cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
+        sites = _truck_reachable(sites, centre_matrix, centre_profile)
+    d_pts = Points.from_located(demand)
     matrix = build_matrix(net, d_pts, s_pts, max_snap_distance_m=max_snap_distance_m,
                           cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
     problem = SitingProblem(
@@ -210,18 +221,37 @@ def plan_siting(
         model=model, metric=metric, p=p, radius=radius,  # type: ignore[arg-type]
         households_per_station=households_per_station, budget=budget,
         keep_existing=keep_existing,  # type: ignore[arg-type]
+        uncoverable=uncoverable,  # type: ignore[arg-type]
     )  # fmt: skip
     if not centres:
         plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
         return SitingRun(plan=plan, problem=problem, network=net)
-    truck = net.with_profile(centre_profile)
-    c_pts = Points.from_located(centres)
-    centre_matrix = build_matrix(truck, s_pts, c_pts, max_snap_distance_m=max_snap_distance_m,
-                                 cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
+    assert centre_matrix is not None
     two = solve_two_tier(problem, centres, centre_matrix, metric=metric,
                          time_limit_s=time_limit_s, seed=seed)  # fmt: skip
     return SitingRun(plan=two.stations, problem=problem, network=net, centres=two.centres,
                      centre_sites=tuple(centres))  # fmt: skip
+
+
+def _truck_reachable(sites: Sequence[Site], centre_matrix: Matrix, profile: str) -> list[Site]:
+    """Sites from which a collection vehicle reaches some centre; others can't open.
+
+    A candidate that no centre reaches on the ``profile`` network (e.g. in a pedestrian
+    zone far from truck roads) becomes ``forbidden``: nobody could empty it. An existing
+    or required station that no centre reaches is an error naming it.
+    """
+    from dataclasses import replace
+
+    reach = np.isfinite(centre_matrix.duration_s).any(axis=1)
+    cut = {sid for sid, ok in zip(centre_matrix.origin_ids, reach, strict=True) if not ok}
+    stuck = [s.id for s in sites if s.id in cut and s.status in ("existing", "required")]
+    if stuck:
+        raise InputError(
+            f"{len(stuck)} existing or required station(s) cannot be reached by the "
+            f"{profile!r} profile from any sorting centre: {', '.join(stuck[:10])}; check "
+            "truck access near them, raise max_snap_distance_m, or mark them as candidates"
+        )
+    return [replace(s, status="forbidden") if s.id in cut else s for s in sites]
 
 
 def siting_geojson(plan: SitingPlan, problem: SitingProblem) -> dict[str, dict[str, Any]]:
@@ -422,7 +452,7 @@ def demo_run(
     progress(f"siting stations (min stations, {radius_m:g} m walk, 1,500 households each, "
              "keeping OSM recycling points) and a sorting centre ...")  # fmt: skip
     siting = plan_siting(walk, model="min_stations", radius=radius_m, centres=centres,
-                         time_limit_s=time_limit_s, seed=seed,
+                         time_limit_s=time_limit_s, seed=seed, uncoverable="leave",
                          **_derived_inputs(network, walk))  # fmt: skip
     assert siting.centres is not None
     centre_id = siting.centres.open_ids[0]

@@ -29,6 +29,7 @@ SiteStatus = Literal["existing", "required", "candidate", "forbidden"]
 Metric = Literal["distance_m", "duration_s"]
 KeepExisting = Literal["all", "allow_closing"]
 CapacityUnit = Literal["households", "t_per_year"]
+Uncoverable = Literal["raise", "leave"]
 
 MODEL_KINDS: tuple[str, ...] = ("p_median", "max_coverage", "min_stations", "cflp")
 SITE_STATUSES: tuple[str, ...] = ("existing", "required", "candidate", "forbidden")
@@ -212,6 +213,12 @@ class SitingProblem:
         In capacitated models, each demand goes to one site (else it may be split).
     cost_per_unit : float, default 1
         CFLP: money per (weight × metric unit) of assignment.
+    uncoverable : {"raise", "leave"}, default "raise"
+        Min stations: what to do with demand that no usable site reaches within
+        ``radius`` (e.g. houses far from any path at the edge of an extract). ``raise``
+        rejects the problem, naming them; ``leave`` covers everything else with the
+        fewest stations and leaves these unassigned (``SitingPlan.unassigned_ids``),
+        so coverage indicators show them as not covered.
     """
 
     demand: Sequence[Demand]
@@ -227,6 +234,7 @@ class SitingProblem:
     capacity_unit: CapacityUnit = "households"
     single_source: bool = True
     cost_per_unit: float = 1.0
+    uncoverable: Uncoverable = "raise"
 
     def __post_init__(self) -> None:
         demand = tuple(self.demand)
@@ -329,8 +337,13 @@ class SitingProblem:
                 )
         cost = self.cost_array()
         finite = np.isfinite(cost)
+        if self.uncoverable not in ("raise", "leave"):
+            raise InputError(f"uncoverable must be 'raise' or 'leave', got {self.uncoverable!r}")
+        if self.uncoverable == "leave" and self.model != "min_stations":
+            raise InputError("uncoverable='leave' applies to model 'min_stations' only")
+        leave = self.uncoverable == "leave"
         no_site = [self.demand[int(i)].id for i in np.nonzero(~finite.any(axis=1))[0]]
-        if no_site and self.model != "max_coverage":
+        if no_site and self.model != "max_coverage" and not leave:
             raise InputError(
                 f"demand ids {_ids_text(no_site)} cannot reach any usable site in the matrix "
                 "(all inf or only forbidden sites); fix the network or drop these points"
@@ -339,7 +352,7 @@ class SitingProblem:
             assert self.radius is not None
             within = cost <= self.radius
             out = np.nonzero(~within.any(axis=1))[0]
-            if out.size:
+            if out.size and not leave:
                 hh = float(sum(self.demand[int(i)].households for i in out))
                 raise InputError(
                     f"full coverage is infeasible: {out.size} demand ids ({hh:g} households) "
@@ -348,9 +361,9 @@ class SitingProblem:
                     "candidate sites near them"
                 )
         if self.model in ("min_stations", "cflp"):
-            load = self.load_array()
-            cap = self.capacity_array()
             reach = finite if self.model == "cflp" else cost <= (self.radius or 0.0)
+            load = self.load_array() * reach.any(axis=1)  # left-out demand needs no room
+            cap = self.capacity_array()
             total_cap = float(cap[np.array([s.status != "forbidden" for s in self.sites])].sum())
             if load.sum() > total_cap * (1 + 1e-9):
                 raise InputError(
@@ -359,7 +372,7 @@ class SitingProblem:
                     "capacity"
                 )
             if self.single_source:
-                best = np.where(reach, cap[None, :], 0.0).max(axis=1)
+                best = np.where(reach, cap[None, :], 0.0).max(axis=1, initial=0.0)
                 big = np.nonzero(load > best * (1 + 1e-9))[0]
                 if big.size:
                     raise InputError(

@@ -494,19 +494,22 @@ def _capacitated(
     if problem.model == "min_stations":
         assert problem.radius is not None
         ok = np.isfinite(cost) & (cost <= problem.radius)
-        pi, pj = np.nonzero(ok)
+        # rows: the demand the model covers (all of it unless uncoverable="leave")
+        rows = np.nonzero(ok.any(axis=1))[0]
+        pi, pj = np.nonzero(ok[rows])
         scale = float(weight.sum()) * problem.radius
-        pair_cost = 0.5 * weight[pi] * cost[pi, pj] / max(scale, 1e-12)
+        pair_cost = 0.5 * weight[rows[pi]] * cost[rows[pi], pj] / max(scale, 1e-12)
         site_cost = np.ones(m)
         offset = 0.0
+        left = n - rows.size
     else:
         return _cflp(problem, cost, weight, rules, deadline, solver, seed, threads)
     built = _models.capacitated(
-        n,
+        rows.size,
         pi.astype(np.int64),
         pj.astype(np.int64),
         pair_cost,
-        load,
+        load[rows],
         capacity,
         site_cost,
         rules,
@@ -541,7 +544,9 @@ def _capacitated(
     y = built.y(res.values)
     x = built.pair_values(res.values)
     sel = x > 1e-6
-    shares = [(int(a), int(b), float(v)) for a, b, v in zip(pi[sel], pj[sel], x[sel], strict=True)]
+    shares = [
+        (int(rows[a]), int(b), float(v)) for a, b, v in zip(pi[sel], pj[sel], x[sel], strict=True)
+    ]
     objective = float(y.sum())
     bound = math.ceil(res.bound - 0.5 - 1e-9) if math.isfinite(res.bound) else math.nan
     gap = _gap(objective, bound)
@@ -554,9 +559,11 @@ def _capacitated(
         objective,
         bound,
         solver,
-        "proven optimal" if status == "optimal" else "time limit reached",
+        ("proven optimal" if status == "optimal" else "time limit reached")
+        + (f"; {left} demand point(s) with no site within the radius left unassigned"
+           if left else ""),
         shares=shares,
-    )
+    )  # fmt: skip
 
 
 def _cflp(
