@@ -242,8 +242,8 @@ def _truck_reachable(sites: Sequence[Site], centre_matrix: Matrix, profile: str)
     """
     from dataclasses import replace
 
-    reach = np.isfinite(centre_matrix.duration_s).any(axis=1)
-    cut = {sid for sid, ok in zip(centre_matrix.origin_ids, reach, strict=True) if not ok}
+    reach = np.isfinite(np.asarray(centre_matrix.duration_s)).any(axis=1)
+    cut = {centre_matrix.origin_ids[int(i)] for i in np.nonzero(~reach)[0]}
     stuck = [s.id for s in sites if s.id in cut and s.status in ("existing", "required")]
     if stuck:
         raise InputError(
