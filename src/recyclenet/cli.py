@@ -15,6 +15,7 @@ import numpy as np
 import typer
 
 from .errors import RecyclenetError
+from .geo import check_crs, check_lonlat, from_wgs84, geojson_to_crs, to_wgs84
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, load_network, shortest_route
 from .points import read_points
@@ -43,6 +44,14 @@ ProfileOpt = Annotated[
 SnapOpt = Annotated[
     float, typer.Option("--max-snap-m", help="Reject points farther than this from any road (m).")
 ]
+CrsOpt = Annotated[
+    str,
+    typer.Option(
+        "--crs",
+        help="Datum of the lon/lat read and written: wgs84 (GPS, OSM), gcj02 (AMap, Tencent) "
+        "or bd09 (Baidu). Converted exactly at the edge; GeoJSON in gcj02/bd09 gets a crs_note.",
+    ),
+]
 
 
 def _cache_dir(value: Path | None) -> Path | None:
@@ -70,6 +79,12 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _bbox_in_crs(lon: np.ndarray, lat: np.ndarray, crs: str) -> list[float]:
+    """(west, south, east, north) of WGS-84 points once converted to ``crs``."""
+    x, y = from_wgs84(lon, lat, crs)
+    return [float(x.min()), float(y.min()), float(x.max()), float(y.max())]
+
+
 def _parse_lonlat(text: str, option: str) -> tuple[float, float]:
     try:
         lon_s, lat_s = text.split(",")
@@ -84,10 +99,16 @@ def network_info(
     network: NetworkArg,
     vehicle: ProfileOpt = "car",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    crs: CrsOpt = "wgs84",
 ) -> None:
     """Nodes, edges, bbox, components kept and dropped, tagged vs default speeds."""
+    system = check_crs(crs, what="--crs")
     net = load_network(network, profile=vehicle)
     info = net.info()
+    if system != "wgs84":
+        vertices = np.concatenate(net.edge_geometry)  # the points RoadNetwork.bbox spans
+        info["bbox"] = _bbox_in_crs(vertices[:, 0], vertices[:, 1], system)
+        info["crs"] = system
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False))
         return
@@ -109,11 +130,12 @@ def network_matrix(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the cache.")
     ] = False,
+    crs: CrsOpt = "wgs84",
 ) -> None:
     """Travel time and distance between every pair of points."""
     if out.suffix.lower() not in (".csv", ".npz"):
         raise RecyclenetError(f"--out {out}: use a .csv or .npz file name")
-    pts = read_points(points)
+    pts = read_points(points, crs=check_crs(crs, what="--crs"))
     net = load_network(network, profile=vehicle)
     start = time.perf_counter()
     matrix = build_matrix(net, pts, max_snap_distance_m=max_snap_m,
@@ -155,19 +177,27 @@ def network_route(
     vehicle: ProfileOpt = "car",
     max_snap_m: SnapOpt = DEFAULT_MAX_SNAP_DISTANCE_M,
     geojson: Annotated[bool, typer.Option("--geojson", help="Print a GeoJSON Feature.")] = False,
+    crs: CrsOpt = "wgs84",
 ) -> None:
     """Fastest route between two points: distance, duration and street geometry."""
-    origin = _parse_lonlat(from_, "--from")
-    destination = _parse_lonlat(to, "--to")
+    system = check_crs(crs, what="--crs")
+    ends = [_parse_lonlat(from_, "--from"), _parse_lonlat(to, "--to")]
+    check_lonlat([p[0] for p in ends], [p[1] for p in ends], ["origin", "destination"])
+    origin, destination = (to_wgs84(lon, lat, system) for lon, lat in ends)
     net = load_network(network, profile=vehicle)
     route = shortest_route(net, origin, destination, max_snap_distance_m=max_snap_m)
+    feature = geojson_to_crs(route.to_geojson(), system)
     if geojson:
-        typer.echo(json.dumps(route.to_geojson(), ensure_ascii=False))
+        typer.echo(json.dumps(feature, ensure_ascii=False))
         return
+    from shapely.geometry import shape
+
     typer.echo(f"distance_m: {route.distance_m:.1f}")
     typer.echo(f"duration_s: {route.duration_s:.1f}")
     typer.echo(f"streets: {' → '.join(route.street_names)}")
-    typer.echo(f"geometry: {route.geometry.wkt}")
+    typer.echo(f"geometry: {shape(feature['geometry']).wkt}")
+    if system != "wgs84":
+        typer.echo(f"crs: {system}")
 
 
 @app.command("demo")
@@ -232,22 +262,24 @@ def site(
     ] = None,
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    crs: CrsOpt = "wgs84",
 ) -> None:
     """Site community collection stations (p-median, coverage, min stations, CFLP)."""
     from .pipeline import plan_siting, read_demand, read_sites, write_json
 
+    system = check_crs(crs, what="--crs")
     run = plan_siting(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
         households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
         budget=budget, keep_existing=keep_existing,
-        centres=read_sites(centres) if centres else None,
-        demand=read_demand(demand) if demand else None,
-        sites=read_sites(sites) if sites else None,
+        centres=read_sites(centres, crs=system) if centres else None,
+        demand=read_demand(demand, crs=system) if demand else None,
+        sites=read_sites(sites, crs=system) if sites else None,
         cache_dir=_cache_dir(None),
     )  # fmt: skip
     write_json(out / "plan.json", run.to_dict())
     for name, layer in run.geojson_layers().items():
-        write_json(out / f"{name}.geojson", layer)
+        write_json(out / f"{name}.geojson", geojson_to_crs(layer, system))
     typer.echo(run.plan.summary())
     if run.centres is not None:
         typer.echo("sorting centres: " + run.centres.summary())
@@ -269,21 +301,23 @@ def route(
     engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    crs: CrsOpt = "wgs84",
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
     from .pipeline import plan_routes, write_json
     from .routing import read_fleet, read_orders, route_tables
     from .routing.io import read_sites as read_depots
 
+    system = check_crs(crs, what="--crs")
     if sites is None:
         raise RecyclenetError("--sites is required: a CSV with at least one depot")
-    depots, facilities = read_depots(sites)
-    run = plan_routes(network, orders=read_orders(orders), fleet=read_fleet(fleet),
+    depots, facilities = read_depots(sites, crs=system)
+    run = plan_routes(network, orders=read_orders(orders, crs=system), fleet=read_fleet(fleet),
                       depots=depots, facilities=facilities, engine=engine,
                       time_limit_s=time_limit_s, seed=seed,
                       cache_dir=_cache_dir(None))  # fmt: skip
     write_json(out / "plan.json", run.plan.to_dict())
-    write_json(out / "routes.geojson", run.geojson())
+    write_json(out / "routes.geojson", geojson_to_crs(run.geojson(), system))
     typer.echo(route_tables(run.plan))
     typer.echo(f"wrote {out}/plan.json and {out}/routes.geojson")
 
@@ -304,6 +338,39 @@ def serve(
                    f"({exc})", err=True)  # fmt: skip
         raise typer.Exit(2) from None
     run_service(host=host, port=port, workers=workers)
+
+
+@app.command("compare")
+@friendly_errors
+def compare_plans(
+    plan_a: Annotated[
+        Path,
+        typer.Argument(
+            help="Plan A: siting_plan.json, routing_plan.json, plan.json or a "
+            "directory holding them (e.g. a demo output directory)."
+        ),
+    ],
+    plan_b: Annotated[Path, typer.Argument(help="Plan B, the same kind as plan A.")],
+    lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    emission_factors: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of kg CO2e per km per vehicle type "
+            "(default: the packaged data/emission_factors.csv)."
+        ),
+    ] = None,
+) -> None:
+    """The pilot's indicators of two plans side by side, with absolute and relative differences."""
+    from .i18n import check_lang
+    from .indicators import compare
+
+    check_lang(lang)
+    result = compare(plan_a, plan_b, emission_factors=emission_factors)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(lang), ensure_ascii=False))
+        return
+    typer.echo(result.to_text(lang))
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -42,13 +42,15 @@ from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve
 # --------------------------------------------------------------------------- siting
 
 
-def read_demand(path: str | Path) -> list[Demand]:
+def read_demand(path: str | Path, *, crs: str = "wgs84") -> list[Demand]:
     """Demand points from CSV, GeoJSON or GeoPackage.
 
     Columns: id, lon, lat, optional ``households``, ``weight`` and expected kg per year
-    by material as ``kg_<material>`` (e.g. ``kg_appliances``, ``kg_ferrous``).
+    by material as ``kg_<material>`` (e.g. ``kg_appliances``, ``kg_ferrous``). ``crs``
+    (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat; the demand
+    returned is WGS-84.
     """
-    pts = read_points(path)
+    pts = read_points(path, crs=crs)
     out = []
     for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
         hh = props.get("households")
@@ -65,9 +67,13 @@ def read_demand(path: str | Path) -> list[Demand]:
     return out
 
 
-def read_sites(path: str | Path) -> list[Site]:
-    """Sites from CSV or GeoJSON: id, lon, lat, optional status, fixed_cost, capacity."""
-    pts = read_points(path)
+def read_sites(path: str | Path, *, crs: str = "wgs84") -> list[Site]:
+    """Sites from CSV or GeoJSON: id, lon, lat, optional status, fixed_cost, capacity.
+
+    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat; the
+    sites returned are WGS-84.
+    """
+    pts = read_points(path, crs=crs)
     out = []
     for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError
-from .geo import check_lonlat
+from .geo import check_crs, check_lonlat, to_wgs84
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,17 +90,33 @@ def _num(value: Any, field: str, pid: Any) -> float:
         raise InputError(f"point {pid}: {field} {value!r} is not a number") from None
 
 
-def read_points(path: str | Path) -> Points:
-    """Read points from CSV (``id,lon,lat[,...]``) or GeoJSON (Point features).
+def read_points(path: str | Path, *, crs: str = "wgs84") -> Points:
+    """Read points from CSV (``id,lon,lat[,...]``), GeoJSON (Point features) or GeoPackage.
 
     GeoJSON ids come from the feature ``id`` or the ``id`` property.
+
+    Parameters
+    ----------
+    path : path
+        ``.csv``, ``.geojson``/``.json`` or ``.gpkg`` file.
+    crs : {"wgs84", "gcj02", "bd09"}
+        Datum of the file's lon/lat degrees (aliases as in :func:`recyclenet.geo.check_crs`);
+        GCJ-02 and BD-09 are converted exactly to WGS-84. A GeoPackage is first
+        reprojected to EPSG:4326 by its declared CRS; ``crs`` then says which datum those
+        degrees really are (Chinese data often declare EPSG:4326 for GCJ-02 values).
+
+    Returns
+    -------
+    Points
+        WGS-84 lon/lat degrees.
     """
+    system = check_crs(crs)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"points file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
-        return _read_geopackage(path)
+        return points_to_wgs84(_read_geopackage(path), system)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,7 +129,7 @@ def read_points(path: str | Path) -> Points:
             raise InputError(f"{path}: CSV needs columns id, lon, lat; missing {missing}")
         records: list[dict[str, Any]] = list(reader)
         try:
-            return Points.from_records(records)
+            return points_to_wgs84(Points.from_records(records), system)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from exc
     if suffix in (".geojson", ".json"):
@@ -121,7 +137,7 @@ def read_points(path: str | Path) -> Points:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} is not valid JSON ({exc})") from exc
-        return points_from_geojson(doc, source=str(path))
+        return points_from_geojson(doc, source=str(path), crs=system)
     raise InputError(f"{path}: unknown points format {suffix!r}; use .csv, .geojson or .gpkg")
 
 
@@ -150,8 +166,24 @@ def _read_geopackage(path: Path) -> Points:
         raise InputError(f"{path}: {exc}") from exc
 
 
-def points_from_geojson(doc: Any, *, source: str = "GeoJSON") -> Points:
-    """Points from a GeoJSON FeatureCollection of Point features."""
+def points_to_wgs84(points: Points, crs: str) -> Points:
+    """``points`` whose lon/lat are degrees in ``crs``, converted to WGS-84 (same ids and
+    properties; the same object when ``crs`` is WGS-84)."""
+    system = check_crs(crs)
+    if system == "wgs84":
+        return points
+    lon, lat = to_wgs84(points.lon, points.lat, system)
+    return Points(points.ids, lon, lat, points.properties)
+
+
+def points_from_geojson(doc: Any, *, source: str = "GeoJSON", crs: str = "wgs84") -> Points:
+    """Points from a GeoJSON FeatureCollection of Point features.
+
+    ``crs`` is the datum of the coordinates (``wgs84``, ``gcj02`` or ``bd09``); the points
+    returned are WGS-84. A ``crs_note`` member (see :func:`recyclenet.geo.geojson_to_crs`)
+    is not read: say the datum with ``crs``.
+    """
+    system = check_crs(crs)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{source}: expected a GeoJSON FeatureCollection")
     records = []
@@ -168,6 +200,6 @@ def points_from_geojson(doc: Any, *, source: str = "GeoJSON") -> Points:
             raise InputError(f"{source}: feature {pid} has no coordinates")
         records.append({"id": pid, "lon": coords[0], "lat": coords[1], **props})
     try:
-        return Points.from_records(records)
+        return points_to_wgs84(Points.from_records(records), system)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from exc

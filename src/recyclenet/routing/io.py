@@ -1,6 +1,7 @@
 """Reading orders and fleets from CSV files.
 
-Orders CSV columns (only ``id, lon, lat`` are required; lon/lat in WGS-84)::
+Orders CSV columns (only ``id, lon, lat`` are required; lon/lat in WGS-84, or in GCJ-02 or
+BD-09 when the reader is given ``crs``: they are converted to WGS-84 on reading)::
 
     id, lon, lat, items, load_kg, volume_m3, service_s, time_windows, kind,
     required, penalty, priority, skills
@@ -33,6 +34,7 @@ import numpy as np
 
 from ..catalog import Catalog, default_catalog
 from ..errors import InputError
+from ..geo import check_crs, to_wgs84
 from ..matrix import Matrix
 from ..tables import read_table
 from .problem import Depot, Facility, Order, VehicleType
@@ -70,10 +72,44 @@ def _opt(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
-def read_orders(path: str | Path, *, catalog: Catalog | None = None) -> list[Order]:
-    """Read orders from a CSV file (see the module docstring for the columns)."""
+def _rows_to_wgs84(rows: list[dict[str, str]], crs: str) -> list[dict[str, str]]:
+    """Rows with their ``lon``/``lat`` cells converted from ``crs`` to WGS-84 degrees.
+
+    Rows whose cells are missing, not numbers or out of range are left as they are, for
+    the reader to report with their line and original values.
+    """
+    system = check_crs(crs)
+    if system == "wgs84":
+        return rows
+    idx, lons, lats = [], [], []
+    for i, r in enumerate(rows):
+        try:
+            lon, lat = float(r["lon"]), float(r["lat"])
+        except (KeyError, ValueError):
+            continue
+        if abs(lon) <= 180.0 and abs(lat) <= 90.0:  # False for nan
+            idx.append(i)
+            lons.append(lon)
+            lats.append(lat)
+    out = list(rows)
+    new_lon, new_lat = to_wgs84(np.array(lons, dtype=float), np.array(lats, dtype=float), system)
+    for i, x, y in zip(idx, new_lon, new_lat):
+        out[i] = {**rows[i], "lon": repr(float(x)), "lat": repr(float(y))}
+    return out
+
+
+def read_orders(
+    path: str | Path, *, catalog: Catalog | None = None, crs: str = "wgs84"
+) -> list[Order]:
+    """Read orders from a CSV file (see the module docstring for the columns).
+
+    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat degrees;
+    the orders returned are WGS-84.
+    """
     catalog = default_catalog() if catalog is None else catalog
+    check_crs(crs)
     label, rows = read_table(path, "")
+    rows = _rows_to_wgs84(rows, crs)
     orders = []
     for line, r in enumerate(rows, start=2):
         oid = r.get("id", "")
@@ -138,9 +174,15 @@ def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
     return fleet
 
 
-def read_sites(path: str | Path) -> tuple[list[Depot], list[Facility]]:
-    """Read depots and unloading facilities from one CSV (see the module docstring)."""
+def read_sites(path: str | Path, *, crs: str = "wgs84") -> tuple[list[Depot], list[Facility]]:
+    """Read depots and unloading facilities from one CSV (see the module docstring).
+
+    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat degrees;
+    the depots and facilities returned are WGS-84.
+    """
+    check_crs(crs)
     label, rows = read_table(path, "")
+    rows = _rows_to_wgs84(rows, crs)
     depots: list[Depot] = []
     facilities: list[Facility] = []
     for line, r in enumerate(rows, start=2):
