@@ -147,3 +147,15 @@ def test_stations_no_truck_reaches_cannot_open() -> None:
     stuck = [Site("a", 0, 0), Site("b", 0, 0, status="existing")]
     with pytest.raises(InputError, match=r"1 existing or required station.*'truck_18t'.*: b"):
         _truck_reachable(stuck, m, "truck_18t")
+
+
+def test_cli_site_uncoverable(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["site", "helsinki", "--radius", "60", "--time-limit-s", "10"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 2 and "full coverage is infeasible" in res.output
+    res = runner.invoke(app, [*args, "--uncoverable", "leave", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    plan = json.loads((tmp_path / "b" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["unassigned_ids"] and plan["assignment"]
+    assert 0 < plan["indicators"]["share_households_within_radius"] < 1

@@ -253,6 +253,11 @@ def site(
         float | None, typer.Option(help="Budget on fixed (and closing) costs.")
     ] = None,
     keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = "all",
+    uncoverable: Annotated[
+        str,
+        typer.Option(help="min_stations: 'raise' on demand no site reaches within the radius, "
+                     "or 'leave' it unassigned and cover the rest."),
+    ] = "raise",
     centres: Annotated[
         Path | None,
         typer.Option(
@@ -271,7 +276,7 @@ def site(
     run = plan_siting(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
         households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
-        budget=budget, keep_existing=keep_existing,
+        budget=budget, keep_existing=keep_existing, uncoverable=uncoverable,
         centres=read_sites(centres, crs=system) if centres else None,
         demand=read_demand(demand, crs=system) if demand else None,
         sites=read_sites(sites, crs=system) if sites else None,
@@ -320,6 +325,34 @@ def route(
     write_json(out / "routes.geojson", geojson_to_crs(run.geojson(), system))
     typer.echo(route_tables(run.plan))
     typer.echo(f"wrote {out}/plan.json and {out}/routes.geojson")
+
+
+@app.command("batch")
+@friendly_errors
+def batch(
+    spec: Annotated[Path, typer.Argument(help="Batch spec (YAML): network, inputs, grid.")],
+    out: Annotated[Path, typer.Option(help="Output directory (one folder per scenario).")],
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local Dask workers.")] = 2,
+) -> None:
+    """Run a grid of siting or routing scenarios on Dask; write one comparison table."""
+    from .scale import open_client
+    from .scale.batch import load_spec, run_batch
+
+    parsed = load_spec(spec)
+    t0 = time.perf_counter()
+    where = scheduler or f"a local cluster of {workers} worker(s)"
+    typer.echo(f"[{0.0:5.1f} s] starting {where} ...")
+    with open_client(scheduler, n_workers=workers) as client:
+        result = run_batch(parsed, out, client=client,
+                           progress=lambda t: typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {t}"))  # fmt: skip
+    typer.echo(result.table())
+    typer.echo(f"wrote {out}/summary.csv and one folder per scenario")
+    if result.failed:
+        typer.echo(f"{len(result.failed)} of {len(result.rows)} scenario(s) failed", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("serve")
