@@ -105,7 +105,7 @@ class SitingRun:
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as JSON; with tier 2 under ``centres``."""
-        doc = self.plan.to_dict()
+        doc = self.plan.to_dict(self.problem)
         if self.centres is not None:
             doc["centres"] = self.centres.to_dict()
         return doc

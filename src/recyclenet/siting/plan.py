@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .problem import SitingProblem
 
 PlanStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution"]
 
@@ -139,10 +142,15 @@ class SitingPlan:
                 best[a.demand_id] = (a.share, a.site_id)
         return {k: v[1] for k, v in best.items()}
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (nan and inf become None)."""
+    def to_dict(self, problem: SitingProblem | None = None) -> dict[str, Any]:
+        """JSON-ready dict (nan and inf become None).
+
+        With ``problem``, a ``"problem"`` member records the settings the indicators
+        need later (radius in the metric's unit, households-per-station norm, capacity
+        unit), so a stored plan can be evaluated on its own.
+        """
         ind = self.indicators
-        return {
+        doc: dict[str, Any] = {
             "model": self.model,
             "metric": self.metric,
             "status": self.status,
@@ -177,6 +185,15 @@ class SitingPlan:
                 for k, v in vars(ind).items()
             },
         }
+        if problem is not None:
+            doc["problem"] = {
+                "model": problem.model,
+                "metric": problem.metric,
+                "radius": problem.radius,
+                "households_per_station": problem.households_per_station,
+                "capacity_unit": problem.capacity_unit,
+            }
+        return doc
 
     def summary(self) -> str:
         """A few human-readable lines."""
