@@ -8,14 +8,23 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# Debian packages the tests use (ogrinfo reads the service's GeoJSON like a GIS would).
-# Installed when missing and when apt-get can run; tests that need them skip otherwise.
+# Debian packages the tests use: gdal-bin (ogrinfo reads the service's GeoJSON like a GIS
+# would), chromium (headless browser test of the HTML map) and fonts-noto-cjk (Chinese
+# labels on PNG maps). Installed when missing and when apt-get can run; tests that need
+# them skip otherwise (and PNG maps fall back to English labels without a CJK font).
 system-deps:
-	@command -v ogrinfo >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if ! command -v fc-list >/dev/null 2>&1; then missing="$$missing fontconfig fonts-noto-cjk"; \
+	elif [ -z "$$(fc-list :lang=zh family 2>/dev/null)" ]; then missing="$$missing fonts-noto-cjk"; fi; \
+	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin >/dev/null) \
-	      || echo "warning: could not install gdal-bin; GDAL checks will be skipped"; \
-	  else echo "note: gdal-bin not installed (needs root apt-get); GDAL checks will be skipped"; fi; }
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; the checks that need them will be skipped"; \
+	  else echo "note:$$missing not installed (needs root apt-get); the checks that need them will be skipped"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
