@@ -312,6 +312,37 @@ def test_demo(tmp_path):
         layer = json.loads((out / f"{name}.geojson").read_text(encoding="utf-8"))
         assert layer["type"] == "FeatureCollection" and layer["features"]
     assert "routes:" in result.stdout and "done: outputs in" in result.stdout
+    # step 5: maps, indicators and report
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert 'id="recyclenet-data"' in page and 'src="http' not in page
+    for png in ("siting_map.png", "routes_map.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ind = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
+    values = {i["key"]: i["value"] for i in ind["indicators"]}
+    assert values["share_within_radius"] == 100.0
+    assert values["vehicle_km"] == pytest.approx(
+        sum(r["distance_m"] for r in routing["routes"]) / 1000, rel=1e-6
+    )
+    for key in ("stations_per_10k_households", "tonne_km", "co2e_kg", "empty_running_share",
+                "cost_per_tonne", "station_utilisation_mean", "access_distance_p95_m"):  # fmt: skip
+        assert values[key] > 0, key
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "CO2e" in report and "siting_map.png" in report
+    assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_demo_chinese_labels_and_gcj02(tmp_path):
+    out = tmp_path / "zh"
+    result = run("demo", "--out", out, "--time-limit-s", "1", "--lang", "zh", "--crs", "gcj02")
+    assert result.exit_code == 0, result.output
+    assert "车公里" in result.stdout and "回收量" in result.stdout
+    assert "车公里" in (out / "report.md").read_text(encoding="utf-8")
+    assert "图例" in (out / "map.html").read_text(encoding="utf-8")
+    # Helsinki is outside China: GCJ-02 equals WGS-84 there, but the files say so
+    stations = json.loads((out / "stations.geojson").read_text(encoding="utf-8"))
+    assert "GCJ-02" in stations["crs_note"]
+    result = run("demo", "--out", tmp_path / "x", "--lang", "fr")
+    assert result.exit_code == 2 and "unknown language 'fr'" in result.output
 
 
 def test_demo_is_seeded(tmp_path):

@@ -208,9 +208,19 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the sample day.")] = 7,
     radius_m: Annotated[float, typer.Option(help="Walking radius to a station, m.")] = 500.0,
     time_limit_s: Annotated[float, typer.Option(help="Time limit of each solve, s.")] = 10.0,
+    lang: Annotated[str, typer.Option(help="Labels of report, map and summary: en or zh.")] = "en",
+    crs: CrsOpt = "wgs84",
 ) -> None:
-    """The main job on the embedded sample: roads, stations, sorting centre, one day of routes."""
+    """The main job on the embedded sample: roads, stations, sorting centre, one day of routes.
+
+    Writes plans, GeoJSON layers, an offline HTML map, PNG maps, indicators.json and a
+    report (HTML and Markdown) to OUT.
+    """
+    from .i18n import check_lang
     from .pipeline import demo_run
+
+    check_lang(lang)
+    system = check_crs(crs, what="--crs")
 
     t0 = time.perf_counter()
 
@@ -218,7 +228,8 @@ def demo(
         typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {text}")
 
     result = demo_run(network, out=out, seed=seed, radius_m=radius_m,
-                      time_limit_s=time_limit_s, progress=step)  # fmt: skip
+                      time_limit_s=time_limit_s, lang=lang, crs=system,
+                      progress=step)  # fmt: skip
     for line in result:
         typer.echo(f"      {line}")
     step(f"done: outputs in {out}/")
@@ -255,8 +266,10 @@ def site(
     keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = "all",
     uncoverable: Annotated[
         str,
-        typer.Option(help="min_stations: 'raise' on demand no site reaches within the radius, "
-                     "or 'leave' it unassigned and cover the rest."),
+        typer.Option(
+            help="min_stations: 'raise' on demand no site reaches within the radius, "
+            "or 'leave' it unassigned and cover the rest."
+        ),
     ] = "raise",
     centres: Annotated[
         Path | None,
@@ -345,9 +358,12 @@ def batch(
     t0 = time.perf_counter()
     where = scheduler or f"a local cluster of {workers} worker(s)"
     typer.echo(f"[{0.0:5.1f} s] starting {where} ...")
+
+    def step(text: str) -> None:
+        typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {text}")
+
     with open_client(scheduler, n_workers=workers) as client:
-        result = run_batch(parsed, out, client=client,
-                           progress=lambda t: typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {t}"))  # fmt: skip
+        result = run_batch(parsed, out, client=client, progress=step)
     typer.echo(result.table())
     typer.echo(f"wrote {out}/summary.csv and one folder per scenario")
     if result.failed:

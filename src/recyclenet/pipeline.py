@@ -430,15 +430,29 @@ def demo_run(
     seed: int = 7,
     radius_m: float = 500.0,
     time_limit_s: float = 10.0,
+    lang: str = "en",
+    crs: str = "wgs84",
     progress: Any = print,
 ) -> list[str]:
     """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
 
-    Writes ``network_info.json``, ``siting_plan.json``, ``routing_plan.json`` and the
-    GeoJSON layers to ``out``; returns summary lines.
+    Writes to ``out``: ``network_info.json``, ``siting_plan.json``,
+    ``routing_plan.json``, the GeoJSON layers (in ``crs``: wgs84, gcj02 or bd09),
+    ``routes.txt``, ``map.html`` (offline), ``siting_map.png``, ``routes_map.png``,
+    ``indicators.json``, ``report.html`` and ``report.md`` (labels in ``lang``: en or
+    zh). Returns the summary lines, in ``lang``.
     """
+    from .export.map_html import roads_layer, write_map_html
+    from .export.map_png import write_map_pngs
+    from .export.report import headline, write_report
+    from .geo import check_crs, geojson_to_crs
+    from .i18n import check_lang, label
+    from .indicators import indicators_to_dict, plan_indicators
     from .routing import read_fleet, route_tables
     from .scenario import sample_day
+
+    check_lang(lang)
+    system = check_crs(crs)
 
     progress(f"loading road network {network!s} ...")
     walk = load_network(network, profile="walk")
@@ -473,26 +487,34 @@ def demo_run(
     progress(f"routing {len(orders)} orders with the default mixed fleet ...")
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
                           facilities=[facility], time_limit_s=time_limit_s, seed=seed)  # fmt: skip
-    progress("writing outputs ...")
+    progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network_info.json", info)
     write_json(out / "siting_plan.json", siting.to_dict())
-    for name, layer in siting.geojson_layers().items():
-        write_json(out / f"{name}.geojson", layer)
+    siting_layers = siting.geojson_layers()
+    routes_layer = routing.geojson()
+    for name, layer in {**siting_layers, "routes": routes_layer}.items():
+        write_json(out / f"{name}.geojson", geojson_to_crs(layer, system))
     write_json(out / "routing_plan.json", routing.plan.to_dict())
-    write_json(out / "routes.geojson", routing.geojson())
     (out / "routes.txt").write_text(route_tables(routing.plan), encoding="utf-8")
+    progress("drawing the maps (HTML, PNG) ...")
+    layers = {"roads": roads_layer(drive), **siting_layers, "routes": routes_layer}
+    write_map_html(out / "map.html", layers, title=f"{label('map_title', lang)} · {network}",
+                   lang=lang)  # fmt: skip
+    pngs = write_map_pngs(out, layers, lang=lang)
+    progress("indicators and report ...")
+    indicators = plan_indicators(siting, routing)
+    write_json(out / "indicators.json", indicators_to_dict(indicators))
     plan = routing.plan
-    return [
+    solved = [
         siting.plan.summary().splitlines()[0],
-        f"stations: {len(stations)} ({len(siting.plan.kept_ids)} existing kept), "
-        f"households within {radius_m:g} m: "
-        f"{100 * siting.plan.indicators.share_households_within_radius:.1f}%",
-        f"routes: {len(plan.routes)} vehicles, {plan.vehicle_km:.1f} vehicle-km, "
-        f"{plan.vehicle_hours:.1f} vehicle-h, cost {plan.cost:.0f}, "
-        f"{len(plan.served_order_ids)} served, {len(plan.unserved)} unserved "
-        f"(engine {plan.engine}, {plan.status})",
+        f"routes: engine {plan.engine}, {plan.status}",
     ]
+    for suffix in ("html", "md"):
+        write_report(out / f"report.{suffix}", indicators, lang=lang,
+                     title=f"{label('map_title', lang)} · {network}", summary=solved,
+                     images=pngs)  # fmt: skip
+    return [*headline(indicators, lang), *solved]
 
 
 def _derived_inputs(network: str | Path, walk: RoadNetwork) -> dict[str, Any]:
