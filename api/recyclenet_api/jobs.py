@@ -14,6 +14,8 @@ Design
 * The child sends ``progress``, then ``done`` (the JSON result) or ``error`` (a problem
   dict) over a pipe. The runner stores a result as a new immutable plan and marks the job
   ``done`` in one transaction.
+* Job processes run at ``job_nice`` (default 10) added to the server's niceness: a solve
+  takes whatever CPU requests leave, so reads stay fast while jobs run.
 * Cancel: ``DELETE /jobs/{id}`` marks the row ``cancelled``; the runner owning the job sees
   it (at once if it is in the same process, else within half a second) and kills the
   child's whole process group (SIGTERM, then SIGKILL after 2 s).
@@ -121,10 +123,17 @@ def _watch_server(conn: mpc.Connection) -> None:
     os._exit(3)
 
 
-def child_main(ref: str, payload: dict[str, Any], conn: mpc.Connection) -> None:
-    """Entry point of a job process: run ``ref(payload)`` and report over ``conn``."""
+def child_main(ref: str, payload: dict[str, Any], conn: mpc.Connection, nice: int = 0) -> None:
+    """Entry point of a job process: run ``ref(payload)`` and report over ``conn``.
+
+    ``nice`` is added to the process's niceness (inherited by its helper processes), so
+    the server's request handling wins the CPU over solves.
+    """
     with contextlib.suppress(OSError, AttributeError):
         os.setpgrp()  # own process group: a kill reaches helper processes too
+    if nice > 0:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(nice)
     threading.Thread(target=_watch_server, args=(conn,), daemon=True).start()
     from .tasks import to_jsonable
 
@@ -180,11 +189,16 @@ class ChildFailedError(Exception):
 
 
 def run_in_child(
-    ctx: multiprocessing.context.BaseContext, ref: str, payload: dict[str, Any], timeout_s: float
+    ctx: multiprocessing.context.BaseContext,
+    ref: str,
+    payload: dict[str, Any],
+    timeout_s: float,
+    *,
+    nice: int = 0,
 ) -> dict[str, Any]:
     """Run one function in a child process and wait for it (blocking; use from a thread)."""
     parent_conn, child_conn = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=child_main, args=(ref, payload, child_conn), daemon=False)  # type: ignore[attr-defined]
+    proc = ctx.Process(target=child_main, args=(ref, payload, child_conn, nice), daemon=False)  # type: ignore[attr-defined]
     proc.start()
     child_conn.close()
     deadline = time.monotonic() + timeout_s
@@ -498,7 +512,7 @@ class JobRunner:
             parent_conn, child_conn = self.ctx.Pipe(duplex=True)
             proc = self.ctx.Process(  # type: ignore[attr-defined]
                 target=child_main,
-                args=(ref, job.payload, child_conn),
+                args=(ref, job.payload, child_conn, self.settings.job_nice),
                 daemon=False,
                 name=f"recyclenet-job-{job.id}",
             )

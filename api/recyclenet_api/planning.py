@@ -16,11 +16,17 @@ A job result is everything the plan endpoints serve, computed once and stored wi
 
 Every layer is an RFC 7946 FeatureCollection (WGS-84 lon/lat) with an ``id`` on every
 feature.
+
+A routing payload with ``"replan": {"parent_plan_id", "plan", "now_s", "done_order_ids",
+"cancelled_order_ids"}`` re-plans a plan in progress (:func:`recyclenet.routing.replan`);
+its result adds ``"replan": {"parent_plan_id", "now_s", "done_order_ids",
+"cancelled_order_ids", "added_order_ids", "fixed"}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recyclenet.errors import InputError
@@ -28,7 +34,8 @@ from recyclenet.errors import InputError
 from .tasks import Progress, _noop, to_jsonable
 
 if TYPE_CHECKING:
-    from recyclenet.routing import Depot, Facility, Order, VehicleType
+    from recyclenet.network import RoadNetwork
+    from recyclenet.routing import Depot, Facility, Order, RoutePlan, RoutingProblem, VehicleType
     from recyclenet.siting import Demand, Site
 
 
@@ -371,9 +378,14 @@ def routing_indicators(plan_dict: dict[str, Any], n_orders: int) -> dict[str, An
 
 
 def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
-    """Plan a day's routes (:func:`recyclenet.pipeline.plan_routes`) and store the layers."""
+    """Plan a day's routes (:func:`recyclenet.pipeline.plan_routes`) and store the layers.
+
+    A payload with ``replan`` goes to :func:`replan_task`.
+    """
     from recyclenet.pipeline import plan_routes
 
+    if payload.get("replan"):
+        return replan_task(payload, progress=progress)
     net_ref = payload["network"]
     orders, fleet, depots, facilities = routing_inputs(payload)
     progress({"phase": "building matrices and solving", "orders": len(orders)})
@@ -398,4 +410,189 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         "plan": plan_dict,
         "indicators": routing_indicators(plan_dict, len(orders)),
         "layers": to_jsonable(_route_layers(run.geojson())),
+    }
+
+
+# ---------------------------------------------------------------------- re-planning
+def plan_document(doc: Mapping[str, Any], field: str = "replan.plan") -> dict[str, Any]:
+    """The route plan dict inside a plan JSON.
+
+    Accepts the body of ``GET /plans/{id}``, its ``data`` member, or ``data.plan`` (what
+    :meth:`recyclenet.routing.RoutePlan.to_dict` made).
+
+    Raises
+    ------
+    PayloadError
+        On ``field`` when the document is not a routing plan.
+    """
+    inner: Any = doc
+    if isinstance(inner.get("data"), Mapping):
+        inner = inner["data"]
+    kind = inner.get("kind")
+    if kind is not None and kind != "routing":
+        raise PayloadError(field, f"this is a {kind!r} plan; re-planning needs a routing plan")
+    if isinstance(inner.get("plan"), Mapping):
+        inner = inner["plan"]
+    if not isinstance(inner.get("routes"), list) or not isinstance(inner.get("unserved"), list):
+        raise PayloadError(
+            field,
+            "not a routing plan: give the JSON of GET /plans/{id} for a routing plan, its "
+            "'data' member, or 'data.plan' (with 'routes' and 'unserved')",
+        )
+    return dict(inner)
+
+
+def replan_inputs(
+    payload: dict[str, Any],
+    orders: Sequence[Order],
+    fleet: Sequence[VehicleType],
+    depots: Sequence[Depot],
+    facilities: Sequence[Facility],
+) -> tuple[RoutePlan, list[Order], list[Order]]:
+    """Check a re-planning payload against its orders and fleet, before any solving.
+
+    Returns the plan, the orders it was made for (those it names, served or unserved)
+    and the added orders (the request's other orders), in request order.
+
+    Raises
+    ------
+    PayloadError
+        Naming the field (``replan.plan_id`` or ``replan.plan``, ``orders``, ``replan``)
+        and the ids that do not match.
+    """
+    from recyclenet.routing import RoutePlan
+    from recyclenet.routing.plan import check_plan_ids
+    from recyclenet.routing.replan import fixed_stops
+
+    rp = payload["replan"]
+    plan_field = "replan.plan_id" if rp.get("parent_plan_id") else "replan.plan"
+    try:
+        plan = RoutePlan.from_dict(rp["plan"])
+    except InputError as exc:
+        raise PayloadError(plan_field, str(exc)) from None
+    in_plan = set(plan.served_order_ids) | {u.order_id for u in plan.unserved}
+    missing = sorted(in_plan - {o.id for o in orders})
+    if missing:
+        raise PayloadError(
+            "orders",
+            f"orders {missing[:10]}{' ...' if len(missing) > 10 else ''} of the plan are not in "
+            "orders; send every order of the plan (served or unserved) and list the ones to "
+            "drop in replan.cancelled_order_ids",
+        )
+    old = [o for o in orders if o.id in in_plan]
+    added = [o for o in orders if o.id not in in_plan]
+    try:
+        check_plan_ids(plan, orders=old, vehicle_types=fleet, depots=depots, facilities=facilities)
+    except InputError as exc:
+        raise PayloadError(
+            plan_field, f"{exc} (re-plan with the fleet, depots and facilities of the plan)"
+        ) from None
+    try:
+        fixed_stops(
+            plan,
+            order_ids=in_plan,
+            fixed_order_ids=rp.get("done_order_ids") or (),
+            cancelled_order_ids=rp.get("cancelled_order_ids") or (),
+            added_order_ids=[o.id for o in added],
+        )
+    except InputError as exc:
+        raise PayloadError("replan", str(exc)) from None
+    return plan, old, added
+
+
+def road_problem(
+    source: str | Path,
+    *,
+    orders: Sequence[Order],
+    fleet: Sequence[VehicleType],
+    depots: Sequence[Depot],
+    facilities: Sequence[Facility],
+    max_snap_distance_m: float,
+) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
+    """The routing problem on a road network, built as :func:`recyclenet.pipeline.plan_routes`
+    builds it: one matrix per vehicle road profile over depots, facilities and orders
+    (orders a profile cannot reach, snapped farther than ``max_snap_distance_m`` metres,
+    are unreachable to it). Returns the problem and the road network of each profile."""
+    import recyclenet as rn
+    from recyclenet.routing import RoutingProblem
+
+    profiles = sorted({vt.profile for vt in fleet})
+    base = rn.load_network(source, profile=profiles[0])
+    nets = {prof: base.with_profile(prof) for prof in profiles}
+    pts = rn.Points.from_located([*depots, *facilities, *orders])
+    matrices = {
+        prof: rn.build_matrix(
+            net, pts, max_snap_distance_m=max_snap_distance_m, too_far="unreachable"
+        )
+        for prof, net in nets.items()
+    }
+    problem = RoutingProblem(
+        orders=tuple(orders),
+        vehicle_types=tuple(fleet),
+        depots=tuple(depots),
+        matrices=matrices,
+        facilities=tuple(facilities),
+    )
+    return problem, nets
+
+
+def replan_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
+    """Re-plan a plan in progress (:func:`recyclenet.routing.replan`) and store the layers.
+
+    The done or started stops stay; the plan's other orders, minus the cancelled ones,
+    plus the added ones are planned again from ``now_s`` (seconds from midnight).
+    """
+    from recyclenet.pipeline import RoutingRun
+    from recyclenet.routing import RoutePlan, replan
+
+    net_ref = payload["network"]
+    rp = payload["replan"]
+    orders, fleet, depots, facilities = routing_inputs(payload)
+    _, old, added = replan_inputs(payload, orders, fleet, depots, facilities)
+    done = list(rp.get("done_order_ids") or [])
+    cancelled = list(rp.get("cancelled_order_ids") or [])
+    progress({"phase": "building matrices", "orders": len(orders), "done": len(done)})
+    problem, nets = road_problem(
+        net_ref["source"],
+        orders=orders,
+        fleet=fleet,
+        depots=depots,
+        facilities=facilities,
+        max_snap_distance_m=float(payload["max_snap_distance_m"]),
+    )
+    before = problem.with_orders(old)
+    plan = RoutePlan.from_dict(rp["plan"], before)
+    progress({"phase": "re-planning", "orders": len(orders), "done": len(done)})
+    new_plan = replan(
+        plan,
+        before,
+        fixed_order_ids=done,
+        added_orders=added,
+        cancelled_order_ids=cancelled,
+        matrices=problem.matrices,
+        now_s=float(rp["now_s"]),
+        time_limit_s=float(payload["time_limit_s"]),
+        seed=int(payload["seed"]),
+    )
+    gone = set(cancelled)
+    after = problem.with_orders([o for o in old if o.id not in gone] + added)
+    run = RoutingRun(plan=new_plan, problem=after, networks=nets)
+    progress({"phase": "writing layers", "objective": new_plan.objective})
+    plan_dict = to_jsonable(new_plan.to_dict())
+    return {
+        "kind": "routing",
+        "network_id": net_ref["id"],
+        "profiles": sorted({vt.profile for vt in fleet}),
+        "fleet": "request" if payload.get("fleet") is not None else "default",
+        "plan": plan_dict,
+        "indicators": routing_indicators(plan_dict, len(after.orders)),
+        "layers": to_jsonable(_route_layers(run.geojson())),
+        "replan": {
+            "parent_plan_id": rp.get("parent_plan_id"),
+            "now_s": float(rp["now_s"]),
+            "done_order_ids": done,
+            "cancelled_order_ids": cancelled,
+            "added_order_ids": [o.id for o in added],
+            "fixed": plan_dict["statistics"].get("fixed", {}),
+        },
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -546,17 +546,106 @@ ROUTING_EXAMPLE: dict[str, Any] = {
 }
 
 
+_EXAMPLE_PLAN_ID = "5e2d8c7b1a9f4e3d8c6b5a4f3e2d1c0b"
+
+OrderId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ReplanIn(_In):
+    """A plan in progress, to re-plan the rest of the day (``POST /routing``).
+
+    Give the plan by ``plan_id`` (a stored routing plan of this API key) or inline as
+    ``plan`` (the JSON of ``GET /plans/{id}``, its ``data``, or ``data.plan``). The
+    request's ``orders`` must hold every order the plan names (served or unserved):
+    orders the plan does not name are the new ones, and orders to drop are listed in
+    ``cancelled_order_ids``. The fleet, depots and facilities must be those of the plan.
+
+    A vehicle's state is the prefix of its route that is done or started: list those
+    orders in ``done_order_ids`` (on each route they must be its first orders). They stay
+    on their vehicle in their order and at their planned times, with the unload stops
+    between them; everything else is planned again, starting no earlier than ``now_s``
+    (vehicles that have not left yet leave at or after it). Re-planning uses the OR-Tools
+    engine. The result is a new plan linking to its parent (``links.parent``); stored plans
+    never change.
+    """
+
+    plan_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Id of the stored routing plan being carried out (from the job's "
+        "`plan_id`); 404 if this API key has no such plan.",
+    )
+    plan: dict[str, Any] | None = Field(
+        default=None,
+        description="Instead of plan_id: the plan JSON as returned by GET /plans/{id} (or "
+        "its `data`, or `data.plan`).",
+    )
+    now_s: float = Field(
+        ge=0,
+        le=HORIZON_S,
+        description="Current time of day, seconds from midnight (36000 = 10:00).",
+    )
+    done_order_ids: list[OrderId] = Field(
+        default_factory=list,
+        max_length=100_000,
+        description="Orders done or started; on each route they must be its first orders.",
+    )
+    cancelled_order_ids: list[OrderId] = Field(
+        default_factory=list,
+        max_length=100_000,
+        description="Orders of the plan to drop (not done or started ones).",
+    )
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> ReplanIn:
+        if (self.plan_id is None) == (self.plan is None):
+            raise ValueError("give exactly one of plan_id (a stored plan) and plan (its JSON)")
+        return self
+
+
+REPLAN_EXAMPLE: dict[str, Any] = {
+    **ROUTING_EXAMPLE,
+    "orders": {
+        "type": "FeatureCollection",
+        "features": [
+            *ROUTING_EXAMPLE["orders"]["features"],
+            _point(
+                "o020",
+                24.945611,
+                60.171214,
+                items={"scrap_ferrous": 40},
+                time_windows=[[39600, 46800]],
+                priority=1,
+            ),
+        ],
+    },
+    "replan": {
+        "plan_id": _EXAMPLE_PLAN_ID,
+        "now_s": 39600,
+        "done_order_ids": ["o006"],
+        "cancelled_order_ids": [],
+    },
+}
+"""Re-plan the routing example's plan at 11:00 with an urgent order (o020, 11:00-13:00);
+paste the plan id of the example's job. ``o006`` is the first stop of ``tricycle-1`` in
+that plan."""
+
+
 class RoutingCreate(_In):
-    """Today's pickup orders and the fleet (issue #4).
+    """Today's pickup orders and the fleet (issue #4), optionally re-planning a plan.
 
     Orders, depots and facilities are GeoJSON FeatureCollections of Points. Omit
     ``fleet`` for the default fleet (``data/fleet_default.csv``: 4 electric tricycles and
     2 box trucks of 4.2 m, shifts 08:00-18:00 with a 30-minute break) starting and ending
-    at the first depot.
+    at the first depot. With ``replan``, the orders are the day's orders and the plan in
+    progress is re-optimised (see :class:`ReplanIn`).
     """
 
     model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [ROUTING_EXAMPLE]}
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [ROUTING_EXAMPLE, REPLAN_EXAMPLE]},
     )
 
     network_id: str = Field(min_length=1, max_length=64, description=_NETWORK_ID_DOC)
@@ -574,6 +663,11 @@ class RoutingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    replan: ReplanIn | None = Field(
+        default=None,
+        description="A plan in progress to re-plan: the done or started stops stay, the "
+        "rest of the day (with new and without cancelled orders) is planned again.",
+    )
 
 
 # ---------------------------------------------------------------------- plan views

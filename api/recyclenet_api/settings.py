@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     max_wait_s: float = Field(default=60.0, ge=0, description="Cap on the ?wait= parameter.")
     rate_per_minute: int = Field(default=600, gt=0, description="Requests per API key a minute.")
     max_concurrent_solves: int = Field(default_factory=_default_solves, gt=0)
+    job_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Niceness added to job processes (solves, network loading), so requests "
+        "get the CPU first and the API stays responsive while solving; 0 keeps the server's.",
+    )
     max_page_features: int = Field(default=10_000, gt=0, description="Largest GeoJSON page.")
     network_load_timeout_s: float = Field(default=600.0, gt=0)
     heartbeat_s: float = Field(default=2.0, gt=0, description="Running-job heartbeat period.")

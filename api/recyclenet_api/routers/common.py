@@ -70,6 +70,9 @@ def plan_public(row: Plan) -> PlanPublic:
         links["indicators"] = f"/plans/{row.id}/indicators"
         links.update({name: f"/plans/{row.id}/{name}.geojson" for name in layers
                       if name in stored})  # fmt: skip
+    parent = (data.get("replan") or {}).get("parent_plan_id")
+    if parent:
+        links["parent"] = f"/plans/{parent}"
     return PlanPublic(
         id=row.id,
         kind=row.kind,

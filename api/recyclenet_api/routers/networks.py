@@ -119,6 +119,7 @@ async def _register(
                 "recyclenet_api.tasks:prepare_network",
                 payload,
                 ctx.settings.network_load_timeout_s,
+                nice=ctx.settings.job_nice,
             )
 
     try:

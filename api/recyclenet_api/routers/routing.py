@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..deps import ContextDep, TenantDep
-from ..planning import PayloadError, routing_inputs
-from ..schemas import ROUTING_EXAMPLE, JobResult, RoutingCreate
+from ..deps import AppContext, ContextDep, TenantDep
+from ..planning import PayloadError, plan_document, replan_inputs, routing_inputs
+from ..schemas import REPLAN_EXAMPLE, ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
+from ..store import Network
 from .common import (
     WaitQuery,
     check_points,
@@ -17,6 +18,7 @@ from .common import (
     check_time_limit,
     feature_records,
     field_problem,
+    not_found,
     payload_problem,
     resolve_network,
     submit_job,
@@ -38,7 +40,15 @@ router = APIRouter(tags=["routing"])
         "`/plans/{id}/indicators`. Orders the fleet cannot serve are planned as unserved "
         "with a reason, not rejected. Input the library rejects (unknown item category, "
         "a window that ends before it starts, duplicate ids, ...) is a 422 naming the field "
-        "path and the ids."
+        "path and the ids.\n\n"
+        "**Re-planning**: add `replan` with the plan in progress (`plan_id`, or the plan "
+        "JSON as `plan`), the time of day `now_s` and the orders done or started "
+        "(`done_order_ids`). Done stops stay on their vehicle in their order; the rest of "
+        "the day, with new orders (those in `orders` the plan does not name) and without "
+        "`cancelled_order_ids`, is planned again from `now_s`. The result is a new plan "
+        "whose `links.parent` is the re-planned one (stored plans never change). An unknown "
+        "`plan_id` is a 404; a plan that does not match the orders or fleet is a 422 naming "
+        "the ids."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
 )
@@ -54,7 +64,13 @@ async def create_routing(
                 "helsinki": {
                     "summary": "Helsinki sample: 5 orders, tricycles and a box truck",
                     "value": ROUTING_EXAMPLE,
-                }
+                },
+                "replan": {
+                    "summary": "Re-plan the Helsinki plan at 11:00 with an urgent order",
+                    "description": "Paste the network id and the plan id of the "
+                    "'helsinki' example's job; o006 is done, o020 is new.",
+                    "value": REPLAN_EXAMPLE,
+                },
             }
         ),
     ],
@@ -90,8 +106,20 @@ async def create_routing(
         "time_limit_s": time_limit_s,
         "seed": body.seed,
     }
+    if body.replan is not None:
+        if body.engine == "pyvrp":
+            raise field_problem(
+                "body.engine",
+                "re-planning uses the OR-Tools engine (it locks the done stops); "
+                "give engine 'auto' or 'ortools'",
+            )
+        payload["replan"] = await run_in_threadpool(
+            replan_payload, ctx, tenant, body.replan, network
+        )
     try:  # the library's own checks, before anything is queued
-        await run_in_threadpool(routing_inputs, payload)
+        inputs = await run_in_threadpool(routing_inputs, payload)
+        if body.replan is not None:
+            await run_in_threadpool(replan_inputs, payload, *inputs)
     except PayloadError as exc:
         raise payload_problem(exc) from None
     return await submit_job(
@@ -104,3 +132,56 @@ async def create_routing(
         time_limit_s=time_limit_s,
         wait_s=wait,
     )
+
+
+def replan_payload(
+    ctx: AppContext, tenant: str, replan: ReplanIn, network: Network
+) -> dict[str, Any]:
+    """The ``replan`` part of a routing payload: the parent plan's dict, resolved.
+
+    A ``plan_id`` must name a routing plan of this tenant on the same network (404, or
+    422 naming ``body.replan.plan_id`` / ``body.network_id``). An inline ``plan`` is
+    linked as the parent only when it carries the ``id`` of a stored plan of this tenant
+    and is that plan unchanged.
+    """
+    parent_id: str | None = None
+    if replan.plan_id is not None:
+        row = ctx.store.get_plan(tenant, replan.plan_id)
+        if row is None:
+            raise not_found("plan", replan.plan_id)
+        if row.kind != "routing":
+            raise field_problem(
+                "body.replan.plan_id",
+                f"plan {row.id} is a {row.kind} plan; re-planning needs a routing plan",
+            )
+        if row.data.get("network_id") != network.id:
+            raise field_problem(
+                "body.network_id",
+                f"plan {row.id} was made on network {row.data.get('network_id')!r}; "
+                "re-plan it on the same network",
+            )
+        doc = row.data["plan"]
+        parent_id = row.id
+    else:
+        inline = replan.plan or {}  # the schema requires plan_id or plan
+        try:
+            doc = plan_document(inline)
+        except PayloadError as exc:
+            raise payload_problem(exc) from None
+        stored_id = inline.get("id")
+        if isinstance(stored_id, str) and 0 < len(stored_id) <= 64:
+            row = ctx.store.get_plan(tenant, stored_id)
+            if (
+                row is not None
+                and row.kind == "routing"
+                and row.data.get("network_id") == network.id
+                and row.data.get("plan") == doc
+            ):
+                parent_id = row.id
+    return {
+        "parent_plan_id": parent_id,
+        "plan": doc,
+        "now_s": replan.now_s,
+        "done_order_ids": list(replan.done_order_ids),
+        "cancelled_order_ids": list(replan.cancelled_order_ids),
+    }

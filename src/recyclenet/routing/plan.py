@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from ..errors import InputError
 from .problem import DIMENSIONS, Depot, Facility, Order, RoutingProblem, VehicleType
 
 VisitKind = Literal["start", "order", "unload", "end"]
@@ -259,6 +260,245 @@ class RoutePlan:
                 for u in self.unserved
             ],
         }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], problem: RoutingProblem | None = None) -> RoutePlan:
+        """Rebuild a plan from :meth:`to_dict` output (e.g. a stored plan, parsed JSON).
+
+        The derived members of the dict (``objective``, ``vehicle_km``,
+        ``vehicle_hours``, ``tonnes_by_material``) are ignored; everything else is taken
+        as stored, so ``RoutePlan.from_dict(p.to_dict()).to_dict() == p.to_dict()``.
+        Times stay seconds from midnight, distances metres, loads kg and m³.
+
+        Parameters
+        ----------
+        doc : mapping
+            What :meth:`to_dict` returned.
+        problem : RoutingProblem, optional
+            The problem the plan was made for; when given, every order, vehicle and
+            location id of the plan is checked against it (:func:`check_plan_ids`).
+
+        Returns
+        -------
+        RoutePlan
+
+        Raises
+        ------
+        InputError
+            A member is missing or has the wrong type (the message names its path, e.g.
+            ``routes[1].visits[3].arrival_s``), or, with ``problem``, the plan names ids
+            the problem does not have.
+        """
+        plan = _plan_from_dict(doc)
+        if problem is not None:
+            check_plan_ids(
+                plan,
+                orders=problem.orders,
+                vehicle_types=problem.vehicle_types,
+                depots=problem.depots,
+                facilities=problem.facilities,
+            )
+        return plan
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _get(doc: Any, key: str, where: str) -> Any:
+    if not isinstance(doc, Mapping):
+        raise InputError(
+            f"plan {where or 'document'}: expected an object, got {type(doc).__name__}"
+        )
+    if key not in doc:
+        raise InputError(f"plan {where + '.' if where else ''}{key}: missing")
+    return doc[key]
+
+
+def _num(doc: Any, key: str, where: str) -> float:
+    value = _get(doc, key, where)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise InputError(f"plan {where + '.' if where else ''}{key}: {value!r} is not a number")
+    return float(value)
+
+
+def _text(doc: Any, key: str, where: str, *, optional: bool = False) -> Any:
+    value = _get(doc, key, where)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"plan {where + '.' if where else ''}{key}: {value!r} is not a string")
+    return value
+
+
+def _choice(doc: Any, key: str, where: str, allowed: Sequence[str]) -> Any:
+    value = _text(doc, key, where)
+    if value not in allowed:
+        raise InputError(
+            f"plan {where + '.' if where else ''}{key}: {value!r} is not one of {list(allowed)}"
+        )
+    return value
+
+
+def _list(doc: Any, key: str, where: str) -> list[Any]:
+    value = _get(doc, key, where)
+    if not isinstance(value, list | tuple):
+        raise InputError(f"plan {where + '.' if where else ''}{key}: expected a list")
+    return list(value)
+
+
+def _plan_from_dict(doc: Mapping[str, Any]) -> RoutePlan:
+    routes = []
+    for i, r in enumerate(_list(doc, "routes", "")):
+        w = f"routes[{i}]"
+        visits = []
+        for k, v in enumerate(_list(r, "visits", w)):
+            wv = f"{w}.visits[{k}]"
+            visits.append(
+                Visit(
+                    kind=_choice(v, "kind", wv, get_args(VisitKind)),
+                    location_id=_text(v, "location_id", wv),
+                    order_id=_text(v, "order_id", wv, optional=True),
+                    arrival_s=_num(v, "arrival_s", wv),
+                    start_s=_num(v, "start_s", wv),
+                    departure_s=_num(v, "departure_s", wv),
+                    load_kg=_num(v, "load_kg", wv),
+                    volume_m3=_num(v, "volume_m3", wv),
+                    distance_from_previous_m=_num(v, "distance_from_previous_m", wv),
+                    travel_from_previous_s=_num(v, "travel_from_previous_s", wv),
+                )
+            )
+        if len(visits) < 2 or visits[0].kind != "start" or visits[-1].kind != "end":
+            raise InputError(f"plan {w}.visits: must run from a 'start' visit to an 'end' visit")
+        breaks = [
+            Break(
+                start_s=_num(b, "start_s", f"{w}.breaks[{k}]"),
+                end_s=_num(b, "end_s", f"{w}.breaks[{k}]"),
+                after_location_id=_text(b, "after_location_id", f"{w}.breaks[{k}]"),
+            )
+            for k, b in enumerate(_list(r, "breaks", w))
+        ]
+        routes.append(
+            Route(
+                vehicle_id=_text(r, "vehicle_id", w),
+                vehicle_type_id=_text(r, "vehicle_type_id", w),
+                profile=_text(r, "profile", w),
+                visits=tuple(visits),
+                breaks=tuple(breaks),
+                distance_m=_num(r, "distance_m", w),
+                duration_s=_num(r, "duration_s", w),
+                cost=_num(r, "cost", w),
+            )
+        )
+    unserved = [
+        Unserved(
+            order_id=_text(u, "order_id", f"unserved[{k}]"),
+            reason=_choice(u, "reason", f"unserved[{k}]", REASONS),
+            message=_text(u, "message", f"unserved[{k}]"),
+        )
+        for k, u in enumerate(_list(doc, "unserved", ""))
+    ]
+    kg = _get(doc, "kg_by_material", "")
+    if not isinstance(kg, Mapping):
+        raise InputError("plan kg_by_material: expected an object material -> kg")
+    stats = doc.get("statistics") or {}
+    if not isinstance(stats, Mapping):
+        raise InputError("plan statistics: expected an object")
+    return RoutePlan(
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        status=_choice(doc, "status", "", get_args(Status)),
+        engine=_text(doc, "engine", ""),
+        cost=_num(doc, "cost", ""),
+        penalty_cost=_num(doc, "penalty_cost", ""),
+        distance_m=_num(doc, "distance_m", ""),
+        duration_s=_num(doc, "duration_s", ""),
+        kg_by_material={str(k): _num(kg, k, "kg_by_material") for k in kg},
+        time_s=_num(doc, "time_s", "") if "time_s" in doc else 0.0,
+        statistics=dict(stats),
+    )
+
+
+def _listed(ids: Iterable[str]) -> str:
+    out = sorted(set(ids))
+    return f"{out[:10]}{' ...' if len(out) > 10 else ''}"
+
+
+def check_plan_ids(
+    plan: RoutePlan,
+    *,
+    orders: Iterable[Order],
+    vehicle_types: Iterable[VehicleType],
+    depots: Iterable[Depot],
+    facilities: Iterable[Facility] = (),
+) -> None:
+    """Check that a plan was made for these orders, fleet, depots and facilities.
+
+    Only ids are compared (no matrices needed): every served or unserved order is one of
+    ``orders`` and every one of ``orders`` is served or unserved, each once; every route's
+    vehicle exists in the fleet with the same type and road profile, starts and ends at
+    its type's depot (or end facility), and unloads at facilities only.
+
+    Raises
+    ------
+    InputError
+        Naming every mismatched id, and what would fix it.
+    """
+    order_ids = {o.id for o in orders}
+    type_of = {vid: vt for vt in vehicle_types for vid in vt.vehicle_ids}
+    facility_ids = {f.id for f in facilities}
+    depot_ids = {d.id for d in depots}
+    errors: list[str] = []
+    served = [i for r in plan.routes for i in r.order_ids]
+    unserved = [u.order_id for u in plan.unserved]
+    mentioned = set(served) | set(unserved)
+    if unknown := set(served) - order_ids:
+        errors.append(f"the plan serves orders {_listed(unknown)} that are not in the orders")
+    if unknown := set(unserved) - order_ids:
+        errors.append(
+            f"the plan lists as unserved orders {_listed(unknown)} that are not in the orders"
+        )
+    if absent := order_ids - mentioned:
+        errors.append(f"orders {_listed(absent)} are neither served nor unserved in the plan")
+    if twice := {i for i in served if served.count(i) > 1}:
+        errors.append(f"orders {_listed(twice)} are served more than once")
+    if both := set(served) & set(unserved):
+        errors.append(f"orders {_listed(both)} are both served and unserved")
+    vehicles = [r.vehicle_id for r in plan.routes]
+    if unknown := set(vehicles) - set(type_of):
+        errors.append(
+            f"the plan routes vehicles {_listed(unknown)} that are not in the fleet "
+            f"(vehicles are '{{type id}}-{{k}}', k = 1..count; fleet: {_listed(type_of)})"
+        )
+    if twice := {v for v in vehicles if vehicles.count(v) > 1}:
+        errors.append(f"vehicles {_listed(twice)} have more than one route")
+    for r in plan.routes:
+        vt = type_of.get(r.vehicle_id)
+        where = f"route {r.vehicle_id}"
+        if vt is not None:
+            if r.vehicle_type_id != vt.id or r.profile != vt.profile:
+                errors.append(
+                    f"{where}: type {r.vehicle_type_id!r} with profile {r.profile!r} in the "
+                    f"plan, {vt.id!r} with profile {vt.profile!r} in the fleet"
+                )
+            if r.visits[0].location_id != vt.start_id or r.visits[-1].location_id != vt.end_id:
+                errors.append(
+                    f"{where}: runs {r.visits[0].location_id!r} -> "
+                    f"{r.visits[-1].location_id!r}, the fleet's vehicle {vt.start_id!r} -> "
+                    f"{vt.end_id!r}"
+                )
+        if r.visits[0].location_id not in depot_ids:
+            errors.append(f"{where}: starts at {r.visits[0].location_id!r}, not a depot id")
+        if bad := {v.location_id for v in r.visits if v.kind == "unload"} - facility_ids:
+            errors.append(f"{where}: unloads at {_listed(bad)}, which are not facility ids")
+        if bad := {
+            v.location_id
+            for v in r.visits
+            if (v.kind == "order") != (v.order_id is not None)
+            or (v.kind == "order" and v.location_id != v.order_id)
+        }:
+            errors.append(f"{where}: order visits at {_listed(bad)} do not match their order_id")
+    if errors:
+        raise InputError("the plan does not match its problem: " + "; ".join(errors))
 
 
 # --------------------------------------------------------------------------- evaluation

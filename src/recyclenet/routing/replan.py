@@ -8,9 +8,83 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import InputError
 from ..matrix import Matrix
-from .plan import RoutePlan, build_plan
+from .plan import RoutePlan, build_plan, check_plan_ids
 from .problem import Order, RoutingProblem
 from .unserved import Diagnosis, diagnose
+
+
+def fixed_stops(
+    plan: RoutePlan,
+    *,
+    order_ids: Iterable[str],
+    fixed_order_ids: Iterable[str],
+    cancelled_order_ids: Iterable[str] = (),
+    added_order_ids: Iterable[str] = (),
+) -> dict[str, tuple[str, ...]]:
+    """Check a re-planning request against a plan; the stops each vehicle keeps.
+
+    Needs ids only (no matrices), so a service can reject a bad request before solving;
+    :func:`replan` runs the same checks.
+
+    Parameters
+    ----------
+    plan : RoutePlan
+        The plan being carried out.
+    order_ids : iterable of str
+        Order ids of the problem the plan was made for.
+    fixed_order_ids : iterable of str
+        Orders done or started; on each route they must form a prefix of its orders.
+    cancelled_order_ids : iterable of str
+        Orders to drop; none of them may be fixed.
+    added_order_ids : iterable of str
+        Ids of new orders; they may not reuse the id of an order that stays.
+
+    Returns
+    -------
+    dict
+        Vehicle id -> location ids of its fixed stops (orders and the unload stops
+        between them), in visiting order; vehicles with nothing fixed are left out.
+
+    Raises
+    ------
+    InputError
+        Naming the offending order ids.
+    """
+    fixed = set(fixed_order_ids)
+    cancelled = set(cancelled_order_ids)
+    known = set(order_ids)
+    for label, ids in (("fixed", fixed), ("cancelled", cancelled)):
+        unknown = sorted(ids - known)
+        if unknown:
+            raise InputError(f"{label} order ids not in the problem: {unknown[:10]}")
+    both = sorted(fixed & cancelled)
+    if both:
+        raise InputError(f"orders {both} are both fixed (done or started) and cancelled")
+    served = set(plan.served_order_ids)
+    not_served = sorted(fixed - served)
+    if not_served:
+        raise InputError(f"fixed orders {not_served} are not on any route of the plan")
+    clash = sorted(set(added_order_ids) & (known - cancelled))
+    if clash:
+        raise InputError(f"added orders reuse existing ids {clash}")
+
+    locks: dict[str, tuple[str, ...]] = {}
+    for r in plan.routes:
+        stops = [v for v in r.visits if v.kind in ("order", "unload")]
+        n_fixed = 0
+        for k, v in enumerate(stops):
+            if v.kind == "order" and v.order_id in fixed:
+                n_fixed = k + 1
+        prefix = stops[:n_fixed]
+        gaps = [v.order_id for v in prefix if v.kind == "order" and v.order_id not in fixed]
+        if gaps:
+            raise InputError(
+                f"route {r.vehicle_id}: orders {gaps} come before fixed ones but are not "
+                "fixed; done or started visits must be a prefix of each route"
+            )
+        if prefix:
+            locks[r.vehicle_id] = tuple(v.location_id for v in prefix)
+    return locks
 
 
 def replan(
@@ -56,45 +130,30 @@ def replan(
     -------
     RoutePlan
         ``statistics["fixed"]`` maps vehicle id to its fixed stops.
+
+    Raises
+    ------
+    InputError
+        The plan does not match the problem (:func:`~recyclenet.routing.plan.check_plan_ids`)
+        or the fixed, cancelled or added ids do not fit it (:func:`fixed_stops`).
     """
     from ._ortools import solve_ortools
 
     t0 = time.time()
     fixed = set(fixed_order_ids)
     cancelled = set(cancelled_order_ids)
-    known = {o.id for o in problem.orders}
-    for label, ids in (("fixed", fixed), ("cancelled", cancelled)):
-        unknown = sorted(ids - known)
-        if unknown:
-            raise InputError(f"{label} order ids not in the problem: {unknown[:10]}")
-    both = sorted(fixed & cancelled)
-    if both:
-        raise InputError(f"orders {both} are both fixed (done or started) and cancelled")
-    served = set(plan.served_order_ids)
-    not_served = sorted(fixed - served)
-    if not_served:
-        raise InputError(f"fixed orders {not_served} are not on any route of the plan")
-    clash = sorted({o.id for o in added_orders} & (known - cancelled))
-    if clash:
-        raise InputError(f"added orders reuse existing ids {clash}")
-
-    locks: dict[str, tuple[str, ...]] = {}
+    check_plan_ids(plan, orders=problem.orders, vehicle_types=problem.vehicle_types,
+                   depots=problem.depots, facilities=problem.facilities)  # fmt: skip
+    locks = fixed_stops(
+        plan,
+        order_ids=[o.id for o in problem.orders],
+        fixed_order_ids=fixed,
+        cancelled_order_ids=cancelled,
+        added_order_ids=[o.id for o in added_orders],
+    )
     starts: dict[str, float] = {}
     for r in plan.routes:
-        stops = [v for v in r.visits if v.kind in ("order", "unload")]
-        n_fixed = 0
-        for k, v in enumerate(stops):
-            if v.kind == "order" and v.order_id in fixed:
-                n_fixed = k + 1
-        prefix = stops[:n_fixed]
-        gaps = [v.order_id for v in prefix if v.kind == "order" and v.order_id not in fixed]
-        if gaps:
-            raise InputError(
-                f"route {r.vehicle_id}: orders {gaps} come before fixed ones but are not "
-                "fixed; done or started visits must be a prefix of each route"
-            )
-        if prefix:
-            locks[r.vehicle_id] = tuple(v.location_id for v in prefix)
+        if r.vehicle_id in locks:
             starts[r.vehicle_id] = r.visits[0].departure_s
 
     orders = [o for o in problem.orders if o.id not in cancelled] + list(added_orders)
