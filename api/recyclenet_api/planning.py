@@ -26,7 +26,6 @@ its result adds ``"replan": {"parent_plan_id", "now_s", "done_order_ids",
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recyclenet.errors import InputError
@@ -34,8 +33,7 @@ from recyclenet.errors import InputError
 from .tasks import Progress, _noop, to_jsonable
 
 if TYPE_CHECKING:
-    from recyclenet.network import RoadNetwork
-    from recyclenet.routing import Depot, Facility, Order, RoutePlan, RoutingProblem, VehicleType
+    from recyclenet.routing import Depot, Facility, Order, RoutePlan, VehicleType
     from recyclenet.siting import Demand, Site
 
 
@@ -500,49 +498,13 @@ def replan_inputs(
     return plan, old, added
 
 
-def road_problem(
-    source: str | Path,
-    *,
-    orders: Sequence[Order],
-    fleet: Sequence[VehicleType],
-    depots: Sequence[Depot],
-    facilities: Sequence[Facility],
-    max_snap_distance_m: float,
-) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
-    """The routing problem on a road network, built as :func:`recyclenet.pipeline.plan_routes`
-    builds it: one matrix per vehicle road profile over depots, facilities and orders
-    (orders a profile cannot reach, snapped farther than ``max_snap_distance_m`` metres,
-    are unreachable to it). Returns the problem and the road network of each profile."""
-    import recyclenet as rn
-    from recyclenet.routing import RoutingProblem
-
-    profiles = sorted({vt.profile for vt in fleet})
-    base = rn.load_network(source, profile=profiles[0])
-    nets = {prof: base.with_profile(prof) for prof in profiles}
-    pts = rn.Points.from_located([*depots, *facilities, *orders])
-    matrices = {
-        prof: rn.build_matrix(
-            net, pts, max_snap_distance_m=max_snap_distance_m, too_far="unreachable"
-        )
-        for prof, net in nets.items()
-    }
-    problem = RoutingProblem(
-        orders=tuple(orders),
-        vehicle_types=tuple(fleet),
-        depots=tuple(depots),
-        matrices=matrices,
-        facilities=tuple(facilities),
-    )
-    return problem, nets
-
-
 def replan_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
     """Re-plan a plan in progress (:func:`recyclenet.routing.replan`) and store the layers.
 
     The done or started stops stay; the plan's other orders, minus the cancelled ones,
     plus the added ones are planned again from ``now_s`` (seconds from midnight).
     """
-    from recyclenet.pipeline import RoutingRun
+    from recyclenet.pipeline import RoutingRun, routing_problem
     from recyclenet.routing import RoutePlan, replan
 
     net_ref = payload["network"]
@@ -552,7 +514,7 @@ def replan_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     done = list(rp.get("done_order_ids") or [])
     cancelled = list(rp.get("cancelled_order_ids") or [])
     progress({"phase": "building matrices", "orders": len(orders), "done": len(done)})
-    problem, nets = road_problem(
+    problem, nets = routing_problem(
         net_ref["source"],
         orders=orders,
         fleet=fleet,

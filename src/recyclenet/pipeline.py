@@ -382,20 +382,22 @@ class RoutingRun:
         return plan_to_geojson(self.plan, self.problem, leg_geometry=leg)
 
 
-def plan_routes(
+def routing_problem(
     network: str | Path | RoadNetwork,
     *,
     orders: Sequence[Order],
     fleet: Sequence[VehicleType],
     depots: Sequence[Depot],
     facilities: Sequence[Facility] = (),
-    engine: str = "auto",
-    time_limit_s: float = 10.0,
-    seed: int = 0,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     cache_dir: str | Path | None = None,
-) -> RoutingRun:
-    """Plan a day's pickups on a real road network, one matrix per vehicle road profile."""
+) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
+    """The routing problem on real roads: one matrix per vehicle road profile.
+
+    Matrices cover depots, facilities and orders; points a profile cannot reach (snapped
+    farther than ``max_snap_distance_m`` metres from its roads) are unreachable to the
+    vehicles of that profile. Returns the problem and the road network of each profile.
+    """
     if not fleet:
         raise InputError("the fleet is empty; give at least one vehicle type")
     profiles = sorted({vt.profile for vt in fleet})
@@ -411,6 +413,26 @@ def plan_routes(
     problem = RoutingProblem(orders=tuple(orders), vehicle_types=tuple(fleet),
                              depots=tuple(depots), matrices=matrices,
                              facilities=tuple(facilities))  # fmt: skip
+    return problem, nets
+
+
+def plan_routes(
+    network: str | Path | RoadNetwork,
+    *,
+    orders: Sequence[Order],
+    fleet: Sequence[VehicleType],
+    depots: Sequence[Depot],
+    facilities: Sequence[Facility] = (),
+    engine: str = "auto",
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    cache_dir: str | Path | None = None,
+) -> RoutingRun:
+    """Plan a day's pickups on a real road network (see :func:`routing_problem`)."""
+    problem, nets = routing_problem(network, orders=orders, fleet=fleet, depots=depots,
+                                    facilities=facilities, cache_dir=cache_dir,
+                                    max_snap_distance_m=max_snap_distance_m)  # fmt: skip
     plan = solve_routing(
         problem,
         engine=engine,  # type: ignore[arg-type]
