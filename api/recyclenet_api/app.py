@@ -42,6 +42,12 @@ Siting and routing for recycling networks on OpenStreetMap roads, as a service.
   ("interrupted by restart"); submit them again.
 * **Errors**: RFC 9457 `application/problem+json`; validation errors list each field path.
 * **GeoJSON**: RFC 7946, WGS-84 lon/lat, `application/geo+json`, an `id` on every feature.
+* **Chinese map datums**: every endpoint that takes or returns coordinates takes
+  `?crs=wgs84|gcj02|bd09` (default `wgs84`; GCJ-02 is AMap/Gaode and Tencent, BD-09 is
+  Baidu): request lon/lat are read in that datum and GeoJSON, bounding boxes and `bbox=`
+  filters are in it too, converted exactly at the edge. Plans are stored in WGS-84 (and
+  record the datum they were given in as `input_crs`); GeoJSON in GCJ-02 or BD-09 carries
+  a `crs_note`. `/map` is always WGS-84.
 """
 
 

@@ -9,7 +9,7 @@ or :func:`recyclenet.pipeline.plan_routes`.
 A job result is everything the plan endpoints serve, computed once and stored with the
 (immutable) plan::
 
-    {"kind": "siting" | "routing", "network_id", "profile" | "profiles",
+    {"kind": "siting" | "routing", "network_id", "input_crs", "profile" | "profiles",
      "plan": SitingPlan.to_dict() | RoutePlan.to_dict(),
      "indicators": {...},                      # GET /plans/{id}/indicators
      "layers": {"stations", "assignments", "coverage"} | {"routes", "stops"}}
@@ -21,13 +21,24 @@ A routing payload with ``"replan": {"parent_plan_id", "plan", "now_s", "done_ord
 "cancelled_order_ids"}`` re-plans a plan in progress (:func:`recyclenet.routing.replan`);
 its result adds ``"replan": {"parent_plan_id", "now_s", "done_order_ids",
 "cancelled_order_ids", "added_order_ids", "fixed"}``.
+
+Coordinates (``?crs=``): payloads and results are WGS-84 only. The routers convert a
+request's lon/lat from its datum once, with :func:`records_to_wgs84`, before the
+converters above validate them (so their errors still name ids), and record the datum as
+``payload["crs"]`` (a result's ``input_crs``). Output layers are converted when served
+(:func:`recyclenet.geo.geojson_to_crs`); :func:`bbox_to_wgs84` and :func:`bbox_from_wgs84`
+convert bounding boxes, which the library has no function for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from recyclenet import geo
 from recyclenet.errors import InputError
 
 from .tasks import Progress, _noop, to_jsonable
@@ -60,6 +71,137 @@ def _dup_check(ids: Sequence[str], label: str, seen: dict[str, str] | None = Non
                 + (" across depots, facilities and orders" if label != "fleet" else ""),
             )
         seen[pid] = where
+
+
+# ---------------------------------------------------------------------- coordinates
+BBox = tuple[float, float, float, float]
+"""(west, south, east, north) in lon/lat degrees."""
+
+
+def records_to_wgs84(
+    records: Sequence[dict[str, Any]], crs: str, label: str
+) -> list[dict[str, Any]]:
+    """Point records (``{"id", "lon", "lat", ...}``) with lon/lat given in ``crs``, as copies
+    with lon/lat in WGS-84 degrees (:func:`recyclenet.geo.to_wgs84`, exact inverse).
+
+    The one place the service converts request coordinates; WGS-84 records are returned
+    unchanged.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Each with ``id``, ``lon`` and ``lat`` (degrees in ``crs``, already range-checked).
+    crs : {"wgs84", "gcj02", "bd09"} or an alias of :func:`recyclenet.geo.check_crs`
+    label : str
+        Field path of the records below ``body`` (``orders.features``), for errors.
+
+    Raises
+    ------
+    PayloadError
+        On ``{label}.{i}`` when a point has no WGS-84 equivalent in lon/lat range (BD-09
+        within ~0.007 degrees of the antimeridian or the poles), naming the ids and the
+        values given.
+    """
+    system = geo.check_crs(crs, what="crs")
+    if system == "wgs84" or not records:
+        return [dict(r) for r in records]
+    lon = np.array([float(r["lon"]) for r in records], dtype=np.float64)
+    lat = np.array([float(r["lat"]) for r in records], dtype=np.float64)
+    try:
+        x, y = geo.to_wgs84(lon, lat, system)
+    except InputError as exc:
+        raise PayloadError(label, f"{exc} (converting {system} to WGS-84)") from None
+    bad = np.nonzero(~((np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)))[0]
+    if len(bad):
+        listed = ", ".join(f"{records[i]['id']} ({lon[i]}, {lat[i]})" for i in bad[:10])
+        raise PayloadError(
+            f"{label}.{int(bad[0])}",
+            f"{len(bad)} point(s) leave the lon/lat range once converted from {system} to "
+            f"WGS-84: {listed}",
+        )
+    return [{**r, "lon": float(a), "lat": float(b)} for r, a, b in zip(records, x, y)]
+
+
+_Convert = Callable[[Any, Any], tuple[geo.Float64Array, geo.Float64Array]]
+_BBOX_STEP_DEG = 0.005
+"""Sampling step along a box's edges: the datums' shifts vary over 1/3 degree at the
+fastest, so this finds their extremes to about a centimetre."""
+_BBOX_MAX_SAMPLES = 4001
+
+
+def _edge_samples(lo: float, hi: float) -> geo.Float64Array:
+    n = min(max(math.ceil((hi - lo) / _BBOX_STEP_DEG), 1), _BBOX_MAX_SAMPLES - 1) + 1
+    return np.linspace(lo, hi, n)
+
+
+def _cut_lines(cuts: Sequence[float], lo: float, hi: float) -> list[float]:
+    """The cut values and their neighbouring floats strictly between ``lo`` and ``hi``."""
+    near = [float(v) for c in cuts for v in (np.nextafter(c, -np.inf), c, np.nextafter(c, np.inf))]
+    return [v for v in near if lo < v < hi]
+
+
+def _box_image(bbox: BBox, convert: _Convert, china_cuts: bool) -> BBox:
+    """The bounding box of the image of ``bbox`` under one datum step.
+
+    Each step is the identity plus a slowly varying shift (its Jacobian is within a few
+    thousandths of the identity), so the image's extremes lie on the box's edges, sampled
+    densely; a GCJ-02 step (``china_cuts``) also jumps where it stops offsetting, at the
+    edges of the China box, so lines along those edges inside ``bbox`` (and just outside
+    them) are sampled too.
+    """
+    west, south, east, north = bbox
+    xs, ys = [west, east], [south, north]
+    if china_cuts:
+        c_west, c_south, c_east, c_north = geo._CHINA_BBOX
+        xs += _cut_lines((c_west, c_east), west, east)
+        ys += _cut_lines((c_south, c_north), south, north)
+    along_y, along_x = _edge_samples(south, north), _edge_samples(west, east)
+    lon = np.concatenate([np.full(len(along_y), x) for x in xs] + [along_x for _ in ys])
+    lat = np.concatenate([along_y for _ in xs] + [np.full(len(along_x), y) for y in ys])
+    out_lon, out_lat = convert(lon, lat)
+    return (float(out_lon.min()), float(out_lat.min()), float(out_lon.max()),
+            float(out_lat.max()))  # fmt: skip
+
+
+_Steps = Sequence[tuple[_Convert, bool]]
+_TO_WGS84_STEPS: dict[str, _Steps] = {
+    "wgs84": (),
+    "gcj02": ((geo.gcj02_to_wgs84, True),),
+    "bd09": ((geo.bd09_to_gcj02, False), (geo.gcj02_to_wgs84, True)),
+}
+"""Datum -> conversions to WGS-84, each with whether it is a GCJ-02 step (China box)."""
+_FROM_WGS84_STEPS: dict[str, _Steps] = {
+    "wgs84": (),
+    "gcj02": ((geo.wgs84_to_gcj02, True),),
+    "bd09": ((geo.wgs84_to_gcj02, True), (geo.gcj02_to_bd09, False)),
+}
+
+
+def bbox_to_wgs84(bbox: BBox, crs: str) -> BBox:
+    """The smallest WGS-84 box holding a box given in ``crs`` (lon/lat degrees).
+
+    A box in GCJ-02 or BD-09 is not a box in WGS-84 (the shift varies by tens of metres
+    across a city, and GCJ-02 jumps at the edge of its China box); this is the bounding box
+    of its converted edges, so a feature inside the given box, once converted, is inside
+    the result. For BD-09 near the antimeridian or the poles the result may leave the
+    lon/lat range by up to ~0.007 degrees.
+
+    Raises
+    ------
+    InputError
+        When a point of its edges has no exact inverse (see :func:`recyclenet.geo.to_wgs84`).
+    """
+    for convert, cuts in _TO_WGS84_STEPS[geo.check_crs(crs, what="crs")]:
+        bbox = _box_image(bbox, convert, cuts)
+    return bbox
+
+
+def bbox_from_wgs84(bbox: BBox, crs: str) -> BBox:
+    """The smallest box in ``crs`` holding a WGS-84 box: the inverse direction of
+    :func:`bbox_to_wgs84` (each is a bound, so a round trip may grow the box slightly)."""
+    for convert, cuts in _FROM_WGS84_STEPS[geo.check_crs(crs, what="crs")]:
+        bbox = _box_image(bbox, convert, cuts)
+    return bbox
 
 
 # ---------------------------------------------------------------------- siting
@@ -177,6 +319,7 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     return {
         "kind": "siting",
         "network_id": net_ref["id"],
+        "input_crs": payload.get("crs", "wgs84"),
         "profile": payload["profile"],
         "demand_source": "request" if demand is not None else "osm",
         "sites_source": "request" if sites is not None else "osm",
@@ -403,6 +546,7 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
     return {
         "kind": "routing",
         "network_id": net_ref["id"],
+        "input_crs": payload.get("crs", "wgs84"),
         "profiles": sorted({vt.profile for vt in fleet}),
         "fleet": "request" if payload.get("fleet") is not None else "default",
         "plan": plan_dict,
@@ -544,6 +688,7 @@ def replan_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     return {
         "kind": "routing",
         "network_id": net_ref["id"],
+        "input_crs": payload.get("crs", "wgs84"),
         "profiles": sorted({vt.profile for vt in fleet}),
         "fleet": "request" if payload.get("fleet") is not None else "default",
         "plan": plan_dict,

@@ -35,7 +35,10 @@ class NetworkPublic(BaseModel):
     name: str
     profile: str
     source: Literal["sample", "upload"]
-    info: dict[str, Any] = Field(description="Nodes, edges, bbox (W,S,E,N), length_km, ...")
+    info: dict[str, Any] = Field(
+        description="Nodes, edges, bbox (W,S,E,N; with ?crs= other than wgs84 the box holding "
+        "the network in that datum, and `crs`), length_km, ..."
+    )
     created_at: datetime
     links: dict[str, str]
 
@@ -50,8 +53,12 @@ class NetworkList(BaseModel):
 # ---------------------------------------------------------------------- points, matrix
 class PointIn(_In):
     id: str | int = Field(description="Unique point id (integers are turned into strings).")
-    lon: float = Field(ge=-180, le=180, description="Longitude, WGS-84 degrees.")
-    lat: float = Field(ge=-90, le=90, description="Latitude, WGS-84 degrees.")
+    lon: float = Field(
+        ge=-180, le=180, description="Longitude, degrees (WGS-84, or the datum of ?crs=)."
+    )
+    lat: float = Field(
+        ge=-90, le=90, description="Latitude, degrees (WGS-84, or the datum of ?crs=)."
+    )
 
     @field_validator("id")
     @classmethod
@@ -105,7 +112,8 @@ class PlanPublic(BaseModel):
     created_at: datetime
     data: dict[str, Any] = Field(
         description="The plan or result, as the job function made it (siting and routing: "
-        "kind, network_id, plan, indicators; GeoJSON layers are at the links)."
+        "kind, network_id, input_crs, plan, indicators; GeoJSON layers are at the links). "
+        "It holds ids, not coordinates: geometry is in the layers."
     )
     links: dict[str, str] = Field(default_factory=dict)
 
@@ -201,7 +209,9 @@ class _GeoIn(BaseModel):
 class PointGeometry(_GeoIn):
     type: Literal["Point"]
     coordinates: list[float] = Field(
-        min_length=2, max_length=3, description="[lon, lat] (WGS-84, RFC 7946; lon first)."
+        min_length=2,
+        max_length=3,
+        description="[lon, lat], lon first (WGS-84 as RFC 7946 says, or the datum of ?crs=).",
     )
 
     @field_validator("coordinates")
@@ -210,7 +220,7 @@ class PointGeometry(_GeoIn):
         lon, lat = value[0], value[1]
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ValueError(
-                f"[{lon}, {lat}] is not [lon, lat] in WGS-84 degrees "
+                f"[{lon}, {lat}] is not [lon, lat] in degrees "
                 "(lon in -180..180, lat in -90..90; lon first)"
             )
         return value

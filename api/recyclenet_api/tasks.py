@@ -66,7 +66,8 @@ def matrix_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     """Travel time and distance between points (``recyclenet.build_matrix``).
 
     Payload: ``network`` (resolved), ``origins`` and optional ``destinations`` as lists of
-    ``{"id", "lon", "lat"}``, ``max_snap_distance_m``, ``too_far``. The result has
+    ``{"id", "lon", "lat"}`` (WGS-84; ``crs`` names the datum they were given in),
+    ``max_snap_distance_m``, ``too_far``. The result has
     ``duration_s`` and ``distance_m`` rows (one per origin, ``null`` = unreachable).
     """
     import recyclenet as rn
@@ -89,6 +90,7 @@ def matrix_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     return {
         "kind": "matrix",
         "network_id": net_ref["id"],
+        "input_crs": payload.get("crs", "wgs84"),
         "profile": matrix.profile,
         "origin_ids": list(matrix.origin_ids),
         "destination_ids": list(matrix.destination_ids),

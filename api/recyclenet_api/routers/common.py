@@ -1,4 +1,5 @@
-"""Helpers the routers share: public views of rows, field errors, job submission."""
+"""Helpers the routers share: public views of rows, field errors, job submission, and the
+``?crs=`` query parameter (:data:`CrsQuery`)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import time
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 import recyclenet as rn
 from recyclenet.errors import InputError
+from recyclenet.geo import COORD_SYSTEMS, CoordSystem, check_crs
 from recyclenet.network import SAMPLES
 
 from ..deps import AppContext
-from ..planning import PayloadError
+from ..planning import PayloadError, bbox_from_wgs84, records_to_wgs84
 from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, NetworkPublic, PlanPublic
 from ..store import Job, Network, Plan, as_utc, utc
@@ -40,13 +43,60 @@ def not_found(kind: str, ident: str) -> Problem:
     return Problem(404, f"no {kind} with id {ident!r} for this API key")
 
 
-def network_public(row: Network) -> NetworkPublic:
+CRS_DOC = (
+    "Datum of every lon/lat this request takes (body, `bbox`) and returns (GeoJSON, "
+    "`info.bbox`): `wgs84` (WGS-84, GPS, OpenStreetMap; the default), `gcj02` (GCJ-02: "
+    "AMap/Gaode, Tencent) or `bd09` (BD-09: Baidu). Case-insensitive; `-`, `_` and `:` are "
+    "ignored (`GCJ-02`, `EPSG:4326`) and `gps`, `gaode`, `amap`, `tencent`, `baidu`, "
+    "`bd09ll` are accepted too. Converted exactly (inverse to about 1 µm); plans are "
+    "stored in WGS-84. GeoJSON in `gcj02` or `bd09` carries a top-level `crs_note`, since "
+    "RFC 7946 GeoJSON is WGS-84 by definition."
+)
+
+
+def get_crs(
+    crs: Annotated[
+        str,
+        Query(
+            max_length=50,
+            description=CRS_DOC,
+            json_schema_extra={"enum": list(COORD_SYSTEMS)},
+        ),
+    ] = "wgs84",
+) -> CoordSystem:
+    """The ``?crs=`` query parameter as a :data:`recyclenet.geo.CoordSystem`.
+
+    The OpenAPI schema lists the three canonical names; the aliases that
+    :func:`recyclenet.geo.check_crs` accepts work too. Anything else is a 422 naming
+    ``query.crs`` with the choices.
+    """
+    try:
+        return check_crs(crs, what="crs")
+    except InputError as exc:
+        message = str(exc).removeprefix("crs: ")
+        raise RequestValidationError(
+            [{"loc": ("query", "crs"), "msg": message, "type": "value_error"}]
+        ) from None
+
+
+CrsQuery = Annotated[CoordSystem, Depends(get_crs)]
+"""The datum of a request's input and output coordinates (``?crs=``, default WGS-84)."""
+
+
+def network_public(row: Network, crs: CoordSystem = "wgs84") -> NetworkPublic:
+    """A network's public view; with ``crs`` other than WGS-84, ``info.bbox`` is the box
+    holding the network in that datum and ``info.crs`` names it."""
+    info = row.info
+    if crs != "wgs84" and isinstance(info.get("bbox"), list) and len(info["bbox"]) == 4:
+        west, south, east, north = (float(v) for v in info["bbox"])
+        info = {**info, "bbox": list(bbox_from_wgs84((west, south, east, north), crs)),
+                "crs": crs}  # fmt: skip
     return NetworkPublic(
         id=row.id,
         name=row.name,
         profile=row.profile,
         source="sample" if row.source in SAMPLES else "upload",
-        info=row.info,
+        info=info,
         created_at=utc(row.created_at),
         links={"self": f"/networks/{row.id}", "roads": f"/networks/{row.id}/roads.geojson"},
     )
@@ -182,8 +232,11 @@ WaitQuery = Annotated[
 ]
 
 
-def feature_records(features: Sequence[Any], field: str) -> list[dict[str, Any]]:
-    """Point features -> ``{"id", "lon", "lat", **properties}`` records (job payload form).
+def feature_records(
+    features: Sequence[Any], field: str, crs: CoordSystem = "wgs84"
+) -> list[dict[str, Any]]:
+    """Point features -> ``{"id", "lon", "lat", **properties}`` records (job payload form),
+    lon/lat converted from ``crs`` to WGS-84 (:func:`recyclenet_api.planning.records_to_wgs84`).
 
     The id is the Feature's ``id``, else ``properties.id``; a feature without one is a 422
     naming ``{field}.{i}.id``.
@@ -199,7 +252,18 @@ def feature_records(features: Sequence[Any], field: str) -> list[dict[str, Any]]
         props = f.properties.model_dump(exclude={"id"})
         lon, lat = f.geometry.coordinates[:2]
         out.append({"id": pid, "lon": lon, "lat": lat, **props})
-    return out
+    return points_to_wgs84(out, crs, field)
+
+
+def points_to_wgs84(
+    records: Sequence[dict[str, Any]], crs: CoordSystem, field: str
+) -> list[dict[str, Any]]:
+    """:func:`recyclenet_api.planning.records_to_wgs84`, its errors a 422 naming ``field``
+    (``body.orders.features``) and the point."""
+    try:
+        return records_to_wgs84(records, crs, field.removeprefix("body."))
+    except PayloadError as exc:
+        raise payload_problem(exc) from None
 
 
 def check_points(ctx: AppContext, n: int, field: str) -> None:

@@ -5,6 +5,10 @@ immutable) and the road features of the plan's network as the base layer, so it 
 nothing else: no API calls from the browser, no tiles, no CDN (Leaflet is inlined). A
 browser cannot send the ``X-API-Key`` header when opening a link, so give the key as
 ``?api_key=`` (GET only, see the service's auth notes).
+
+The page is always drawn in WGS-84 and takes no ``?crs=``: it has no tile layer that a
+GCJ-02 or BD-09 basemap would have to line up with, and its base layer (the OSM roads) and
+the plan's layers are all WGS-84, so they agree as they are.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ def _page(ctx: AppContext, tenant: str, plan_id: str, lang: str) -> str:
         "A self-contained Leaflet map (works offline; no tiles, the plan's road network is "
         "the base layer) of a siting plan (stations, walking coverage, sorting centres) or "
         "a routing plan (routes coloured per vehicle, stops with popups, depots, unserved "
-        "orders), with a layer control and a legend in English or Chinese. Open it in a "
+        "orders), with a layer control and a legend in English or Chinese, drawn in WGS-84 "
+        "(no tiles to line up with, so no `?crs=`). Open it in a "
         "browser with `?api_key=` (GET only). 404 for an unknown plan, another tenant's "
         "plan, or a plan without map layers (matrix)."
     ),

@@ -11,7 +11,15 @@ from recyclenet.errors import InputError
 
 from ..deps import ContextDep, TenantDep
 from ..schemas import MATRIX_EXAMPLE, JobResult, MatrixCreate, PointIn
-from .common import WaitQuery, check_time_limit, field_problem, resolve_network, submit_job
+from .common import (
+    CrsQuery,
+    WaitQuery,
+    check_time_limit,
+    field_problem,
+    points_to_wgs84,
+    resolve_network,
+    submit_job,
+)
 
 router = APIRouter(tags=["matrix"])
 
@@ -21,6 +29,12 @@ router = APIRouter(tags=["matrix"])
     status_code=202,
     response_model=JobResult,
     summary="Compute a travel matrix (job)",
+    description=(
+        "Queues a matrix job (`Location: /jobs/{id}`); with `?wait=SECONDS` answers 200 "
+        "with the job and its result (`duration_s` and `distance_m` rows by origin, `null` "
+        "= unreachable) when it finishes in time. `?crs=gcj02` or `?crs=bd09` says the "
+        "points' lon/lat are in that datum; they are converted to WGS-84 before snapping."
+    ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
 )
 async def create_matrix(
@@ -39,6 +53,7 @@ async def create_matrix(
             }
         ),
     ],
+    crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
     s = ctx.settings
@@ -72,10 +87,15 @@ async def create_matrix(
             raise field_problem(f"body.{label}", f"duplicate point ids {dups}")
     payload = {
         "network": {"id": network.id, "source": network.source, "profile": profile},
-        "origins": [p.model_dump() for p in body.origins],
-        "destinations": [p.model_dump() for p in body.destinations] if body.destinations else None,
+        "origins": points_to_wgs84([p.model_dump() for p in body.origins], crs, "body.origins"),
+        "destinations": points_to_wgs84(
+            [p.model_dump() for p in body.destinations], crs, "body.destinations"
+        )
+        if body.destinations
+        else None,
         "max_snap_distance_m": body.max_snap_distance_m,
         "too_far": body.too_far,
+        "crs": crs,
     }
     return await submit_job(
         ctx,

@@ -15,16 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 import recyclenet as rn
 from recyclenet.errors import InputError
+from recyclenet.geo import CoordSystem, geojson_to_crs
 from recyclenet.network import SAMPLES, sample_path
 
 from ..deps import ContextDep, TenantDep
 from ..jobs import ChildFailedError, run_in_child
+from ..planning import bbox_to_wgs84
 from ..problems import TYPE_BASE, Problem
 from ..roads import network_dir
 from ..schemas import NetworkList, NetworkPublic, NetworkSampleCreate
 from ..store import new_id
 from ..tasks import ROAD_PROPERTIES
-from .common import network_public, not_found
+from .common import CrsQuery, network_public, not_found
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
@@ -109,6 +111,7 @@ async def _register(
     profile: str,
     folder: Any,
     upload_name: str | None,
+    crs: CoordSystem,
 ) -> NetworkPublic:
     payload = {"source": source, "profile": profile, "out_dir": str(folder)}
 
@@ -146,7 +149,7 @@ async def _register(
         profile=profile,
         info=info,
     )
-    return network_public(row)
+    return network_public(row, crs)
 
 
 @router.post(
@@ -158,7 +161,8 @@ async def _register(
         'Register the embedded sample (JSON `{"sample": "helsinki"}`) or upload an OSM '
         "extract as `multipart/form-data` (`file`, optional `name`, `profile`). The network "
         "is loaded once to check it and to index its roads; the response holds its id and "
-        "info. Uploads are limited to RECYCLENET_MAX_UPLOAD_MB."
+        "info (`info.bbox` in the datum of `?crs=`). Uploads are limited to "
+        "RECYCLENET_MAX_UPLOAD_MB."
     ),
     openapi_extra={"requestBody": _REGISTER_BODY},
     responses={
@@ -166,7 +170,9 @@ async def _register(
         422: {"description": "Unknown sample, unreadable or road-less OSM file"},
     },
 )
-async def register_network(request: Request, ctx: ContextDep, tenant: TenantDep) -> Any:
+async def register_network(
+    request: Request, ctx: ContextDep, tenant: TenantDep, crs: CrsQuery
+) -> Any:
     ctype = request.headers.get("content-type", "")
     network_id = new_id()
     folder = network_dir(ctx.settings.data_dir, network_id)
@@ -196,6 +202,7 @@ async def register_network(request: Request, ctx: ContextDep, tenant: TenantDep)
             profile=profile,
             folder=folder,
             upload_name=None,
+            crs=crs,
         )
     if ctype.lower().startswith("multipart/form-data"):
         fields = _parse_multipart(ctype, await request.body())
@@ -227,6 +234,7 @@ async def register_network(request: Request, ctx: ContextDep, tenant: TenantDep)
             profile=profile,
             folder=folder,
             upload_name=filename,
+            crs=crs,
         )
     raise Problem(
         415,
@@ -239,21 +247,24 @@ async def register_network(request: Request, ctx: ContextDep, tenant: TenantDep)
 def list_networks(
     ctx: ContextDep,
     tenant: TenantDep,
+    crs: CrsQuery,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> NetworkList:
     rows, total = ctx.store.list_networks(tenant, limit=limit, offset=offset)
     return NetworkList(
-        items=[network_public(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[network_public(r, crs) for r in rows], total=total, limit=limit, offset=offset
     )
 
 
 @router.get("/{network_id}", response_model=NetworkPublic, summary="A network's info")
-def get_network(network_id: str, ctx: ContextDep, tenant: TenantDep) -> NetworkPublic:
+def get_network(
+    network_id: str, ctx: ContextDep, tenant: TenantDep, crs: CrsQuery
+) -> NetworkPublic:
     row = ctx.store.get_network(tenant, network_id)
     if row is None:
         raise not_found("network", network_id)
-    return network_public(row)
+    return network_public(row, crs)
 
 
 def _parse_bbox(text: str | None) -> str | None:
@@ -282,7 +293,8 @@ def _parse_bbox(text: str | None) -> str | None:
 BboxQuery = Annotated[
     str | None,
     Query(
-        description="W,S,E,N in lon/lat degrees; features whose extent intersects it",
+        description="W,S,E,N in lon/lat degrees (in the datum of `crs`); features whose "
+        "extent intersects it",
         examples=["24.93,60.16,24.95,60.17"],
     ),
     AfterValidator(_parse_bbox),
@@ -298,7 +310,10 @@ _ROADS_DOC = "\n".join(f"- `{k}`: {v}" for k, v in ROAD_PROPERTIES.items())
     description=(
         "RFC 7946 FeatureCollection of LineStrings (WGS-84 lon/lat), one feature per street "
         "piece between junctions; the two directions of a two-way piece are one feature. "
-        "Feature `id` is the network's edge id. Paged with `limit`/`offset`; "
+        "Feature `id` is the network's edge id. With `?crs=gcj02` or `?crs=bd09` the "
+        "coordinates and `bbox` are in that datum (a top-level `crs_note` says so): the box "
+        "selects the features whose WGS-84 extent meets the smallest WGS-84 box holding it. "
+        "Paged with `limit`/`offset`; "
         "`numberMatched`, `numberReturned` and a `next` link (also a `Link` header) tell "
         "whether more pages follow. Properties:\n\n" + _ROADS_DOC
     ),
@@ -313,6 +328,7 @@ def roads_geojson(
     network_id: str,
     ctx: ContextDep,
     tenant: TenantDep,
+    crs: CrsQuery,
     bbox: BboxQuery = None,
     limit: Annotated[int | None, Query(ge=1, description="Features per page")] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
@@ -333,18 +349,35 @@ def roads_geojson(
         )
     limit = limit or min(1000, page_max)
     layer = ctx.roads.get(network_id)
-    box = tuple(float(v) for v in bbox.split(",")) if bbox else None
-    hits = layer.select(box)  # type: ignore[arg-type]
+    box = None
+    if bbox:
+        west, south, east, north = (float(v) for v in bbox.split(","))
+        box = (west, south, east, north)
+        if crs != "wgs84":
+            try:
+                box = bbox_to_wgs84(box, crs)
+            except InputError as exc:
+                raise RequestValidationError(
+                    [{"loc": ("query", "bbox"), "msg": str(exc), "type": "value_error"}]
+                ) from None
+    hits = layer.select(box)
     page = hits[offset : offset + limit]
-    feats = b",".join(layer.features[i] for i in page.tolist())
     meta: dict[str, Any] = {"numberMatched": len(hits), "numberReturned": len(page)}
     links = []
     if offset + len(page) < len(hits):
         query = f"limit={limit}&offset={offset + len(page)}" + (f"&bbox={bbox}" if bbox else "")
+        query += f"&crs={crs}" if crs != "wgs84" else ""
         href = f"/networks/{network_id}/roads.geojson?{query}"
         links.append({"rel": "next", "href": href, "type": GEOJSON})
     meta["links"] = links
-    tail = json.dumps(meta, separators=(",", ":"))[1:]
-    body = b'{"type":"FeatureCollection","features":[' + feats + b"]," + tail.encode()
+    if crs == "wgs84":  # the stored bytes as they are
+        feats = b",".join(layer.features[i] for i in page.tolist())
+        tail = json.dumps(meta, separators=(",", ":"))[1:]
+        body = b'{"type":"FeatureCollection","features":[' + feats + b"]," + tail.encode()
+    else:
+        fc = {"type": "FeatureCollection",
+              "features": [json.loads(layer.features[i]) for i in page.tolist()]}  # fmt: skip
+        doc = {**geojson_to_crs(fc, crs), **meta}
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Link": f'<{links[0]["href"]}>; rel="next"'} if links else None
     return Response(content=body, media_type=GEOJSON, headers=headers)

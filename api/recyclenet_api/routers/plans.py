@@ -2,8 +2,10 @@
 
 Siting and routing jobs store their GeoJSON layers with the plan (see
 :mod:`recyclenet_api.planning`), so the layer endpoints serve stored data: a plan's maps
-never change after it is made. Serialized layers are kept in a small in-memory cache
-(plans are immutable, so it never goes stale); the tenant check runs on every request.
+never change after it is made. ``?crs=gcj02|bd09`` serves them converted from the stored
+WGS-84 (:func:`recyclenet.geo.geojson_to_crs`). Serialized layers are kept in a small
+in-memory cache by plan, layer and datum (plans are immutable, so it never goes stale); the
+tenant check runs on every request.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
+from recyclenet.geo import CoordSystem, geojson_to_crs
+
 from ..deps import AppContext, ContextDep, TenantDep
 from ..problems import Problem
 from ..schemas import PlanIndicators, PlanPublic
-from .common import PLAN_LAYERS, not_found, plan_public
+from ..store import Plan
+from .common import PLAN_LAYERS, CrsQuery, not_found, plan_public
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -27,22 +32,25 @@ GEOJSON = "application/geo+json"
 _CACHE_SIZE = 256
 
 
+_Key = tuple[str, str, CoordSystem]
+
+
 class _LayerCache:
-    """(plan id, layer) -> (tenant, kind, serialized bytes); LRU, thread-safe."""
+    """(plan id, layer, crs) -> (tenant, kind, serialized bytes); LRU, thread-safe."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str], tuple[str, str, bytes]] = OrderedDict()
+        self._items: OrderedDict[_Key, tuple[str, str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[str, str, bytes] | None:
+    def get(self, key: _Key) -> tuple[str, str, bytes] | None:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
             return hit
 
-    def put(self, key: tuple[str, str], value: tuple[str, str, bytes]) -> None:
+    def put(self, key: _Key, value: tuple[str, str, bytes]) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -59,7 +67,16 @@ def _cache(ctx: AppContext) -> _LayerCache:
         return _caches.setdefault(id(ctx), _LayerCache(_CACHE_SIZE))
 
 
-@router.get("/{plan_id}", response_model=PlanPublic, summary="A stored plan as JSON")
+@router.get(
+    "/{plan_id}",
+    response_model=PlanPublic,
+    summary="A stored plan as JSON",
+    description=(
+        "The plan's ids, times, loads, costs and indicators, with links to its GeoJSON "
+        "layers. It holds no coordinates (takes no `?crs=`): read the geometry from the "
+        "layers, which do."
+    ),
+)
 def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanPublic:
     row = ctx.store.get_plan(tenant, plan_id)
     if row is None:
@@ -71,20 +88,28 @@ def _layer_kind(layer: str) -> str:
     return next(kind for kind, names in PLAN_LAYERS.items() if layer in names)
 
 
-async def _layer(ctx: AppContext, tenant: str, plan_id: str, layer: str) -> Response:
+def _serialize(row: Plan, layer: str, crs: CoordSystem) -> bytes:
+    """The stored layer in ``crs`` as JSON bytes (empty when the plan has no such layer)."""
+    fc = (row.data.get("layers") or {}).get(layer) if isinstance(row.data, dict) else None
+    if fc is None:
+        return b""
+    if crs != "wgs84":
+        fc = geojson_to_crs(fc, crs)
+    return json.dumps(fc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+async def _layer(
+    ctx: AppContext, tenant: str, plan_id: str, layer: str, crs: CoordSystem
+) -> Response:
     cache = _cache(ctx)
-    hit = cache.get((plan_id, layer))
+    hit = cache.get((plan_id, layer, crs))
     if hit is None:
         row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
         if row is None:
             raise not_found("plan", plan_id)
-        fc = (row.data.get("layers") or {}).get(layer) if isinstance(row.data, dict) else None
-        body = b""
-        if fc is not None:
-            body = json.dumps(fc, ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=False).encode()  # fmt: skip
+        body = await run_in_threadpool(_serialize, row, layer, crs)
         hit = (row.tenant, row.kind, body)
-        cache.put((plan_id, layer), hit)
+        cache.put((plan_id, layer, crs), hit)
     owner, kind, body = hit
     if owner != tenant:
         raise not_found("plan", plan_id)
@@ -108,7 +133,9 @@ def _geojson_route(layer: str, summary: str, properties: dict[str, str]) -> Any:
         summary=summary,
         description=(
             f"RFC 7946 FeatureCollection (WGS-84 lon/lat) of a {kind} plan, as stored with "
-            f"the plan; 404 for a plan of another kind. Properties:\n\n{doc}"
+            f"the plan; 404 for a plan of another kind. With `?crs=gcj02` or `?crs=bd09` the "
+            f"coordinates are in that datum and a top-level `crs_note` says so. "
+            f"Properties:\n\n{doc}"
         ),
         responses={
             200: {
@@ -118,8 +145,8 @@ def _geojson_route(layer: str, summary: str, properties: dict[str, str]) -> Any:
         },
         name=f"plan_{layer}_geojson",
     )
-    async def endpoint(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
-        return await _layer(ctx, tenant, plan_id, layer)
+    async def endpoint(plan_id: str, ctx: ContextDep, tenant: TenantDep, crs: CrsQuery) -> Response:
+        return await _layer(ctx, tenant, plan_id, layer, crs)
 
     return endpoint
 

@@ -12,6 +12,7 @@ from ..planning import PayloadError, plan_document, replan_inputs, routing_input
 from ..schemas import REPLAN_EXAMPLE, ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
 from ..store import Network
 from .common import (
+    CrsQuery,
     WaitQuery,
     check_points,
     check_profile,
@@ -48,7 +49,11 @@ router = APIRouter(tags=["routing"])
         "`cancelled_order_ids`, is planned again from `now_s`. The result is a new plan "
         "whose `links.parent` is the re-planned one (stored plans never change). An unknown "
         "`plan_id` is a 404; a plan that does not match the orders or fleet is a 422 naming "
-        "the ids."
+        "the ids.\n\n"
+        "`?crs=gcj02` or `?crs=bd09` says the orders, depots and facilities are in that "
+        "datum; they are converted to WGS-84 before any check, and the plan is stored in "
+        "WGS-84 (`input_crs` records the datum). A plan JSON holds ids, not coordinates, so "
+        "`replan.plan` needs no conversion. Read the layers back with the same `?crs=`."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
 )
@@ -74,6 +79,7 @@ async def create_routing(
             }
         ),
     ],
+    crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
     facilities = body.facilities.features if body.facilities is not None else []
@@ -97,14 +103,15 @@ async def create_routing(
     network = resolve_network(ctx, tenant, body.network_id, "body.network_id")
     payload: dict[str, Any] = {
         "network": {"id": network.id, "source": network.source, "profile": network.profile},
-        "orders": feature_records(body.orders.features, "body.orders.features"),
-        "depots": feature_records(body.depots.features, "body.depots.features"),
-        "facilities": feature_records(facilities, "body.facilities.features"),
+        "orders": feature_records(body.orders.features, "body.orders.features", crs),
+        "depots": feature_records(body.depots.features, "body.depots.features", crs),
+        "facilities": feature_records(facilities, "body.facilities.features", crs),
         "fleet": fleet,
         "engine": body.engine,
         "max_snap_distance_m": body.max_snap_distance_m,
         "time_limit_s": time_limit_s,
         "seed": body.seed,
+        "crs": crs,
     }
     if body.replan is not None:
         if body.engine == "pyvrp":

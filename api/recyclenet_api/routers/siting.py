@@ -11,6 +11,7 @@ from ..deps import ContextDep, TenantDep
 from ..planning import PayloadError, siting_inputs
 from ..schemas import SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM, JobResult, SitingCreate
 from .common import (
+    CrsQuery,
     WaitQuery,
     check_points,
     check_profile,
@@ -37,7 +38,10 @@ router = APIRouter(tags=["siting"])
         "`coverage.geojson`, its indicators at `/plans/{id}/indicators`. Input the library "
         "rejects (duplicate ids, bad coordinates, ...) is a 422 naming the field path; "
         "problems only the solve can see (p larger than the usable sites, demand that "
-        "cannot be snapped) fail the job with a 422 problem in `error`."
+        "cannot be snapped) fail the job with a 422 problem in `error`.\n\n"
+        "`?crs=gcj02` or `?crs=bd09` says the demand, sites and centres are in that datum; "
+        "they are converted to WGS-84 before any check, and the plan is stored in WGS-84 "
+        "(`input_crs` records the datum). Read the layers back with the same `?crs=`."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
 )
@@ -61,6 +65,7 @@ async def create_siting(
             }
         ),
     ],
+    crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
     n_points = sum(
@@ -94,7 +99,7 @@ async def create_siting(
         "households_per_station": body.households_per_station,
         "budget": body.budget,
         "keep_existing": body.keep_existing,
-        "centres": feature_records(body.centres.features, "body.centres.features")
+        "centres": feature_records(body.centres.features, "body.centres.features", crs)
         if body.centres is not None
         else None,
         "cell_m": body.cell_m,
@@ -102,10 +107,11 @@ async def create_siting(
         "max_snap_distance_m": body.max_snap_distance_m,
         "time_limit_s": time_limit_s,
         "seed": body.seed,
-        "demand": feature_records(body.demand.features, "body.demand.features")
+        "crs": crs,
+        "demand": feature_records(body.demand.features, "body.demand.features", crs)
         if body.demand is not None
         else None,
-        "sites": feature_records(body.sites.features, "body.sites.features")
+        "sites": feature_records(body.sites.features, "body.sites.features", crs)
         if body.sites is not None
         else None,
     }
