@@ -26,14 +26,13 @@ Coordinates (``?crs=``): payloads and results are WGS-84 only. The routers conve
 request's lon/lat from its datum once, with :func:`records_to_wgs84`, before the
 converters above validate them (so their errors still name ids), and record the datum as
 ``payload["crs"]`` (a result's ``input_crs``). Output layers are converted when served
-(:func:`recyclenet.geo.geojson_to_crs`); :func:`bbox_to_wgs84` and :func:`bbox_from_wgs84`
-convert bounding boxes, which the library has no function for.
+(:func:`recyclenet.geo.geojson_to_crs`), bounding boxes with
+:func:`recyclenet.geo.bbox_to_wgs84` and :func:`recyclenet.geo.bbox_from_wgs84`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,10 +73,6 @@ def _dup_check(ids: Sequence[str], label: str, seen: dict[str, str] | None = Non
 
 
 # ---------------------------------------------------------------------- coordinates
-BBox = tuple[float, float, float, float]
-"""(west, south, east, north) in lon/lat degrees."""
-
-
 def records_to_wgs84(
     records: Sequence[dict[str, Any]], crs: str, label: str
 ) -> list[dict[str, Any]]:
@@ -120,88 +115,6 @@ def records_to_wgs84(
             f"WGS-84: {listed}",
         )
     return [{**r, "lon": float(a), "lat": float(b)} for r, a, b in zip(records, x, y)]
-
-
-_Convert = Callable[[Any, Any], tuple[geo.Float64Array, geo.Float64Array]]
-_BBOX_STEP_DEG = 0.005
-"""Sampling step along a box's edges: the datums' shifts vary over 1/3 degree at the
-fastest, so this finds their extremes to about a centimetre."""
-_BBOX_MAX_SAMPLES = 4001
-
-
-def _edge_samples(lo: float, hi: float) -> geo.Float64Array:
-    n = min(max(math.ceil((hi - lo) / _BBOX_STEP_DEG), 1), _BBOX_MAX_SAMPLES - 1) + 1
-    return np.linspace(lo, hi, n)
-
-
-def _cut_lines(cuts: Sequence[float], lo: float, hi: float) -> list[float]:
-    """The cut values and their neighbouring floats strictly between ``lo`` and ``hi``."""
-    near = [float(v) for c in cuts for v in (np.nextafter(c, -np.inf), c, np.nextafter(c, np.inf))]
-    return [v for v in near if lo < v < hi]
-
-
-def _box_image(bbox: BBox, convert: _Convert, china_cuts: bool) -> BBox:
-    """The bounding box of the image of ``bbox`` under one datum step.
-
-    Each step is the identity plus a slowly varying shift (its Jacobian is within a few
-    thousandths of the identity), so the image's extremes lie on the box's edges, sampled
-    densely; a GCJ-02 step (``china_cuts``) also jumps where it stops offsetting, at the
-    edges of the China box, so lines along those edges inside ``bbox`` (and just outside
-    them) are sampled too.
-    """
-    west, south, east, north = bbox
-    xs, ys = [west, east], [south, north]
-    if china_cuts:
-        c_west, c_south, c_east, c_north = geo._CHINA_BBOX
-        xs += _cut_lines((c_west, c_east), west, east)
-        ys += _cut_lines((c_south, c_north), south, north)
-    along_y, along_x = _edge_samples(south, north), _edge_samples(west, east)
-    lon = np.concatenate([np.full(len(along_y), x) for x in xs] + [along_x for _ in ys])
-    lat = np.concatenate([along_y for _ in xs] + [np.full(len(along_x), y) for y in ys])
-    out_lon, out_lat = convert(lon, lat)
-    return (float(out_lon.min()), float(out_lat.min()), float(out_lon.max()),
-            float(out_lat.max()))  # fmt: skip
-
-
-_Steps = Sequence[tuple[_Convert, bool]]
-_TO_WGS84_STEPS: dict[str, _Steps] = {
-    "wgs84": (),
-    "gcj02": ((geo.gcj02_to_wgs84, True),),
-    "bd09": ((geo.bd09_to_gcj02, False), (geo.gcj02_to_wgs84, True)),
-}
-"""Datum -> conversions to WGS-84, each with whether it is a GCJ-02 step (China box)."""
-_FROM_WGS84_STEPS: dict[str, _Steps] = {
-    "wgs84": (),
-    "gcj02": ((geo.wgs84_to_gcj02, True),),
-    "bd09": ((geo.wgs84_to_gcj02, True), (geo.gcj02_to_bd09, False)),
-}
-
-
-def bbox_to_wgs84(bbox: BBox, crs: str) -> BBox:
-    """The smallest WGS-84 box holding a box given in ``crs`` (lon/lat degrees).
-
-    A box in GCJ-02 or BD-09 is not a box in WGS-84 (the shift varies by tens of metres
-    across a city, and GCJ-02 jumps at the edge of its China box); this is the bounding box
-    of its converted edges, so a feature inside the given box, once converted, is inside
-    the result. For BD-09 near the antimeridian or the poles the result may leave the
-    lon/lat range by up to ~0.007 degrees.
-
-    Raises
-    ------
-    InputError
-        When a point of its edges has no exact inverse (see :func:`recyclenet.geo.to_wgs84`).
-    """
-    for convert, cuts in _TO_WGS84_STEPS[geo.check_crs(crs, what="crs")]:
-        bbox = _box_image(bbox, convert, cuts)
-    return bbox
-
-
-def bbox_from_wgs84(bbox: BBox, crs: str) -> BBox:
-    """The smallest box in ``crs`` holding a WGS-84 box: the inverse direction of
-    :func:`bbox_to_wgs84` (each is a bound, so a round trip may grow the box slightly)."""
-    for convert, cuts in _FROM_WGS84_STEPS[geo.check_crs(crs, what="crs")]:
-        bbox = _box_image(bbox, convert, cuts)
-    return bbox
 
 
 # ---------------------------------------------------------------------- siting

@@ -30,6 +30,7 @@ forward formula gives the input back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, overload
 
@@ -488,3 +489,89 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
 def _label(feature: Any, n: int) -> str:
     fid = feature.get("id") if isinstance(feature, Mapping) else None
     return f"#{n + 1}" if fid is None else f"#{n + 1} (id {fid!r})"
+
+
+# -- bounding boxes across datums --------------------------------------------------
+BBox = tuple[float, float, float, float]
+"""(west, south, east, north) in lon/lat degrees."""
+
+_Convert = Callable[[Any, Any], tuple[Float64Array, Float64Array]]
+_BBOX_STEP_DEG = 0.005
+"""Sampling step along a box's edges: the datums' shifts vary over 1/3 degree at the
+fastest, so this finds their extremes to about a centimetre."""
+_BBOX_MAX_SAMPLES = 4001
+
+
+def _edge_samples(lo: float, hi: float) -> Float64Array:
+    n = min(max(math.ceil((hi - lo) / _BBOX_STEP_DEG), 1), _BBOX_MAX_SAMPLES - 1) + 1
+    return np.linspace(lo, hi, n)
+
+
+def _cut_lines(cuts: Sequence[float], lo: float, hi: float) -> list[float]:
+    """The cut values and their neighbouring floats strictly between ``lo`` and ``hi``."""
+    near = [float(v) for c in cuts for v in (np.nextafter(c, -np.inf), c, np.nextafter(c, np.inf))]
+    return [v for v in near if lo < v < hi]
+
+
+def _box_image(bbox: BBox, convert: _Convert, china_cuts: bool) -> BBox:
+    """The bounding box of the image of ``bbox`` under one datum step.
+
+    Each step is the identity plus a slowly varying shift (its Jacobian is within a few
+    thousandths of the identity), so the image's extremes lie on the box's edges, sampled
+    densely; a GCJ-02 step (``china_cuts``) also jumps where it stops offsetting, at the
+    edges of the China box, so lines along those edges inside ``bbox`` (and just outside
+    them) are sampled too.
+    """
+    west, south, east, north = bbox
+    xs, ys = [west, east], [south, north]
+    if china_cuts:
+        c_west, c_south, c_east, c_north = _CHINA_BBOX
+        xs += _cut_lines((c_west, c_east), west, east)
+        ys += _cut_lines((c_south, c_north), south, north)
+    along_y, along_x = _edge_samples(south, north), _edge_samples(west, east)
+    lon = np.concatenate([np.full(len(along_y), x) for x in xs] + [along_x for _ in ys])
+    lat = np.concatenate([along_y for _ in xs] + [np.full(len(along_x), y) for y in ys])
+    out_lon, out_lat = convert(lon, lat)
+    return (float(out_lon.min()), float(out_lat.min()), float(out_lon.max()),
+            float(out_lat.max()))  # fmt: skip
+
+
+_Steps = Sequence[tuple[_Convert, bool]]
+_TO_WGS84_STEPS: dict[str, _Steps] = {
+    "wgs84": (),
+    "gcj02": ((gcj02_to_wgs84, True),),
+    "bd09": ((bd09_to_gcj02, False), (gcj02_to_wgs84, True)),
+}
+"""Datum -> conversions to WGS-84, each with whether it is a GCJ-02 step (China box)."""
+_FROM_WGS84_STEPS: dict[str, _Steps] = {
+    "wgs84": (),
+    "gcj02": ((wgs84_to_gcj02, True),),
+    "bd09": ((wgs84_to_gcj02, True), (gcj02_to_bd09, False)),
+}
+
+
+def bbox_to_wgs84(bbox: BBox, crs: str) -> BBox:
+    """The smallest WGS-84 box holding a box given in ``crs`` (lon/lat degrees).
+
+    A box in GCJ-02 or BD-09 is not a box in WGS-84 (the shift varies by tens of metres
+    across a city, and GCJ-02 jumps at the edge of its China box); this is the bounding box
+    of its converted edges, so a feature inside the given box, once converted, is inside
+    the result. For BD-09 near the antimeridian or the poles the result may leave the
+    lon/lat range by up to ~0.007 degrees.
+
+    Raises
+    ------
+    InputError
+        When a point of its edges has no exact inverse (see :func:`to_wgs84`).
+    """
+    for convert, cuts in _TO_WGS84_STEPS[check_crs(crs, what="crs")]:
+        bbox = _box_image(bbox, convert, cuts)
+    return bbox
+
+
+def bbox_from_wgs84(bbox: BBox, crs: str) -> BBox:
+    """The smallest box in ``crs`` holding a WGS-84 box: the inverse direction of
+    :func:`bbox_to_wgs84` (each is a bound, so a round trip may grow the box slightly)."""
+    for convert, cuts in _FROM_WGS84_STEPS[check_crs(crs, what="crs")]:
+        bbox = _box_image(bbox, convert, cuts)
+    return bbox

@@ -19,8 +19,14 @@ import pytest
 from api_helpers import A, make_app
 from fastapi.testclient import TestClient
 
-from recyclenet.geo import CRS_NOTE_KEY, from_wgs84, geojson_from_crs, geojson_to_crs
-from recyclenet_api.planning import bbox_from_wgs84, bbox_to_wgs84
+from recyclenet.geo import (
+    CRS_NOTE_KEY,
+    bbox_from_wgs84,
+    bbox_to_wgs84,
+    from_wgs84,
+    geojson_from_crs,
+    geojson_to_crs,
+)
 
 GEOJSON = "application/geo+json"
 PROBLEM = "application/problem+json"

@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 import recyclenet as rn
 from recyclenet.errors import InputError
-from recyclenet.geo import COORD_SYSTEMS, CoordSystem, check_crs
+from recyclenet.geo import COORD_SYSTEMS, CoordSystem, bbox_from_wgs84, check_crs
 from recyclenet.network import SAMPLES
 
 from ..deps import AppContext
-from ..planning import PayloadError, bbox_from_wgs84, records_to_wgs84
+from ..planning import PayloadError, records_to_wgs84
 from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, NetworkPublic, PlanPublic
 from ..store import Job, Network, Plan, as_utc, utc

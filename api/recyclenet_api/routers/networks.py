@@ -15,12 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 import recyclenet as rn
 from recyclenet.errors import InputError
-from recyclenet.geo import CoordSystem, geojson_to_crs
+from recyclenet.geo import CoordSystem, bbox_to_wgs84, geojson_to_crs
 from recyclenet.network import SAMPLES, sample_path
 
 from ..deps import ContextDep, TenantDep
 from ..jobs import ChildFailedError, run_in_child
-from ..planning import bbox_to_wgs84
 from ..problems import TYPE_BASE, Problem
 from ..roads import network_dir
 from ..schemas import NetworkList, NetworkPublic, NetworkSampleCreate
