@@ -219,6 +219,7 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
         households_per_station=float(payload["households_per_station"]),
         budget=payload.get("budget"),
         keep_existing=payload.get("keep_existing", "all"),
+        uncoverable=payload.get("uncoverable", "raise"),
         centres=centres,
         cell_m=float(payload["cell_m"]),
         road_spacing_m=float(payload["road_spacing_m"]),

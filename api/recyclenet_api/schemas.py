@@ -443,6 +443,11 @@ class SitingCreate(_In):
     keep_existing: Literal["all", "allow_closing"] = Field(
         default="all", description="Keep every existing station, or allow closing some."
     )
+    uncoverable: Literal["raise", "leave"] = Field(
+        default="raise",
+        description="min_stations: reject demand that no site reaches within the radius "
+        "(422 naming it), or leave it unassigned and cover the rest.",
+    )
     centres: SiteCollection | None = Field(
         default=None,
         description="Sorting centres (capacity in t/year, fixed_cost): adds tier 2, open "
@@ -690,4 +695,12 @@ class PlanIndicators(BaseModel):
         "households per station, load and utilisation by site. Routing: status, engine, "
         "vehicle_km, vehicle_hours, cost, penalty_cost, kg and tonnes by material, "
         "orders_total, served_count, unserved_count, unserved_by_reason, vehicles_used."
+    )
+    evaluation: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The circular-economy pilot's evaluation indicators "
+        "(recyclenet.indicators), each with key, value, unit, group, and name and "
+        "definition in English and Chinese: coverage share, access distance, stations per "
+        "10,000 households, utilisation; tonnes by material, vehicle-km, tonne-km, "
+        "vehicle-hours, cost per tonne, CO2e, empty-running share.",
     )

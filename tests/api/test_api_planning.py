@@ -127,6 +127,12 @@ def test_siting_indicators(plans: dict) -> None:
     assert 0 < ind["share_households_within_radius"] <= 1
     assert ind["access_distance_p95_m"] >= ind["access_distance_mean_m"] > 0
     assert ind["demand_points_assigned"] == len({a["demand_id"] for a in plan["assignment"]})
+    ev = {i["key"]: i for i in body["evaluation"]}
+    assert ev["stations_open"]["value"] == 3
+    assert ev["share_within_radius"]["value"] == pytest.approx(
+        100 * ind["share_households_within_radius"]
+    )
+    assert ev["stations_per_10k_households"]["unit"] and ev["share_within_radius"]["name"]["zh"]
 
 
 def test_siting_inline_example_is_a_working_example(plans: dict) -> None:
@@ -158,6 +164,19 @@ def test_siting_library_error_fails_job_with_422(plans: dict) -> None:
     job = r.json()
     assert job["status"] == "failed" and job["plan_id"] is None
     assert job["error"]["status"] == 422 and "p = 5000" in job["error"]["detail"]
+
+
+def test_siting_uncoverable_demand(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = siting_body(nid, model="min_stations", radius=60, p=None)
+    job = client.post("/siting?wait=60", json=body, headers=A).json()
+    assert job["status"] == "failed" and job["error"]["status"] == 422
+    assert "full coverage is infeasible" in job["error"]["detail"]
+    job = client.post("/siting?wait=60", json={**body, "uncoverable": "leave"}, headers=A).json()
+    assert job["status"] == "done", job
+    plan = job["plan"]["data"]["plan"]
+    assert plan["unassigned_ids"] and plan["assignment"]
+    assert 0 < plan["indicators"]["share_households_within_radius"] < 1
 
 
 # ---------------------------------------------------------------------- routing
@@ -194,6 +213,11 @@ def test_routing_plan_layers_and_indicators(plans: dict) -> None:
         15 + 55 + 60 + 80 + 55
     )
     assert ind["cost"] == pytest.approx(plan["cost"]) and ind["vehicle_hours"] > 0
+    ev = {i["key"]: i["value"] for i in client.get(f"/plans/{pid}/indicators", headers=A).json()[
+        "evaluation"]}  # fmt: skip
+    assert ev["vehicle_km"] == pytest.approx(ind["vehicle_km"])
+    assert ev["tonnes_collected"] == pytest.approx(ind["kg_total"] / 1000)
+    assert ev["co2e_kg"] > 0 and 0 <= ev["empty_running_share"] < 100
 
 
 def test_routing_default_fleet(plans: dict) -> None:

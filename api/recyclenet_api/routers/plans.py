@@ -241,4 +241,14 @@ def plan_indicators(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanInd
         raise not_found("plan", plan_id)
     if row.kind not in PLAN_LAYERS or "indicators" not in row.data:
         raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no indicators")
-    return PlanIndicators(plan_id=row.id, kind=row.kind, indicators=row.data["indicators"])  # type: ignore[arg-type]
+    from recyclenet import indicators as pilot
+
+    plan = row.data["plan"]
+    evaluation = (pilot.siting_indicators(plan) if row.kind == "siting"
+                  else pilot.routing_indicators(plan))  # fmt: skip
+    return PlanIndicators(
+        plan_id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]
+        indicators=row.data["indicators"],
+        evaluation=[i.to_dict() for i in evaluation],
+    )

@@ -99,6 +99,7 @@ async def create_siting(
         "households_per_station": body.households_per_station,
         "budget": body.budget,
         "keep_existing": body.keep_existing,
+        "uncoverable": body.uncoverable,
         "centres": feature_records(body.centres.features, "body.centres.features", crs)
         if body.centres is not None
         else None,
