@@ -64,7 +64,9 @@ class AppContext:
     """Set while the app's lifespan runs."""
 
 
-def get_context(request: Request) -> AppContext:
+# Dependencies are ``async def``: they never block, and FastAPI runs sync dependencies in
+# its thread pool, a hop per dependency that dominated GeoJSON reads under load.
+async def get_context(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
@@ -84,7 +86,7 @@ api_key_query = APIKeyQuery(
 )
 
 
-def get_tenant(
+async def get_tenant(
     request: Request,
     ctx: ContextDep,
     header_key: Annotated[str | None, Security(api_key_header)],

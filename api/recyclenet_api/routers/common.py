@@ -54,7 +54,7 @@ CRS_DOC = (
 )
 
 
-def get_crs(
+async def get_crs(
     crs: Annotated[
         str,
         Query(
