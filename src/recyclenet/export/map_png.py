@@ -322,6 +322,28 @@ def _line_handle(colour: str, label: str, width: float = 2.0, style: Any = "-") 
     return Line2D([], [], color=colour, linewidth=width, linestyle=style, label=label)
 
 
+def _scatter(
+    ax: Any,
+    handles: list[Any],
+    xy: Sequence[tuple[Any, ...]],
+    label: str,
+    *,
+    face: str,
+    edge: str = "white",
+    size: float = 60.0,
+    marker: str = "o",
+    width: float = 1.5,
+    zorder: int = 5,
+    legend_size: float = 8.0,
+) -> None:
+    """Draw points ``(x, y, ...)`` as one marker style and add their legend entry."""
+    if not xy:
+        return
+    ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=size, marker=marker, c=face,
+               edgecolors=edge, linewidths=width, zorder=zorder)  # fmt: skip
+    handles.append(_point_handle(face, label, edge, legend_size, marker))
+
+
 def _point_handle(
     face: str, label: str, edge: str = "white", size: float = 8.0, marker: str = "o"
 ) -> Any:
@@ -440,31 +462,9 @@ def write_siting_png(
             continue
         face = "white" if state == "closed" else COLOURS[state]
         edge = COLOURS["closed"] if state == "closed" else "#263238"
-        ax.scatter(
-            [x for x, _ in pts],
-            [y for _, y in pts],
-            s=60,
-            c=face,
-            edgecolors=edge,
-            linewidths=1.0,
-            zorder=5,
-        )
-        handles.append(_point_handle(face, text[names[state]], edge))
-    centres = _points(keep.get("centres"))
-    if centres:
-        ax.scatter(
-            [c[0] for c in centres],
-            [c[1] for c in centres],
-            s=150,
-            marker="s",
-            c=COLOURS["centre"],
-            edgecolors="white",
-            linewidths=1.5,
-            zorder=6,
-        )
-        handles.append(
-            _point_handle(COLOURS["centre"], text["sorting_centre"], size=10, marker="s")
-        )
+        _scatter(ax, handles, pts, text[names[state]], face=face, edge=edge, width=1.0)
+    _scatter(ax, handles, _points(keep.get("centres")), text["sorting_centre"],
+             face=COLOURS["centre"], size=150, marker="s", zorder=6, legend_size=10)  # fmt: skip
     return _finish(fig, ax, keep, handles, title or text["siting_map"], font, Path(path))
 
 
@@ -520,44 +520,13 @@ def write_routes_png(
             zorder=5,
         )
         handles.append(_point_handle("#607d8b", text["stop"], size=6))
-    if unloads:
-        ax.scatter(
-            [x for x, _, _ in unloads],
-            [y for _, y, _ in unloads],
-            s=110,
-            marker="s",
-            c=COLOURS["unload"],
-            edgecolors="white",
-            linewidths=1.5,
-            zorder=6,
-        )
-        handles.append(_point_handle(COLOURS["unload"], text["unload_stop"], size=9, marker="s"))
-    depots = _points(keep.get("depots"))
-    if depots:
-        ax.scatter(
-            [x for x, _, _ in depots],
-            [y for _, y, _ in depots],
-            s=130,
-            marker="D",
-            c=COLOURS["depot"],
-            edgecolors="white",
-            linewidths=1.5,
-            zorder=7,
-        )
-        handles.append(_point_handle(COLOURS["depot"], text["depot"], size=8, marker="D"))
-    unserved = _points(keep.get("unserved"))
-    if unserved:
-        ax.scatter(
-            [x for x, _, _ in unserved],
-            [y for _, y, _ in unserved],
-            s=50,
-            marker="X",
-            c=COLOURS["unserved"],
-            edgecolors="black",
-            linewidths=0.6,
-            zorder=8,
-        )
-        handles.append(_point_handle(COLOURS["unserved"], text["unserved"], "black", 8, "X"))
+    _scatter(ax, handles, unloads, text["unload_stop"], face=COLOURS["unload"], size=110,
+             marker="s", zorder=6, legend_size=9)  # fmt: skip
+    _scatter(ax, handles, _points(keep.get("depots")), text["depot"], face=COLOURS["depot"],
+             size=130, marker="D", zorder=7)  # fmt: skip
+    _scatter(ax, handles, _points(keep.get("unserved")), text["unserved"],
+             face=COLOURS["unserved"], edge="black", size=50, marker="X", width=0.6,
+             zorder=8)  # fmt: skip
     return _finish(fig, ax, keep, handles, title or text["routes_map"], font, Path(path))
 
 
