@@ -43,6 +43,7 @@ from recyclenet.errors import InputError
 from .tasks import Progress, _noop, to_jsonable
 
 if TYPE_CHECKING:
+    from recyclenet.pipeline import RoutingRun
     from recyclenet.routing import Depot, Facility, Order, RoutePlan, VehicleType
     from recyclenet.siting import Demand, Site
 
@@ -456,15 +457,20 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
+    return routing_result(payload, run)
+
+
+def routing_result(payload: dict[str, Any], run: RoutingRun) -> dict[str, Any]:
+    """What a routing job stores: the plan, its indicators and its layers."""
     plan_dict = to_jsonable(run.plan.to_dict())
     return {
         "kind": "routing",
-        "network_id": net_ref["id"],
+        "network_id": payload["network"]["id"],
         "input_crs": payload.get("crs", "wgs84"),
-        "profiles": sorted({vt.profile for vt in fleet}),
+        "profiles": sorted({vt.profile for vt in run.problem.vehicle_types}),
         "fleet": "request" if payload.get("fleet") is not None else "default",
         "plan": plan_dict,
-        "indicators": routing_indicators(plan_dict, len(orders)),
+        "indicators": routing_indicators(plan_dict, len(run.problem.orders)),
         "layers": to_jsonable(_route_layers(run.geojson())),
     }
 
@@ -598,22 +604,15 @@ def replan_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     after = problem.with_orders([o for o in old if o.id not in gone] + added)
     run = RoutingRun(plan=new_plan, problem=after, networks=nets)
     progress({"phase": "writing layers", "objective": new_plan.objective})
-    plan_dict = to_jsonable(new_plan.to_dict())
+    result = routing_result(payload, run)
     return {
-        "kind": "routing",
-        "network_id": net_ref["id"],
-        "input_crs": payload.get("crs", "wgs84"),
-        "profiles": sorted({vt.profile for vt in fleet}),
-        "fleet": "request" if payload.get("fleet") is not None else "default",
-        "plan": plan_dict,
-        "indicators": routing_indicators(plan_dict, len(after.orders)),
-        "layers": to_jsonable(_route_layers(run.geojson())),
+        **result,
         "replan": {
             "parent_plan_id": rp.get("parent_plan_id"),
             "now_s": float(rp["now_s"]),
             "done_order_ids": done,
             "cancelled_order_ids": cancelled,
             "added_order_ids": [o.id for o in added],
-            "fixed": plan_dict["statistics"].get("fixed", {}),
+            "fixed": result["plan"]["statistics"].get("fixed", {}),
         },
     }
