@@ -123,11 +123,61 @@ def _watch_server(conn: mpc.Connection) -> None:
     os._exit(3)
 
 
-def child_main(ref: str, payload: dict[str, Any], conn: mpc.Connection, nice: int = 0) -> None:
+def run_job(ref: str, payload: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
+    """Run the job function ``ref`` on ``payload``: ``("done", result)`` or
+    ``("error", problem)``. Never raises, so it also serves as a Dask task (the problem
+    dict keeps an error's HTTP status, which a pickled exception might not)."""
+    from .tasks import to_jsonable
+
+    try:
+        func = resolve(ref)
+        kwargs: dict[str, Any] = {}
+        with contextlib.suppress(TypeError, ValueError):
+            if progress is not None and "progress" in inspect.signature(func).parameters:
+                kwargs["progress"] = progress
+        result = to_jsonable(func(payload, **kwargs))
+        if not isinstance(result, dict):
+            raise TypeError(f"job function {ref} returned {type(result).__name__}, not a dict")
+        return "done", result
+    except BaseException as exc:  # report everything; the parent decides
+        from recyclenet.errors import InputError
+
+        if not isinstance(exc, InputError):
+            traceback.print_exc()
+        return "error", error_problem(exc)
+
+
+def _run_on_cluster(
+    scheduler: str, ref: str, payload: dict[str, Any], progress: Any
+) -> tuple[str, Any]:
+    """Hand the job to the Dask cluster at ``scheduler`` and wait for its outcome."""
+    try:
+        from recyclenet.scale import TaskFailure, open_client, run_tasks
+
+        with open_client(scheduler) as client:
+            progress({"phase": f"solving on the Dask cluster at {scheduler}"})
+            out = run_tasks(client, run_job, {"job": (ref, payload)}, name="recyclenet-job")
+    except BaseException as exc:  # cannot reach the scheduler, or a worker died
+        return "error", error_problem(exc)
+    if isinstance(out["job"], TaskFailure):
+        failure = out["job"]
+        return "error", {"status": 500, "title": "job failed on the cluster",
+                         "detail": f"{failure.error_type}: {failure.message}"}  # fmt: skip
+    return tuple(out["job"])
+
+
+def child_main(
+    ref: str,
+    payload: dict[str, Any],
+    conn: mpc.Connection,
+    nice: int = 0,
+    scheduler: str | None = None,
+) -> None:
     """Entry point of a job process: run ``ref(payload)`` and report over ``conn``.
 
     ``nice`` is added to the process's niceness (inherited by its helper processes), so
-    the server's request handling wins the CPU over solves.
+    the server's request handling wins the CPU over solves. With ``scheduler`` (a Dask
+    scheduler address) the solve runs on that cluster and this process waits for it.
     """
     with contextlib.suppress(OSError, AttributeError):
         os.setpgrp()  # own process group: a kill reaches helper processes too
@@ -142,22 +192,12 @@ def child_main(ref: str, payload: dict[str, Any], conn: mpc.Connection, nice: in
             conn.send(("progress", to_jsonable(dict(info))))
 
     try:
-        func = resolve(ref)
-        kwargs: dict[str, Any] = {}
-        with contextlib.suppress(TypeError, ValueError):
-            if "progress" in inspect.signature(func).parameters:
-                kwargs["progress"] = progress
-        result = to_jsonable(func(payload, **kwargs))
-        if not isinstance(result, dict):
-            raise TypeError(f"job function {ref} returned {type(result).__name__}, not a dict")
-        conn.send(("done", result))
-    except BaseException as exc:  # report everything; the parent decides
-        from recyclenet.errors import InputError
-
-        if not isinstance(exc, InputError):
-            traceback.print_exc()
+        if scheduler:
+            outcome = _run_on_cluster(scheduler, ref, payload, progress)
+        else:
+            outcome = run_job(ref, payload, progress)
         with contextlib.suppress(Exception):
-            conn.send(("error", error_problem(exc)))
+            conn.send(outcome)
     finally:
         conn.close()
 
@@ -512,7 +552,13 @@ class JobRunner:
             parent_conn, child_conn = self.ctx.Pipe(duplex=True)
             proc = self.ctx.Process(  # type: ignore[attr-defined]
                 target=child_main,
-                args=(ref, job.payload, child_conn, self.settings.job_nice),
+                args=(
+                    ref,
+                    job.payload,
+                    child_conn,
+                    self.settings.job_nice,
+                    self.settings.dask_scheduler,
+                ),
                 daemon=False,
                 name=f"recyclenet-job-{job.id}",
             )

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
         description="Niceness added to job processes (solves, network loading), so requests "
         "get the CPU first and the API stays responsive while solving; 0 keeps the server's.",
     )
+    dask_scheduler: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Address of a Dask scheduler (tcp://host:8786). When set, each job's "
+        "solve runs on that cluster; the local job process only waits for it, so cancelling "
+        "and time limits work as before (a task already running on a worker finishes there, "
+        "its result discarded). Workers need recyclenet installed and must see the data "
+        "directory (uploaded networks) at the same path.",
+    )
     max_page_features: int = Field(default=10_000, gt=0, description="Largest GeoJSON page.")
     network_load_timeout_s: float = Field(default=600.0, gt=0)
     heartbeat_s: float = Field(default=2.0, gt=0, description="Running-job heartbeat period.")
