@@ -48,6 +48,7 @@ from ..network import DEFAULT_MAX_SNAP_DISTANCE_M
 from ..points import Points
 from ..siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
 from ..siting.plan import Assignment, Indicators, PlanStatus
+from ..siting.solve import station_demand
 from .cluster import Progress, TaskFailure, run_tasks, share, worker_count
 from .districts import (
     District,
@@ -728,40 +729,6 @@ def _indicators(
 
 
 # --------------------------------------------------------------------------- stage 2
-
-
-def station_demand(
-    plan: SitingPlan, demand: Sequence[Demand], sites_by_id: Mapping[str, Site]
-) -> list[Demand]:
-    """Open stations as demand points of the centre tier (as in ``centre_problem``).
-
-    Each open station carries the households and the kg/year by material of the demand
-    assigned to it; its weight is its tonnes/year.
-    """
-    dem = {d.id: d for d in demand}
-    hh: dict[str, float] = {}
-    kg: dict[str, dict[str, float]] = {}
-    for a in plan.assignment:
-        d = dem[a.demand_id]
-        hh[a.site_id] = hh.get(a.site_id, 0.0) + d.households * a.share
-        tgt = kg.setdefault(a.site_id, {})
-        for mat, v in d.kg_per_year.items():
-            tgt[mat] = tgt.get(mat, 0.0) + v * a.share
-    out = []
-    for sid in plan.open_ids:
-        s = sites_by_id[sid]
-        t = sum(kg.get(sid, {}).values()) / 1000.0
-        out.append(
-            Demand(
-                sid,
-                s.lon,
-                s.lat,
-                households=hh.get(sid, 0.0),
-                weight=t,
-                kg_per_year=kg.get(sid, {}),
-            )
-        )
-    return out
 
 
 def _centre_stage(

@@ -55,7 +55,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -928,6 +928,32 @@ def solve_siting(
 # -- two tiers ---------------------------------------------------------------------------
 
 
+def station_demand(
+    plan: SitingPlan, demand: Sequence[Demand], sites_by_id: Mapping[str, Site]
+) -> list[Demand]:
+    """Open stations of ``plan`` as demand points of the sorting-centre tier.
+
+    Each open station carries the households and the kg/year (by material) of the
+    demand assigned to it; its weight is its tonnes/year.
+    """
+    dem = {d.id: d for d in demand}
+    hh: dict[str, float] = {}
+    kg: dict[str, dict[str, float]] = {}
+    for a in plan.assignment:
+        d = dem[a.demand_id]
+        hh[a.site_id] = hh.get(a.site_id, 0.0) + d.households * a.share
+        tgt = kg.setdefault(a.site_id, {})
+        for mat, v in d.kg_per_year.items():
+            tgt[mat] = tgt.get(mat, 0.0) + v * a.share
+    out = []
+    for sid in plan.open_ids:
+        s = sites_by_id[sid]
+        t = sum(kg.get(sid, {}).values()) / 1000.0
+        out.append(Demand(sid, s.lon, s.lat, households=hh.get(sid, 0.0), weight=t,
+                          kg_per_year=kg.get(sid, {})))  # fmt: skip
+    return out
+
+
 def centre_problem(
     stations: SitingProblem,
     plan: SitingPlan,
@@ -948,30 +974,7 @@ def centre_problem(
     assignment cost is ``cost_per_unit`` × tonnes/year × metric (e.g. money per
     tonne-metre). ``centre_matrix`` rows are station site ids, columns centre ids.
     """
-    by_id = {s.id: s for s in stations.sites}
-    dem = {d.id: d for d in stations.demand}
-    hh: dict[str, float] = {}
-    kg: dict[str, dict[str, float]] = {}
-    for a in plan.assignment:
-        d = dem[a.demand_id]
-        hh[a.site_id] = hh.get(a.site_id, 0.0) + d.households * a.share
-        tgt = kg.setdefault(a.site_id, {})
-        for mat, v in d.kg_per_year.items():
-            tgt[mat] = tgt.get(mat, 0.0) + v * a.share
-    demand = []
-    for sid in plan.open_ids:
-        s = by_id[sid]
-        t = sum(kg.get(sid, {}).values()) / 1000.0
-        demand.append(
-            Demand(
-                sid,
-                s.lon,
-                s.lat,
-                households=hh.get(sid, 0.0),
-                weight=t,
-                kg_per_year=kg.get(sid, {}),
-            )
-        )
+    demand = station_demand(plan, stations.demand, {s.id: s for s in stations.sites})
     return SitingProblem(
         demand=tuple(demand),
         sites=tuple(centres),
