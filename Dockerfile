@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     NUMBA_CACHE_DIR=/tmp/numba-cache
 
-# gdal-bin: ogrinfo for GIS checks; libexpat1: needed by pyosmium wheels.
+# gdal-bin: ogrinfo for GIS checks; libexpat1: needed by pyosmium wheels;
+# fonts-noto-cjk + fontconfig: Chinese labels on the PNG maps (`demo --lang zh`).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libexpat1 gdal-bin \
+    && apt-get install -y --no-install-recommends libexpat1 gdal-bin fontconfig fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
