@@ -4,8 +4,8 @@ Siting and routing jobs store their GeoJSON layers with the plan (see
 :mod:`recyclenet_api.planning`), so the layer endpoints serve stored data: a plan's maps
 never change after it is made. ``?crs=gcj02|bd09`` serves them converted from the stored
 WGS-84 (:func:`recyclenet.geo.geojson_to_crs`). Serialized layers are kept in a small
-in-memory cache by plan, layer and datum (plans are immutable, so it never goes stale); the
-tenant check runs on every request.
+in-memory cache by plan, layer and datum, as is the plan document (plans are immutable, so
+it never goes stale); the tenant check runs on every request.
 """
 
 from __future__ import annotations
@@ -77,11 +77,20 @@ def _cache(ctx: AppContext) -> _LayerCache:
         "layers, which do."
     ),
 )
-def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanPublic:
-    row = ctx.store.get_plan(tenant, plan_id)
-    if row is None:
+async def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
+    cache = _cache(ctx)
+    key: _Key = (plan_id, "", "wgs84")  # the plan document itself, serialized once
+    hit = cache.get(key)
+    if hit is None:
+        row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
+        if row is None:
+            raise not_found("plan", plan_id)
+        body = await run_in_threadpool(lambda: plan_public(row).model_dump_json().encode())
+        hit = (row.tenant, row.kind, body)
+        cache.put(key, hit)
+    if hit[0] != tenant:
         raise not_found("plan", plan_id)
-    return plan_public(row)
+    return Response(content=hit[2], media_type="application/json")
 
 
 def _layer_kind(layer: str) -> str:
