@@ -181,6 +181,10 @@ def test_roads_bbox_filter_and_paging(town) -> None:
         if url:
             assert r.headers["link"].startswith(f"<{url}>")
     assert [f["id"] for f in pages] == [f["id"] for f in everything]
+    # a GIS reader that sends the key in the URL can follow the next link as it is
+    r = client.get(f"/networks/{nid}/roads.geojson?limit=3&api_key={A['X-API-Key']}")
+    nxt = next(link["href"] for link in r.json()["links"] if link["rel"] == "next")
+    assert "api_key=" in nxt and "offset=3" in nxt and client.get(nxt).status_code == 200
     empty = client.get(f"/networks/{nid}/roads.geojson?bbox=0,0,1,1", headers=A).json()
     assert empty["features"] == [] and empty["numberMatched"] == 0
 

@@ -7,6 +7,7 @@ import email.policy
 import json
 import shutil
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -325,6 +326,7 @@ _ROADS_DOC = "\n".join(f"- `{k}`: {v}" for k, v in ROAD_PROPERTIES.items())
 )
 def roads_geojson(
     network_id: str,
+    request: Request,
     ctx: ContextDep,
     tenant: TenantDep,
     crs: CrsQuery,
@@ -364,8 +366,10 @@ def roads_geojson(
     meta: dict[str, Any] = {"numberMatched": len(hits), "numberReturned": len(page)}
     links = []
     if offset + len(page) < len(hits):
-        query = f"limit={limit}&offset={offset + len(page)}" + (f"&bbox={bbox}" if bbox else "")
-        query += f"&crs={crs}" if crs != "wgs84" else ""
+        # the request's own parameters (bbox, crs, api_key for GIS readers that cannot
+        # send headers), with the next page's limit and offset
+        params = {**request.query_params, "limit": str(limit), "offset": str(offset + len(page))}
+        query = urlencode(params)
         href = f"/networks/{network_id}/roads.geojson?{query}"
         links.append({"rel": "next", "href": href, "type": GEOJSON})
     meta["links"] = links
