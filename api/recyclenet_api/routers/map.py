@@ -27,6 +27,7 @@ from recyclenet.i18n import label
 from ..deps import AppContext, ContextDep, TenantDep
 from ..problems import Problem
 from .common import PLAN_LAYERS, not_found
+from .plans import plan_cache
 
 router = APIRouter(tags=["map"])
 log = logging.getLogger("recyclenet_api")
@@ -87,5 +88,13 @@ async def plan_map(
         Literal["en", "zh"], Query(description="Language of the legend and popups")
     ] = "en",
 ) -> HTMLResponse:
-    page = await run_in_threadpool(_page, ctx, tenant, plan, lang)
-    return HTMLResponse(page)
+    cache = plan_cache(ctx)  # plans and their networks never change: build a page once
+    key: Any = (plan, f"map-{lang}", "wgs84")
+    hit = cache.get(key)
+    if hit is None:
+        page = await run_in_threadpool(_page, ctx, tenant, plan, lang)
+        hit = (tenant, "map", page.encode())
+        cache.put(key, hit)
+    if hit[0] != tenant:
+        raise not_found("plan", plan)
+    return HTMLResponse(hit[2])

@@ -62,7 +62,8 @@ _caches: dict[int, _LayerCache] = {}
 _caches_lock = threading.Lock()
 
 
-def _cache(ctx: AppContext) -> _LayerCache:
+def plan_cache(ctx: AppContext) -> _LayerCache:
+    """The app's cache of serialized plan documents, layers and map pages."""
     with _caches_lock:
         return _caches.setdefault(id(ctx), _LayerCache(_CACHE_SIZE))
 
@@ -78,7 +79,7 @@ def _cache(ctx: AppContext) -> _LayerCache:
     ),
 )
 async def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
-    cache = _cache(ctx)
+    cache = plan_cache(ctx)
     key: _Key = (plan_id, "", "wgs84")  # the plan document itself, serialized once
     hit = cache.get(key)
     if hit is None:
@@ -110,7 +111,7 @@ def _serialize(row: Plan, layer: str, crs: CoordSystem) -> bytes:
 async def _layer(
     ctx: AppContext, tenant: str, plan_id: str, layer: str, crs: CoordSystem
 ) -> Response:
-    cache = _cache(ctx)
+    cache = plan_cache(ctx)
     hit = cache.get((plan_id, layer, crs))
     if hit is None:
         row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
