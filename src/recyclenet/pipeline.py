@@ -499,7 +499,8 @@ def demo_run(
     assert siting.centres is not None
     centre_id = siting.centres.open_ids[0]
     centre = next(c for c in centres if c.id == centre_id)
-    stations = [s for s in siting.problem.sites if s.id in set(siting.plan.open_ids)]
+    open_ids = set(siting.plan.open_ids)
+    stations = [s for s in siting.problem.sites if s.id in open_ids]
     progress(f"{len(stations)} stations, sorting centre {centre_id}; generating one day of "
              f"pickups (seed {seed}) ...")  # fmt: skip
     orders = sample_day(siting.problem.demand, stations, seed=seed)

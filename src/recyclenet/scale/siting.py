@@ -48,7 +48,7 @@ from ..network import DEFAULT_MAX_SNAP_DISTANCE_M
 from ..points import Points
 from ..siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
 from ..siting.plan import Assignment, Indicators, PlanStatus
-from ..siting.solve import station_demand
+from ..siting.solve import assignment_indicators, station_demand
 from .cluster import Progress, TaskFailure, run_tasks, share, worker_count
 from .districts import (
     District,
@@ -654,16 +654,6 @@ def _merge_plans(
     )
 
 
-def _wpercentile(values: FloatArray, weights: FloatArray, q: float) -> float:
-    ok = np.isfinite(values) & (weights > 0)
-    if not ok.any():
-        return math.nan
-    v, w = values[ok], weights[ok]
-    order = np.argsort(v)
-    cum = np.cumsum(w[order]) / w.sum()
-    return float(v[order][min(int(np.searchsorted(cum, q / 100.0 - 1e-12)), v.size - 1)])
-
-
 def _indicators(
     assignment: Sequence[Assignment],
     demand: Sequence[Demand],
@@ -694,37 +684,25 @@ def _indicators(
     for a, h, ld in zip(assignment, w_h.tolist(), load.tolist()):
         site_hh[a.site_id] = site_hh.get(a.site_id, 0.0) + h
         site_load[a.site_id] = site_load.get(a.site_id, 0.0) + ld
-    per = np.array([site_hh[i] for i in open_ids])
     norm = (
         float(options.get("households_per_station", 1500.0))
         if options.get("model") == "min_stations"
         else math.inf
     )
 
-    def wmean(v: FloatArray) -> float:
-        ok = np.isfinite(v) & (w_h > 0)
-        return float(np.average(v[ok], weights=w_h[ok])) if ok.any() else math.nan
-
     def cap(i: str) -> float:
         c = sites_by_id[i].capacity
         return norm if c is None else float(c)
 
-    return Indicators(
+    return assignment_indicators(
         households_total=hh_total,
-        households_assigned=float(w_h.sum()),
-        share_households_within_radius=within,
-        access_distance_mean_m=wmean(dist),
-        access_distance_p95_m=_wpercentile(dist, w_h, 95),
-        access_duration_mean_s=wmean(dur),
-        access_duration_p95_s=_wpercentile(dur, w_h, 95),
-        households_per_station_min=float(per.min()) if per.size else math.nan,
-        households_per_station_mean=float(per.mean()) if per.size else math.nan,
-        households_per_station_max=float(per.max()) if per.size else math.nan,
+        weights=w_h,
+        distance_m=dist,
+        duration_s=dur,
+        share_within_radius=within,
+        households_by_site={i: site_hh[i] for i in open_ids},
         load_by_site={i: site_load[i] for i in open_ids},
-        utilisation_by_site={
-            i: (site_load[i] / cap(i) if math.isfinite(cap(i)) and cap(i) > 0 else math.nan)
-            for i in open_ids
-        },
+        capacity_by_site={i: cap(i) for i in open_ids},
     )
 
 

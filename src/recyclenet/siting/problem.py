@@ -329,7 +329,8 @@ class SitingProblem:
                 f"metric={self.metric!r})"
             )
         if self.budget is not None:
-            forced_cost = sum(s.fixed_cost for s in self.sites if s.id in set(forced))
+            forced_set = set(forced)
+            forced_cost = sum(s.fixed_cost for s in self.sites if s.id in forced_set)
             if forced_cost > self.budget + 1e-9:
                 raise InputError(
                     f"budget {self.budget:g} is below the fixed cost {forced_cost:g} of the "

@@ -126,8 +126,13 @@ class _Outcome:
         self.heuristic_objective = heuristic_objective
 
 
+def _infeasible(solver: str, message: str) -> _Outcome:
+    return _Outcome(None, "infeasible", math.nan, math.nan, solver, message)
+
+
 def _rules(problem: SitingProblem) -> _models.SiteRules:
-    forced = np.array([s.id in set(problem.forced_open_ids) for s in problem.sites])
+    forced_ids = set(problem.forced_open_ids)
+    forced = np.array([s.id in forced_ids for s in problem.sites])
     allowed = np.array([s.status != "forbidden" for s in problem.sites])
     closing = np.array(
         [
@@ -318,14 +323,7 @@ def _p_median(
             res.time_s,
         )
         if res.status == "infeasible":
-            return _Outcome(
-                None,
-                "infeasible",
-                math.nan,
-                math.nan,
-                solver,
-                "the model is infeasible (budget, required sites or p)",
-            )
+            return _infeasible(solver, "the model is infeasible (budget, required sites or p)")
         if math.isfinite(res.bound):
             mip_lower = max(mip_lower, res.bound)
         if res.values is None:
@@ -439,14 +437,7 @@ def _max_coverage(
             threads=threads,
         )
         if res.status == "infeasible":
-            return _Outcome(
-                None,
-                "infeasible",
-                math.nan,
-                math.nan,
-                solver,
-                "the model is infeasible (budget, required sites or p)",
-            )
+            return _infeasible(solver, "the model is infeasible (budget, required sites or p)")
         if math.isfinite(res.bound):
             upper = min(upper, res.bound)
         if res.values is not None:
@@ -524,13 +515,8 @@ def _capacitated(
         threads=threads,
     )
     if res.status == "infeasible":
-        return _Outcome(
-            None,
-            "infeasible",
-            math.nan,
-            math.nan,
-            solver,
-            "no assignment respects the capacities, radius, budget and p together",
+        return _infeasible(
+            solver, "no assignment respects the capacities, radius, budget and p together"
         )
     if res.values is None:
         return _Outcome(
@@ -646,13 +632,8 @@ def _cflp(
             res.time_s,
         )
         if res.status == "infeasible":
-            return _Outcome(
-                None,
-                "infeasible",
-                math.nan,
-                math.nan,
-                solver,
-                "no assignment respects the capacities, budget and p together",
+            return _infeasible(
+                solver, "no assignment respects the capacities, budget and p together"
             )
         if math.isfinite(res.bound):
             lower = max(lower, res.bound)
@@ -770,6 +751,48 @@ def _weighted_percentile(values: FloatArray, weights: FloatArray, q: float) -> f
     return float(v[min(int(np.searchsorted(cum, q / 100.0 - 1e-12)), v.size - 1)])
 
 
+def assignment_indicators(
+    *,
+    households_total: float,
+    weights: FloatArray,
+    distance_m: FloatArray,
+    duration_s: FloatArray,
+    share_within_radius: float,
+    households_by_site: Mapping[str, float],
+    load_by_site: Mapping[str, float],
+    capacity_by_site: Mapping[str, float],
+) -> Indicators:
+    """Plan indicators from assignment rows and per-open-site totals.
+
+    ``weights`` are households × share of each assignment row, ``distance_m`` and
+    ``duration_s`` its access distance and time; the three mappings are keyed by open
+    site id, in plan order (capacity ``inf`` = none, so no utilisation).
+    """
+
+    def wmean(v: FloatArray) -> float:
+        ok = np.isfinite(v) & (weights > 0)
+        return float(np.average(v[ok], weights=weights[ok])) if ok.any() else math.nan
+
+    per = np.array(list(households_by_site.values()), dtype=float)
+    return Indicators(
+        households_total=float(households_total),
+        households_assigned=float(weights.sum()),
+        share_households_within_radius=share_within_radius,
+        access_distance_mean_m=wmean(distance_m),
+        access_distance_p95_m=_weighted_percentile(distance_m, weights, 95),
+        access_duration_mean_s=wmean(duration_s),
+        access_duration_p95_s=_weighted_percentile(duration_s, weights, 95),
+        households_per_station_min=float(per.min()) if per.size else math.nan,
+        households_per_station_mean=float(per.mean()) if per.size else math.nan,
+        households_per_station_max=float(per.max()) if per.size else math.nan,
+        load_by_site={k: float(v) for k, v in load_by_site.items()},
+        utilisation_by_site={
+            k: float(load_by_site[k] / c) if math.isfinite(c) and c > 0 else math.nan
+            for k, c in capacity_by_site.items()
+        },
+    )
+
+
 def _plan(problem: SitingProblem, out: _Outcome, cost: FloatArray, time_s: float) -> SitingPlan:
     sites = problem.sites
     n = len(problem.demand)
@@ -826,29 +849,15 @@ def _plan(problem: SitingProblem, out: _Outcome, cost: FloatArray, time_s: float
         in_r = cost[a_i, a_j] <= problem.radius if shares else np.zeros(0, dtype=bool)
         within = float((w_h * in_r).sum() / hh.sum())
 
-    def wmean(v: FloatArray) -> float:
-        ok = np.isfinite(v) & (w_h > 0)
-        return float(np.average(v[ok], weights=w_h[ok])) if ok.any() else math.nan
-
-    per_station = site_hh[open_pos]
-    indicators = Indicators(
+    indicators = assignment_indicators(
         households_total=float(hh.sum()),
-        households_assigned=float(w_h.sum()),
-        share_households_within_radius=within,
-        access_distance_mean_m=wmean(d_vals),
-        access_distance_p95_m=_weighted_percentile(d_vals, w_h, 95),
-        access_duration_mean_s=wmean(t_vals),
-        access_duration_p95_s=_weighted_percentile(t_vals, w_h, 95),
-        households_per_station_min=float(per_station.min()) if open_pos.size else math.nan,
-        households_per_station_mean=float(per_station.mean()) if open_pos.size else math.nan,
-        households_per_station_max=float(per_station.max()) if open_pos.size else math.nan,
+        weights=w_h,
+        distance_m=d_vals,
+        duration_s=t_vals,
+        share_within_radius=within,
+        households_by_site={ids[j]: float(site_hh[j]) for j in open_pos},
         load_by_site={ids[j]: float(site_load[j]) for j in open_pos},
-        utilisation_by_site={
-            ids[j]: float(site_load[j] / cap[j])
-            if math.isfinite(cap[j]) and cap[j] > 0
-            else math.nan
-            for j in open_pos
-        },
+        capacity_by_site={ids[j]: float(cap[j]) for j in open_pos},
     )
     existing = np.array([s.status == "existing" for s in sites])
     return SitingPlan(
