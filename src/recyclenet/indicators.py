@@ -23,7 +23,9 @@ import math
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
@@ -266,10 +268,16 @@ def read_emission_factors(path: str | Path | None = None) -> dict[str, EmissionF
     return out
 
 
+@cache
+def _packaged_factors() -> Mapping[str, EmissionFactor]:
+    return MappingProxyType(read_emission_factors())
+
+
 def _factors(arg: EmissionFactorsArg) -> tuple[str, Mapping[str, EmissionFactor]]:
-    if arg is None or isinstance(arg, str | Path):
-        where = "data/emission_factors.csv" if arg is None else str(arg)
-        return where, read_emission_factors(arg)
+    if arg is None:
+        return "data/emission_factors.csv", _packaged_factors()
+    if isinstance(arg, str | Path):
+        return str(arg), read_emission_factors(arg)
     return "the emission factors given", arg
 
 
