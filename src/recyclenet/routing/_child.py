@@ -4,7 +4,8 @@ Started by :func:`recyclenet.routing.solve.solve_routing` (engine "auto") so PyV
 OR-Tools each get a core. A fresh interpreter, not ``multiprocessing``: spawning with
 ``multiprocessing`` re-imports the caller's main module, which fails in scripts without
 an ``if __name__ == "__main__"`` guard. IN holds the pickled ``(problem, diagnosis,
-deadline, seed)`` (``deadline`` in ``time.time()`` seconds); OUT receives the pickled
+deadline, seed)`` (``deadline`` a :class:`~recyclenet.deadline.Deadline`, which
+pickles as an absolute instant); OUT receives the pickled
 :class:`~recyclenet.routing.plan.EngineResult`, or an error message string.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-import time
 
 
 def main(argv: list[str]) -> int:
@@ -24,9 +24,7 @@ def main(argv: list[str]) -> int:
     try:
         from ._pyvrp import solve_pyvrp
 
-        answer: object = solve_pyvrp(
-            problem, diagnosis, time_limit_s=deadline - time.time(), seed=seed
-        )
+        answer: object = solve_pyvrp(problem, diagnosis, deadline=deadline, seed=seed)
     except Exception as exc:  # reported to the parent, which keeps OR-Tools' plan
         answer = f"{type(exc).__name__}: {exc}"
     tmp = dst + ".tmp"

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from ..deadline import Deadline
 from . import _scale as sc
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, Order, RoutingProblem, VehicleType
@@ -50,13 +51,13 @@ def solve_ortools(
     problem: RoutingProblem,
     diagnosis: Diagnosis,
     *,
-    time_limit_s: float,
+    deadline: Deadline,
     seed: int = 0,
     locks: Mapping[str, Sequence[str]] | None = None,
     fixed_start_s: Mapping[str, float] | None = None,
     release_s: float | None = None,
 ) -> EngineResult:
-    """Solve with OR-Tools routing (guided local search) within ``time_limit_s``.
+    """Solve with OR-Tools routing (guided local search) until ``deadline``.
 
     Parameters
     ----------
@@ -64,8 +65,8 @@ def solve_ortools(
     diagnosis : Diagnosis
         Orders in ``diagnosis.unserved`` are left out; the others may only go to
         their ``allowed_types``.
-    time_limit_s : float
-        Wall-clock limit including model building.
+    deadline : Deadline
+        When to stop, model building included.
     seed : int
         Unused by OR-Tools routing (deterministic given the time); kept for symmetry.
     locks : mapping vehicle id -> stop ids, optional
@@ -309,7 +310,7 @@ def solve_ortools(
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    params.time_limit.FromMilliseconds(int(max(0.05, time_limit_s) * 1000))
+    params.time_limit.FromMilliseconds(int(max(0.05, deadline.remaining_s()) * 1000))
     routing.CloseModelWithParameters(params)
     if any(lock_nodes) and not routing.ApplyLocksToAllVehicles(lock_nodes, False):
         from ..errors import InputError
@@ -324,7 +325,7 @@ def solve_ortools(
              for i in range(nv)], starts, ends,
         )  # fmt: skip
         initial = routing.ReadAssignmentFromRoutes(greedy, True)
-    remaining = max(0.05, time_limit_s - (time.perf_counter() - t0))
+    remaining = max(0.05, deadline.remaining_s())
     params.time_limit.FromMilliseconds(int(remaining * 1000))
     if initial is not None:
         assignment = routing.SolveFromAssignmentWithParameters(initial, params)

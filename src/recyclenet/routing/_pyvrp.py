@@ -29,6 +29,7 @@ import pyvrp
 from pyvrp.PenaltyManager import PenaltyParams
 from pyvrp.solve import SolveParams
 
+from ..deadline import Deadline
 from . import _scale as sc
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, RoutingProblem, VehicleType
@@ -39,18 +40,18 @@ _MAX = 2**62
 _MAX_RELOADS = 2**64 - 1  # PyVRP's default: no limit
 
 
-class _Deadline:
-    """Stop at an absolute ``time.perf_counter()`` value.
+class _Stop:
+    """Stop at the :class:`~recyclenet.deadline.Deadline`.
 
     PyVRP's ``MaxRuntime`` starts its clock at its first call, after the initial local
     search, so it overruns the limit on large instances; this one does not.
     """
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         self._deadline = deadline
 
     def __call__(self, best_cost: float) -> bool:
-        return time.perf_counter() >= self._deadline
+        return self._deadline.expired()
 
 
 def _day_cost(problem: RoutingProblem, vt: VehicleType) -> float:
@@ -73,9 +74,9 @@ def fits_pyvrp(problem: RoutingProblem) -> tuple[bool, str]:
 
 
 def solve_pyvrp(
-    problem: RoutingProblem, diagnosis: Diagnosis, *, time_limit_s: float, seed: int = 0
+    problem: RoutingProblem, diagnosis: Diagnosis, *, deadline: Deadline, seed: int = 0
 ) -> EngineResult:
-    """Solve with PyVRP's iterated local search within ``time_limit_s`` (wall clock).
+    """Solve with PyVRP's iterated local search until ``deadline``.
 
     Returns a result with ``found=False`` when the best solution is infeasible (for
     instance required orders that do not all fit in the fleet).
@@ -211,7 +212,7 @@ def solve_pyvrp(
     params = SolveParams(
         penalty=PenaltyParams(min_penalty=0.1 * factor, max_penalty=100_000.0 * factor)
     )
-    res = pyvrp.solve(data, stop=_Deadline(t0 + time_limit_s), seed=seed, collect_stats=False,
+    res = pyvrp.solve(data, stop=_Stop(deadline), seed=seed, collect_stats=False,
                       params=params)  # fmt: skip
     best = res.best
     elapsed = time.perf_counter() - t0

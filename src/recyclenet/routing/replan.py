@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Mapping, Sequence
 
+from ..deadline import Deadline
 from ..errors import InputError
 from ..matrix import Matrix
 from .plan import RoutePlan, build_plan, check_plan_ids
@@ -124,6 +124,7 @@ def replan(
         Current time, seconds from midnight: no re-planned stop starts earlier, and
         vehicles that have not left leave at or after it.
     time_limit_s : float
+        Seconds for the whole call (one :class:`~recyclenet.deadline.Deadline`).
     seed : int
 
     Returns
@@ -139,7 +140,7 @@ def replan(
     """
     from ._ortools import solve_ortools
 
-    t0 = time.time()
+    deadline = Deadline.after(time_limit_s)
     fixed = set(fixed_order_ids)
     cancelled = set(cancelled_order_ids)
     check_plan_ids(plan, orders=problem.orders, vehicle_types=problem.vehicle_types,
@@ -166,7 +167,7 @@ def replan(
         for s in locked:
             allowed[s] = (type_of[vid].id,)
     diag = Diagnosis(tuple(u for u in diag.unserved if u.order_id not in fixed), allowed)
-    res = solve_ortools(new, diag, time_limit_s=max(0.05, time_limit_s - (time.time() - t0)),
+    res = solve_ortools(new, diag, deadline=deadline,
                         seed=seed, locks=locks, fixed_start_s=starts,
                         release_s=now_s)  # fmt: skip
     stats = {
@@ -179,5 +180,5 @@ def replan(
     }
     return build_plan(new, res.routes, engine="ortools",
                       status="feasible" if res.found else "no_solution",
-                      unserved=diag.unserved, time_s=time.time() - t0,
+                      unserved=diag.unserved, time_s=deadline.elapsed_s(),
                       statistics=stats)  # fmt: skip

@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ..deadline import Deadline
 from ..errors import InputError, SolverError
 from .plan import EngineResult, RoutePlan, build_plan, check_plan, place_breaks
 from .problem import RoutingProblem
@@ -48,18 +49,18 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _run_ortools(problem: RoutingProblem, diag: Diagnosis, deadline: float, seed: int,
+def _run_ortools(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline, seed: int,
                  **kwargs: Any) -> EngineResult:  # fmt: skip
     from ._ortools import solve_ortools
 
-    return solve_ortools(problem, diag, time_limit_s=deadline - time.time(), seed=seed, **kwargs)
+    return solve_ortools(problem, diag, deadline=deadline, seed=seed, **kwargs)
 
 
-def _run_pyvrp(problem: RoutingProblem, diag: Diagnosis, deadline: float,
+def _run_pyvrp(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
                seed: int) -> EngineResult:  # fmt: skip
     from ._pyvrp import solve_pyvrp
 
-    return solve_pyvrp(problem, diag, time_limit_s=deadline - time.time(), seed=seed)
+    return solve_pyvrp(problem, diag, deadline=deadline, seed=seed)
 
 
 def without_breaks(problem: RoutingProblem) -> RoutingProblem:
@@ -90,6 +91,7 @@ def solve_routing(
     engine: Engine = "auto",
     time_limit_s: float = 10.0,
     seed: int = 0,
+    deadline: Deadline | None = None,
 ) -> RoutePlan:
     """Plan the routes of a day.
 
@@ -106,6 +108,9 @@ def solve_routing(
         window), and "auto" keeps OR-Tools' plan, which models breaks exactly.
     time_limit_s : float
         Wall-clock limit for the whole call, seconds.
+    deadline : Deadline, optional
+        The caller's deadline (part of a larger budget); when given it replaces
+        ``time_limit_s``.
     seed : int
         Seed of PyVRP's search (OR-Tools' search is deterministic).
 
@@ -116,22 +121,27 @@ def solve_routing(
         ``plan.statistics["engines"]`` has the objective and time of each engine run.
         Orders no vehicle can serve are reported with a reason, never raised.
     """
-    t_start = time.time()
     if engine not in ENGINES:
         raise InputError(f"engine={engine!r} must be one of {ENGINES}")
-    if not (isinstance(time_limit_s, int | float) and math.isfinite(time_limit_s)
-            and time_limit_s > 0):  # fmt: skip
-        raise InputError(f"time_limit_s={time_limit_s!r} must be a positive number of seconds")
+    if deadline is None:
+        if not (isinstance(time_limit_s, int | float) and math.isfinite(time_limit_s)):
+            raise InputError(f"time_limit_s={time_limit_s!r} must be a positive number of "
+                             "seconds")  # fmt: skip
+        deadline = Deadline.after(time_limit_s)
+    else:
+        rem = deadline.remaining_s()
+        time_limit_s = rem if math.isfinite(rem) else 0.0
+    call = deadline
     from ._pyvrp import fits_pyvrp
 
     # engines stop early enough to leave time for evaluating their routes afterwards
-    deadline = t_start + float(time_limit_s) - _MARGIN_S - _POST_S_PER_ORDER * len(problem.orders)
+    deadline = call.earlier(_MARGIN_S + _POST_S_PER_ORDER * len(problem.orders))
     diag = diagnose(problem)
     stats: dict[str, Any] = {"engine_requested": engine, "time_limit_s": float(time_limit_s),
                              "seed": seed, "engines": {}}  # fmt: skip
     if len(diag.unserved) == len(problem.orders):
         return build_plan(problem, (), engine="none", status="no_orders", unserved=diag.unserved,
-                          time_s=time.time() - t_start, statistics=stats)  # fmt: skip
+                          time_s=call.elapsed_s(), statistics=stats)  # fmt: skip
     fits, why = fits_pyvrp(problem)
     pyvrp_problem = problem
     if not fits and problem.orders:
@@ -139,7 +149,7 @@ def solve_routing(
         if fits_pyvrp(relaxed)[0]:  # breaks are the only misfit: placed after solving
             fits, pyvrp_problem = True, relaxed
             stats["pyvrp_breaks"] = "shifts shortened by the break, breaks placed after"
-            deadline -= _BREAKS_S_PER_ORDER * len(problem.orders)
+            deadline = deadline.earlier(_BREAKS_S_PER_ORDER * len(problem.orders))
     if engine == "pyvrp" and not fits:
         raise InputError(f"engine='pyvrp' cannot solve this problem: {why}; use 'ortools' or "
                          "'auto'")  # fmt: skip
@@ -151,7 +161,7 @@ def solve_routing(
         stats["choice"] = ("pyvrp requested" if engine == "pyvrp"
                            else "pyvrp: one core or short time limit")  # fmt: skip
         results.append(_run_pyvrp(pyvrp_problem, diag, deadline, seed))
-        if not results[-1].found and engine == "auto" and deadline - time.time() > 0.2:
+        if not results[-1].found and engine == "auto" and deadline.remaining_s() > 0.2:
             results.append(_run_ortools(problem, diag, deadline, seed))
     else:
         stats["choice"] = "both engines in parallel, better plan kept"
@@ -175,7 +185,7 @@ def solve_routing(
         engine=best.engine,
         status=best.status,
         unserved=diag.unserved,
-        time_s=time.time() - t_start,
+        time_s=call.elapsed_s(),
         statistics=stats,
     )
 
@@ -202,12 +212,12 @@ def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
 
 
 def _run_both(problem: RoutingProblem, pyvrp_problem: RoutingProblem, diag: Diagnosis,
-              deadline: float, seed: int) -> list[EngineResult]:  # fmt: skip
+              deadline: Deadline, seed: int) -> list[EngineResult]:  # fmt: skip
     """OR-Tools here, PyVRP in a child interpreter, both until ``deadline``."""
     with tempfile.TemporaryDirectory(prefix="recyclenet-") as tmp:
         src, dst = os.path.join(tmp, "in.pickle"), os.path.join(tmp, "out.pickle")
         with open(src, "wb") as fh:
-            pickle.dump((pyvrp_problem, diag, deadline - _CHILD_MARGIN_S, seed), fh,
+            pickle.dump((pyvrp_problem, diag, deadline.earlier(_CHILD_MARGIN_S), seed), fh,
                         protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
         env = dict(os.environ)
         pkg_root = str(Path(__file__).resolve().parents[2])  # the dir holding recyclenet/
@@ -230,7 +240,7 @@ def _run_both(problem: RoutingProblem, pyvrp_problem: RoutingProblem, diag: Diag
             if proc.poll() is not None and not os.path.exists(dst):
                 msg = f"PyVRP process ended without an answer (exit code {proc.returncode})"
                 break
-            if time.time() > deadline + _MARGIN_S / 2:
+            if deadline.earlier(-_MARGIN_S / 2).expired():
                 break
             time.sleep(0.005)
         if proc.poll() is None:
