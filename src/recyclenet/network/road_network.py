@@ -149,6 +149,7 @@ class RoadNetwork:
         )
         e_u = new_index[u[sel]].astype(np.int64)
         e_v = new_index[v[sel]].astype(np.int64)
+        geometry = [np.column_stack([p.lon, p.lat]) for p in kept]
         return cls(
             source=source,
             profile=profile,
@@ -162,8 +163,8 @@ class RoadNetwork:
             edge_speed_kph=speed_kph,
             edge_speed_tagged=np.array([t for _, t in speeds], dtype=bool),
             edge_way_id=np.array([p.way_id for p in kept], dtype=np.int64),
-            edge_twin=_find_twins(e_u, e_v, length_m),
-            edge_geometry=[np.column_stack([p.lon, p.lat]) for p in kept],
+            edge_twin=_find_twins(e_u, e_v, length_m, geometry),
+            edge_geometry=geometry,
             edge_tags=[p.tags for p in kept],
             stats=NetworkStats(
                 components=int(n_comp),
@@ -270,17 +271,33 @@ class RoadNetwork:
         return self.edge_tags[edge].get("name", "")
 
 
-def _find_twins(u: IntArray, v: IntArray, length_m: FloatArray) -> IntArray:
-    """Pair each edge with the reverse edge of the same street piece (same length)."""
+def _find_twins(
+    u: IntArray, v: IntArray, length_m: FloatArray, geometry: list[FloatArray]
+) -> IntArray:
+    """Pair each edge with the reverse edge of the same street piece.
+
+    The reverse runs from v to u with the same length and the same vertices in reverse
+    order. A two-way street that closes on itself (a ring inside a compound, a self-loop
+    after simplification) has u == v: its twin is the self-loop with reversed geometry.
+    """
     twin = np.full(len(u), -1, dtype=np.int64)
     slots: dict[tuple[int, int, int], list[int]] = {}
     for e, (a, b, length) in enumerate(zip(u.tolist(), v.tolist(), length_m.tolist())):
         slots.setdefault((a, b, round(length * 10)), []).append(e)
     for (a, b, length), edges in slots.items():
-        if a == b:
-            continue
         back = slots.get((b, a, length))
-        if back:
-            for e, f in zip(edges, back):
-                twin[e] = f
+        if not back:
+            continue
+        for e in edges:
+            if twin[e] >= 0:
+                continue
+            fwd = geometry[e]
+            for f in back:
+                if f != e and twin[f] < 0 and np.array_equal(geometry[f], fwd[::-1]):
+                    twin[e], twin[f] = f, e
+                    break
+        if a != b:  # geometry that differs (e.g. a GraphML file): pair what is left in order
+            rest = [f for f in back if twin[f] < 0]
+            for e, f in zip([e for e in edges if twin[e] < 0], rest):
+                twin[e], twin[f] = f, e
     return twin
