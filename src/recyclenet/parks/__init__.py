@@ -1,0 +1,1 @@
+"""Industrial parks: allocation of streams to receivers, collection, shared facilities."""
