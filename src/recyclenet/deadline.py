@@ -68,8 +68,10 @@ class Deadline:
         InputError
             When ``time_limit_s`` is not a positive number of seconds.
         """
-        if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
-            time_limit_s > 0
+        if (
+            isinstance(time_limit_s, bool)
+            or not isinstance(time_limit_s, int | float)
+            or not (time_limit_s > 0)
         ):
             raise InputError(f"time_limit_s={time_limit_s!r} must be a positive number of seconds")
         now = _now()

@@ -10,7 +10,8 @@ from siting_cases import random_case
 
 from recyclenet.siting import SitingProblem, heuristics, solve_siting
 from recyclenet.siting import _models as models
-from recyclenet.siting import solve as solve_mod
+from recyclenet.siting import p_median as p_median_mod
+from recyclenet.siting._context import site_rules
 from recyclenet.siting._ortools import solve_mip
 
 
@@ -69,7 +70,7 @@ def test_radius_and_assignment_formulations_agree():
     demand, sites, mx = random_case(50, 12, seed=5)
     problem = SitingProblem(demand, sites, mx, model="p_median", p=3)
     cost, w = problem.cost_array(), problem.weight_array()
-    rules = solve_mod._rules(problem)
+    rules = site_rules(problem)
     pairs = heuristics.nearest_pairs(cost, 4)  # truncated: both give the same lower bound
     over = np.isfinite(pairs.outside)
     a = models.p_median(
@@ -107,7 +108,7 @@ def test_solver_is_stopped_at_the_deadline():
         pairs.c,
         np.zeros(0, dtype=np.int64),
         np.zeros(0),
-        solve_mod._rules(problem),
+        site_rules(problem),
     )
     res = solve_mip(built.model, time_limit_s=0.2)
     assert res.status in ("feasible", "time_limit_no_solution", "optimal")
@@ -123,7 +124,7 @@ def test_large_case_path_scaled_down(monkeypatch, skip_mip):
     monkeypatch.setattr(heuristics, "DENSE_LIMIT", 10_000)
     monkeypatch.setattr(heuristics, "DEFAULT_LIST_SIZE", 16)
     if skip_mip:
-        monkeypatch.setattr(solve_mod, "MIP_PAIR_LIMIT", 1_000)
+        monkeypatch.setattr(p_median_mod, "MIP_PAIR_LIMIT", 1_000)
     demand, sites, mx = random_case(1500, 120, seed=8, scale_deg=0.2)
     problem = SitingProblem(demand, sites, mx, model="p_median", p=12)
     plan = solve_siting(problem, time_limit_s=5)

@@ -8,7 +8,7 @@ from siting_cases import random_case
 
 from recyclenet.matrix import Matrix
 from recyclenet.siting import Demand, Site, SitingProblem, solve_two_tier
-from recyclenet.siting.solve import solve_two_tier_joint
+from recyclenet.siting.two_tier import solve_two_tier_joint
 
 
 def _centres(station_sites: list[Site], seed: int) -> tuple[list[Site], Matrix]:

@@ -47,8 +47,9 @@ from ..matrix import Matrix, build_matrix
 from ..network import DEFAULT_MAX_SNAP_DISTANCE_M
 from ..points import Points
 from ..siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
+from ..siting.assemble import assignment_indicators
 from ..siting.plan import Assignment, Indicators, PlanStatus
-from ..siting.solve import assignment_indicators, station_demand
+from ..siting.two_tier import station_demand
 from .cluster import Progress, TaskFailure, run_tasks, share, worker_count
 from .districts import (
     District,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .plan import SitingPlan, TwoTierPlan
 from .problem import Demand, Site, SitingProblem
-from .solve import centre_problem, solve_siting, solve_two_tier
+from .solve import solve_siting
+from .two_tier import centre_problem, solve_two_tier
 
 __all__ = [
     "Demand",

@@ -39,36 +39,13 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
 from ..errors import SolverError
+from .linear_model import LinearModel
 
 MipStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution"]
 SolverName = Literal["highs", "scip"]
 
 #: Seconds the child may overrun the limit before it is killed (model transfer, exit).
 GRACE_S = 1.0
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """A (mixed-integer) linear model: min or max ``obj @ x + obj_offset``.
-
-    Subject to ``row_lb <= A @ x <= row_ub`` and ``var_lb <= x <= var_ub``, with
-    ``x[is_integer]`` integer. Use ``±inf`` for absent bounds.
-    """
-
-    var_lb: npt.NDArray[np.float64]
-    var_ub: npt.NDArray[np.float64]
-    obj: npt.NDArray[np.float64]
-    is_integer: npt.NDArray[np.bool_]
-    A: sp.csr_matrix
-    row_lb: npt.NDArray[np.float64]
-    row_ub: npt.NDArray[np.float64]
-    maximize: bool = False
-    obj_offset: float = 0.0
-
-    @property
-    def n_vars(self) -> int:
-        """Number of variables."""
-        return int(self.obj.size)
 
 
 @dataclass(frozen=True)
