@@ -34,7 +34,8 @@ import scipy.sparse as sp
 
 from ..errors import InputError
 from ..matrix import Matrix
-from ..siting._ortools import LinearModel, solve_mip
+from ..siting._ortools import solve_mip
+from ..siting.linear_model import LinearModel
 from .model import Park, Receiver, Stream, ids_text
 
 AllocationStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution"]
