@@ -27,6 +27,11 @@ app = typer.Typer(
 )
 network_app = typer.Typer(help="Road networks: info, matrices, routes.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
+actuals_app = typer.Typer(
+    help="Collection records (weighbridge tickets, receipts) and plan versus actual.",
+    no_args_is_help=True,
+)
+app.add_typer(actuals_app, name="actuals")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -420,6 +425,57 @@ def compare_plans(
         typer.echo(json.dumps(result.to_dict(lang), ensure_ascii=False))
         return
     typer.echo(result.to_text(lang))
+
+
+@actuals_app.command("import")
+@friendly_errors
+def actuals_import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="CSV (UTF-8 or GBK) or .xlsx record files; Chinese headers work."),
+    ],
+    store: Annotated[
+        Path, typer.Option(help="JSON-lines record store, created if missing.")
+    ] = Path("records.jsonl"),
+) -> None:
+    """Add records to the store; a file loaded twice counts once (by document id)."""
+    from .actuals.run import import_records
+
+    result = import_records(store, files)
+    typer.echo(f"{len(result.added)} record(s) added, {len(result.duplicates)} already in "
+               f"{store}")  # fmt: skip
+
+
+@actuals_app.command("report")
+@friendly_errors
+def actuals_report(
+    plan: Annotated[
+        Path, typer.Argument(help="Plan directory (demo/site/route output) or plan JSON file.")
+    ],
+    records: Annotated[
+        list[Path],
+        typer.Option("--records", help="Record store (.jsonl) or record files; repeatable."),
+    ],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("actuals"),
+    bucket: Annotated[str, typer.Option(help="Series step: day, week or month.")] = "week",
+    lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
+) -> None:
+    """Expected versus collected by station, district, material and period; files in --out."""
+    from .actuals.run import load_records, report_actuals
+    from .i18n import check_lang
+
+    check_lang(lang)
+    book = load_records(records)
+    res = report_actuals(plan, book.effective(), start=start, end=end, out=out, lang=lang,
+                         bucket=bucket)  # type: ignore[arg-type]  # fmt: skip
+    r = res.result
+    typer.echo(f"{r.records_counted} records, {r.start} – {r.end}: collected "
+               f"{r.collected_kg:,.0f} kg of {r.expected_kg:,.0f} kg expected; stations far "
+               f"below plan: {', '.join(r.flagged('below')) or 'none'}")  # fmt: skip
+    for f in (*res.files, *res.charts):
+        typer.echo(f"wrote {f}")
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -13,6 +13,7 @@ import base64
 import html
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -32,6 +33,80 @@ HEADLINE_KEYS: tuple[str, ...] = (
 )
 
 _GROUPS: tuple[str, ...] = ("siting", "routing")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section after the indicators: a heading, lines, a table, images.
+
+    Attributes
+    ----------
+    title : str
+        Heading (level 2), already in the report's language.
+    lines : sequence of str
+        Bullet lines above the table (shown as they are).
+    columns : sequence of str
+        Table header; empty for no table.
+    rows : sequence of sequence of str
+        Table cells, already formatted.
+    numeric : sequence of int
+        Column positions aligned right.
+    images : sequence of path
+        Charts shown below the table (embedded in HTML).
+    subsections : sequence of Section
+        Shown below, one heading level down.
+    """
+
+    title: str
+    lines: Sequence[str] = ()
+    columns: Sequence[str] = ()
+    rows: Sequence[Sequence[str]] = ()
+    numeric: Sequence[int] = ()
+    images: Sequence[str | Path] = ()
+    subsections: Sequence[Section] = field(default_factory=tuple)
+
+
+def _section_markdown(sec: Section, level: int, relative_to: str | Path | None) -> list[str]:
+    out = ["", f"{'#' * level} {sec.title}", ""]
+    out += [f"- {line}" for line in sec.lines]
+    if sec.lines:
+        out.append("")
+    if sec.columns:
+        out.append("| " + " | ".join(_md_cell(c) for c in sec.columns) + " |")
+        out.append("|" + "|".join("---:" if i in sec.numeric else "---"
+                                  for i in range(len(sec.columns))) + "|")  # fmt: skip
+        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in sec.rows]
+    for img in sec.images:
+        p = Path(img)
+        link = os.path.relpath(p, relative_to) if relative_to is not None else str(p)
+        out += ["", f"![{p.stem}]({Path(link).as_posix()})"]
+    for sub in sec.subsections:
+        out += _section_markdown(sub, level + 1, relative_to)
+    return out
+
+
+def _section_html(sec: Section, level: int, embed_images: bool,
+                  relative_to: str | Path | None) -> list[str]:  # fmt: skip
+    esc = html.escape
+    out = [f"<section><h{level}>{esc(sec.title)}</h{level}>"]
+    if sec.lines:
+        out.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in sec.lines) + "</ul>")
+    if sec.columns:
+        out.append("<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in sec.columns)
+                   + "</tr></thead><tbody>")  # fmt: skip
+        for row in sec.rows:
+            cells = "".join(
+                f'<td class="num">{esc(c)}</td>' if i in sec.numeric else f"<td>{esc(c)}</td>"
+                for i, c in enumerate(row)
+            )
+            out.append(f"<tr>{cells}</tr>")
+        out.append("</tbody></table>")
+    for img in sec.images:
+        out.append(_figure_html(Path(img), embed_images, relative_to))
+    for sub in sec.subsections:
+        out += _section_html(sub, min(level + 1, 6), embed_images, relative_to)
+    out.append("</section>")
+    return out
 
 
 def _value_text(ind: Indicator, lang: str) -> str:
@@ -74,6 +149,7 @@ def report_markdown(
     summary: Sequence[str] = (),
     images: Sequence[str | Path] = (),
     relative_to: str | Path | None = None,
+    sections: Sequence[Section] = (),
 ) -> str:
     """The report as Markdown (GitHub tables).
 
@@ -91,6 +167,8 @@ def report_markdown(
         PNG maps, linked as ``![name](path)``.
     relative_to : path, optional
         Directory the image links are made relative to (the report's folder).
+    sections : sequence of Section
+        Further sections after the indicators (plan versus actual, evaluation...).
     """
     lab = labels(check_lang(lang))
     out = [f"# {title or lab['report_title']}", "", f"## {lab['report_summary']}", ""]
@@ -104,6 +182,8 @@ def report_markdown(
         for i in rows:
             cells = [i.name(lang), format_number(i.value), i.unit_label(lang), i.definition(lang)]
             out.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    for sec in sections:
+        out += _section_markdown(sec, 2, relative_to)
     if images:
         out += ["", f"## {lab['report_maps']}", ""]
         for img in images:
@@ -140,6 +220,17 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _figure_html(p: Path, embed_images: bool, relative_to: str | Path | None) -> str:
+    esc = html.escape
+    if embed_images:
+        src = _data_uri(p)
+    else:
+        link = os.path.relpath(p, relative_to) if relative_to is not None else str(p)
+        src = Path(link).as_posix()
+    return (f'<figure><img src="{esc(src)}" alt="{esc(p.stem)}">'
+            f"<figcaption>{esc(p.name)}</figcaption></figure>")  # fmt: skip
+
+
 def report_html(
     indicators: Sequence[Indicator],
     *,
@@ -149,6 +240,7 @@ def report_html(
     images: Sequence[str | Path] = (),
     embed_images: bool = True,
     relative_to: str | Path | None = None,
+    sections: Sequence[Section] = (),
 ) -> str:
     """The report as one HTML page (UTF-8, no scripts, works offline).
 
@@ -161,6 +253,8 @@ def report_html(
         Embed the images as data URIs (default), else link them.
     relative_to : path, optional
         Directory linked images are made relative to.
+    sections : sequence of Section
+        Further sections after the indicators.
 
     Raises
     ------
@@ -205,19 +299,11 @@ def report_html(
             )
         out += ["</tbody>", "</table>"]
     out.append("</section>")
+    for sec in sections:
+        out += _section_html(sec, 2, embed_images, relative_to)
     if images:
         out.append(f'<section id="maps"><h2>{esc(lab["report_maps"])}</h2>')
-        for img in images:
-            p = Path(img)
-            if embed_images:
-                src = _data_uri(p)
-            else:
-                link = os.path.relpath(p, relative_to) if relative_to is not None else str(p)
-                src = Path(link).as_posix()
-            out.append(
-                f'<figure><img src="{esc(src)}" alt="{esc(p.stem)}">'
-                f"<figcaption>{esc(p.name)}</figcaption></figure>"
-            )
+        out += [_figure_html(Path(img), embed_images, relative_to) for img in images]
         out.append("</section>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
@@ -231,6 +317,7 @@ def write_report(
     title: str | None = None,
     summary: Sequence[str] = (),
     images: Sequence[str | Path] = (),
+    sections: Sequence[Section] = (),
 ) -> Path:
     """Write the report as Markdown (``.md``) or HTML (``.html``, ``.htm``), UTF-8.
 
@@ -245,9 +332,12 @@ def write_report(
     suffix = out.suffix.lower()
     if suffix == ".md":
         text = report_markdown(indicators, lang=lang, title=title, summary=summary,
-                               images=images, relative_to=out.parent)  # fmt: skip
+                               images=images, relative_to=out.parent,
+                               sections=sections)  # fmt: skip
     elif suffix in (".html", ".htm"):
-        text = report_html(indicators, lang=lang, title=title, summary=summary, images=images)
+        text = report_html(
+            indicators, lang=lang, title=title, summary=summary, images=images, sections=sections
+        )
     else:
         raise InputError(f"report {out}: use a .md or .html file name")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -255,4 +345,4 @@ def write_report(
     return out
 
 
-__all__ = ["HEADLINE_KEYS", "headline", "report_html", "report_markdown", "write_report"]
+__all__ = ["HEADLINE_KEYS", "Section", "headline", "report_html", "report_markdown", "write_report"]

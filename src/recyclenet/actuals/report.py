@@ -1,0 +1,97 @@
+"""Report sections of the pilot in operation (plan versus actual), in English or Chinese.
+
+The tables are :class:`recyclenet.export.report.Section` values that
+:func:`~recyclenet.export.report.write_report` renders in Markdown or HTML; labels come
+from ``data/labels.csv``; ids (stations, vehicles, districts) are shown as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..export.report import Section
+from ..i18n import check_lang, labels
+from ..indicators import format_number
+from .compare import PlanVsActual, Row
+
+#: Station rows shown in the report: the flagged ones first, then up to this many.
+MAX_STATION_ROWS = 30
+
+
+def _pct(x: float) -> str:
+    return format_number(100.0 * x) if math.isfinite(x) else "–"
+
+
+def actuals_section(
+    result: PlanVsActual, *, lang: str = "en", images: Sequence[str | Path] = ()
+) -> Section:
+    """The plan-versus-actual section: summary lines, then stations, districts,
+    materials, periods, centres and vehicles as subsections; ``images`` (the series
+    charts) below the materials table."""
+    lab = labels(check_lang(lang))
+    sep = "：" if lang == "zh" else ": "
+    low = result.flagged("below")
+    high = result.flagged("above")
+    lines = [
+        f"{lab['actuals_period']}{sep}{result.start} – {result.end} ({result.days} d)",
+        f"{lab['actuals_records']}{sep}{result.records_counted}",
+        f"{lab['col_expected_kg']}{sep}{format_number(result.expected_kg)}; "
+        f"{lab['col_collected_kg']}{sep}{format_number(result.collected_kg)}",
+        f"{lab['actuals_flagged_below']}{sep}{', '.join(low) or '–'}",
+        f"{lab['actuals_flagged_above']}{sep}{', '.join(high) or '–'}",
+    ]
+    if result.missed_order_ids:
+        shown = ", ".join(result.missed_order_ids[:20])
+        more = len(result.missed_order_ids) - 20
+        lines.append(f"{lab['actuals_missed']}{sep}{len(result.missed_order_ids)} "
+                     f"({shown}{', …' if more > 0 else ''})")  # fmt: skip
+    head = [lab["col_expected_kg"], lab["col_collected_kg"], lab["col_achievement"],
+            lab["col_flag"], lab["col_records"]]  # fmt: skip
+    order = {"below": 0, "above": 1, "no_records": 2, "not_planned": 3, "ok": 4}
+    stations = sorted(result.stations, key=lambda r: (order[r.flag], r.key))[:MAX_STATION_ROWS]
+
+    def cells(r: Row) -> list[str]:
+        return [format_number(r.expected_kg), format_number(r.collected_kg),
+                _pct(r.achievement), lab[f"flag_{r.flag}"], str(r.records)]  # fmt: skip
+
+    subs = [
+        Section(lab["actuals_stations"], columns=[lab["col_station"], lab["col_district"], *head],
+                rows=[[r.key, r.district or "–", *cells(r)] for r in stations],
+                numeric=(2, 3, 4, 6)),
+        Section(lab["actuals_districts"], columns=[lab["col_district"], *head],
+                rows=[[r.key, *cells(r)] for r in result.districts], numeric=(1, 2, 3, 5)),
+        Section(lab["actuals_materials"], columns=[lab["col_material"], *head],
+                rows=[[lab.get(f"material_{r.key}", r.key), *cells(r)] for r in result.materials],
+                numeric=(1, 2, 3, 5), images=images),
+        Section(lab["actuals_series"],
+                columns=[lab["col_period_start"], lab["col_material"], lab["col_expected_kg"],
+                         lab["col_collected_kg"], lab["col_achievement"]],
+                rows=[[r.key.split("|")[0], lab.get(f"material_{r.key.split('|')[1]}",
+                                                    r.key.split("|")[1]),
+                       format_number(r.expected_kg), format_number(r.collected_kg),
+                       _pct(r.achievement)] for r in result.periods],
+                numeric=(2, 3, 4)),
+    ]  # fmt: skip
+    if result.centres:
+        subs.append(Section(
+            lab["actuals_centres"],
+            columns=[lab["col_centre"], lab["col_capacity_t_year"], lab["col_delivered_t"],
+                     lab["col_planned_util"], lab["col_actual_util"]],
+            rows=[[c.centre_id, format_number(c.capacity_t_per_year), format_number(c.actual_t),
+                   format_number(c.planned_utilisation_pct),
+                   format_number(c.actual_utilisation_pct)] for c in result.centres],
+            numeric=(1, 2, 3, 4)))  # fmt: skip
+    if result.vehicles:
+        subs.append(Section(
+            lab["actuals_vehicles"],
+            columns=[lab["col_vehicle"], lab["col_days"], lab["col_planned_km"],
+                     lab["col_reported_km"]],
+            rows=[[v.vehicle_id, str(v.days), format_number(v.planned_km),
+                   format_number(v.reported_km)] for v in result.vehicles],
+            numeric=(1, 2, 3)))  # fmt: skip
+    return Section(lab["actuals_title"], lines=lines, subsections=subs)
+
+
+__all__ = ["actuals_section"]

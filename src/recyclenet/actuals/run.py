@@ -1,0 +1,154 @@
+"""The one composition of records, stored plans and writers, used by the CLI and the demo.
+
+``import_records``: record files -> a JSON-lines record store (idempotent).
+``report_actuals``: a plan directory (``recyclenet demo`` / ``site`` / ``route`` output)
+and records -> ``plan_vs_actual.json``, ``station_achievement.geojson``, one series PNG
+per material and ``actuals_report.md`` / ``.html``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..indicators import PlanDocs, load_plans
+from .compare import Bucket, PlanVsActual, achievement_layer, expectation_from_plans, plan_vs_actual
+from .records import AddResult, Record, RecordBook, read_records
+
+RECORD_STORE_SUFFIX = ".jsonl"
+
+
+def import_records(store: str | Path, files: Sequence[str | Path]) -> AddResult:
+    """Add the records of ``files`` (CSV/Excel) to a JSON-lines store, all or none.
+
+    Records already in the store (same document id, same values) are skipped; a
+    different record under a known document id is an error naming it.
+    """
+    batch: list[Record] = []
+    for f in files:
+        batch += read_records(f)
+    book = RecordBook.load(store)
+    return book.append_to(store, batch)
+
+
+def load_records(sources: Iterable[str | Path | Record]) -> RecordBook:
+    """A book of the records of stores (``.jsonl``), files (CSV/Excel) or records."""
+    book = RecordBook()
+    for src in sources:
+        if isinstance(src, Record):
+            book.add([src])
+        elif Path(src).suffix.lower() == RECORD_STORE_SUFFIX:
+            if not Path(src).exists():
+                raise InputError(
+                    f"records store {src}: no such file; run `recyclenet actuals import`"
+                )
+            book.add(RecordBook.load(src))
+        else:
+            book.add(read_records(src))
+    return book
+
+
+def order_items_from_layer(layer: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Order id -> category -> count of the served orders of a routes/stops layer."""
+    out: dict[str, dict[str, float]] = {}
+    for f in layer.get("features", []):
+        p = f.get("properties") or {}
+        if p.get("kind") == "order" and p.get("order_id") and p.get("items"):
+            row = out.setdefault(str(p["order_id"]), {})
+            for item in p["items"]:
+                row[item["category"]] = row.get(item["category"], 0.0) + float(item["count"])
+    return out
+
+
+def _read_layer(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a GeoJSON file ({exc})") from None
+    return doc if isinstance(doc, dict) else None
+
+
+@dataclass(frozen=True)
+class ActualsOutput:
+    """What :func:`report_actuals` computed and wrote."""
+
+    result: PlanVsActual
+    plans: PlanDocs
+    files: tuple[Path, ...]
+    charts: tuple[Path, ...]
+
+
+def report_actuals(
+    plan: str | Path | PlanDocs,
+    records: Iterable[Record],
+    *,
+    start: date | str,
+    end: date | str,
+    out: str | Path,
+    lang: str = "en",
+    bucket: Bucket = "week",
+    stations_layer: Mapping[str, Any] | None = None,
+    order_items: Mapping[str, Mapping[str, float]] | None = None,
+    write_reports: bool = True,
+) -> ActualsOutput:
+    """Plan versus actual for a stored plan and records, with its files.
+
+    Parameters
+    ----------
+    plan : path or PlanDocs
+        A plan file or a directory of plan files (:func:`recyclenet.indicators.load_plans`);
+        a directory's ``stations.geojson`` and ``routes.geojson`` supply the station
+        points and the planned orders' items.
+    records : iterable of Record
+        The records that count (``RecordBook.effective()``).
+    start, end : date or ISO text
+        The period ``[start, end)``.
+    out : path
+        Output directory.
+    lang : {"en", "zh"}
+    bucket : {"day", "week", "month"}
+    stations_layer, order_items : optional
+        Instead of the directory's layers.
+    write_reports : bool
+        Also write ``actuals_report.md`` and ``.html`` (the demo adds the section to its
+        own report instead).
+    """
+    from ..export.charts import write_series_pngs
+    from ..export.report import write_report
+    from ..pipeline import write_json
+    from .report import actuals_section
+
+    docs = load_plans(plan)
+    folder = Path(plan) if isinstance(plan, str | Path) and Path(plan).is_dir() else None
+    if stations_layer is None and folder is not None:
+        stations_layer = _read_layer(folder / "stations.geojson")
+    if order_items is None and folder is not None:
+        routes = _read_layer(folder / "routes.geojson")
+        order_items = order_items_from_layer(routes) if routes else None
+    expectation = expectation_from_plans(docs.siting, docs.routing, order_items=order_items)
+    result = plan_vs_actual(expectation, records, start=start, end=end, bucket=bucket)
+    dest = Path(out)
+    dest.mkdir(parents=True, exist_ok=True)
+    files = [dest / "plan_vs_actual.json"]
+    write_json(files[0], result.to_dict())
+    if stations_layer is not None:
+        files.append(dest / "station_achievement.geojson")
+        write_json(files[-1], achievement_layer(result, stations_layer))
+    charts = tuple(write_series_pngs(dest, result, lang=lang))
+    if write_reports:
+        section = actuals_section(result, lang=lang, images=charts)
+        for suffix in ("md", "html"):
+            files.append(write_report(dest / f"actuals_report.{suffix}", docs.indicators(),
+                                      lang=lang, sections=[section]))  # fmt: skip
+    return ActualsOutput(result, docs, tuple(files), charts)
+
+
+__all__ = ["ActualsOutput", "import_records", "load_records", "order_items_from_layer",
+           "report_actuals"]  # fmt: skip
