@@ -111,3 +111,17 @@ def park(**changes: object) -> Park:
 
 
 INF = math.inf
+
+
+def square_matrices(p: Park, speed_kph: float = 30.0, detour: float = 1.3) -> dict[str, Matrix]:
+    """Square matrices over every location of ``p``: 1.3 x great-circle at 30 km/h."""
+    locs = [*p.enterprises, *p.receivers, *p.depots, *p.sites]
+    ids = [x.id for x in locs]
+    lon = np.radians([x.lon for x in locs])
+    lat = np.radians([x.lat for x in locs])
+    dlon = lon[:, None] - lon[None, :]
+    dlat = lat[:, None] - lat[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    d = detour * 2 * 6_371_000.0 * np.arcsin(np.sqrt(h))
+    profiles = {v.profile for v in p.vehicles} or {"truck_18t"}
+    return {pr: Matrix(ids, ids, d / (speed_kph / 3.6), d, profile=pr) for pr in profiles}

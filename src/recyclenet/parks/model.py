@@ -591,6 +591,8 @@ class Settings:
     single_source : bool
         Each stream goes to one receiver.
     currency : str
+    transporter : str
+        The transport operator named on the manifests.
     """
 
     transport_cost_per_t_km_general: float = 1.0
@@ -598,6 +600,7 @@ class Settings:
     collection_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     single_source: bool = False
     currency: str = "CNY"
+    transporter: str = "Park collection service 园区收运单位"
 
     def __post_init__(self) -> None:
         for name in ("transport_cost_per_t_km_general", "transport_cost_per_t_km_hazardous"):
