@@ -201,3 +201,34 @@ def edge_of() -> Callable[..., int]:
         return hits[0]
 
     return find
+
+
+OsmWaySpec = tuple[int, list[int], dict[str, str]]
+OsmRelationSpec = tuple[int, list[tuple[str, int, str]], dict[str, str]]
+
+
+def write_osm(
+    path: Path,
+    nodes: dict[int, tuple[float, float]],
+    ways: list[OsmWaySpec],
+    relations: list[OsmRelationSpec] = (),  # type: ignore[assignment]
+) -> Path:
+    """Write a tiny OSM XML file: nodes {id: (lon, lat)}, ways (id, node ids, tags) and
+    relations (id, [(member type, ref, role)], tags)."""
+    root = ET.Element("osm", version="0.6", generator="recyclenet-tests")
+    for nid, (lon, lat) in nodes.items():
+        ET.SubElement(root, "node", id=str(nid), version="1", lat=repr(lat), lon=repr(lon))
+    for wid, refs, tags in ways:
+        way = ET.SubElement(root, "way", id=str(wid), version="1")
+        for ref in refs:
+            ET.SubElement(way, "nd", ref=str(ref))
+        for k, v in tags.items():
+            ET.SubElement(way, "tag", k=k, v=v)
+    for rid, members, tags in relations:
+        rel = ET.SubElement(root, "relation", id=str(rid), version="1")
+        for kind, ref, role in members:
+            ET.SubElement(rel, "member", type=kind, ref=str(ref), role=role)
+        for k, v in tags.items():
+            ET.SubElement(rel, "tag", k=k, v=v)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path

@@ -46,6 +46,23 @@ ProfileOpt = Annotated[
         help="Vehicle road profile, e.g. car, tricycle, box_truck_4_2m, truck_18t.",
     ),
 ]
+SpeedModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--speed-model",
+        help="free_flow (speed limits, class defaults) or urban (congested speeds of a dense "
+        "Chinese city for --period; data/urban_speeds.csv).",
+    ),
+]
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="When the vehicles drive: day (default, Mo-Fr 06:00-22:00), peak, offpeak, night, "
+        "opening hours ('Sa 08:00-12:00') or a departure time ('Mo 07:30'). Time-conditional "
+        "access (hgv:conditional) is applied for it; urban speeds are averaged over it.",
+    ),
+]
 SnapOpt = Annotated[
     float, typer.Option("--max-snap-m", help="Reject points farther than this from any road (m).")
 ]
@@ -105,10 +122,12 @@ def network_info(
     vehicle: ProfileOpt = "car",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     crs: CrsOpt = "wgs84",
+    speed_model: SpeedModelOpt = "free_flow",
+    period: PeriodOpt = None,
 ) -> None:
     """Nodes, edges, bbox, components kept and dropped, tagged vs default speeds."""
     system = check_crs(crs, what="--crs")
-    net = load_network(network, profile=vehicle)
+    net = load_network(network, profile=vehicle, speed_model=speed_model, period=period)
     info = net.info()
     if system != "wgs84":
         vertices = np.concatenate(net.edge_geometry)  # the points RoadNetwork.bbox spans
@@ -136,12 +155,14 @@ def network_matrix(
         bool, typer.Option("--no-cache", help="Do not read or write the cache.")
     ] = False,
     crs: CrsOpt = "wgs84",
+    speed_model: SpeedModelOpt = "free_flow",
+    period: PeriodOpt = None,
 ) -> None:
     """Travel time and distance between every pair of points."""
     if out.suffix.lower() not in (".csv", ".npz"):
         raise RecyclenetError(f"--out {out}: use a .csv or .npz file name")
     pts = read_points(points, crs=check_crs(crs, what="--crs"))
-    net = load_network(network, profile=vehicle)
+    net = load_network(network, profile=vehicle, speed_model=speed_model, period=period)
     start = time.perf_counter()
     matrix = build_matrix(net, pts, max_snap_distance_m=max_snap_m,
                           cache_dir=None if no_cache else _cache_dir(cache_dir))  # fmt: skip
@@ -183,13 +204,15 @@ def network_route(
     max_snap_m: SnapOpt = DEFAULT_MAX_SNAP_DISTANCE_M,
     geojson: Annotated[bool, typer.Option("--geojson", help="Print a GeoJSON Feature.")] = False,
     crs: CrsOpt = "wgs84",
+    speed_model: SpeedModelOpt = "free_flow",
+    period: PeriodOpt = None,
 ) -> None:
     """Fastest route between two points: distance, duration and street geometry."""
     system = check_crs(crs, what="--crs")
     ends = [_parse_lonlat(from_, "--from"), _parse_lonlat(to, "--to")]
     check_lonlat([p[0] for p in ends], [p[1] for p in ends], ["origin", "destination"])
     origin, destination = (to_wgs84(lon, lat, system) for lon, lat in ends)
-    net = load_network(network, profile=vehicle)
+    net = load_network(network, profile=vehicle, speed_model=speed_model, period=period)
     route = shortest_route(net, origin, destination, max_snap_distance_m=max_snap_m)
     feature = geojson_to_crs(route.to_geojson(), system)
     if geojson:
@@ -215,6 +238,8 @@ def demo(
     time_limit_s: Annotated[float, typer.Option(help="Time limit of each solve, s.")] = 10.0,
     lang: Annotated[str, typer.Option(help="Labels of report, map and summary: en or zh.")] = "en",
     crs: CrsOpt = "wgs84",
+    speed_model: SpeedModelOpt = "free_flow",
+    period: PeriodOpt = None,
 ) -> None:
     """The main job on the embedded sample: roads, stations, sorting centre, one day of routes.
 
@@ -234,7 +259,7 @@ def demo(
 
     result = demo_run(network, out=out, seed=seed, radius_m=radius_m,
                       time_limit_s=time_limit_s, lang=lang, crs=system,
-                      progress=step)  # fmt: skip
+                      speed_model=speed_model, period=period, progress=step)  # fmt: skip
     for line in result:
         typer.echo(f"      {line}")
     step(f"done: outputs in {out}/")
@@ -325,6 +350,8 @@ def route(
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     crs: CrsOpt = "wgs84",
+    speed_model: SpeedModelOpt = "free_flow",
+    period: PeriodOpt = None,
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
     from .pipeline import plan_routes, write_json
@@ -337,8 +364,8 @@ def route(
     depots, facilities = read_depots(sites, crs=system)
     run = plan_routes(network, orders=read_orders(orders, crs=system), fleet=read_fleet(fleet),
                       depots=depots, facilities=facilities, engine=engine,
-                      time_limit_s=time_limit_s, seed=seed,
-                      cache_dir=_cache_dir(None))  # fmt: skip
+                      time_limit_s=time_limit_s, seed=seed, speed_model=speed_model,
+                      period=period, cache_dir=_cache_dir(None))  # fmt: skip
     write_json(out / "plan.json", run.plan.to_dict())
     write_json(out / "routes.geojson", geojson_to_crs(run.geojson(), system))
     typer.echo(route_tables(run.plan))

@@ -391,18 +391,23 @@ def routing_problem(
     facilities: Sequence[Facility] = (),
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     cache_dir: str | Path | None = None,
+    speed_model: str | None = None,
+    period: str | None = None,
 ) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
     """The routing problem on real roads: one matrix per vehicle road profile.
 
     Matrices cover depots, facilities and orders; points a profile cannot reach (snapped
     farther than ``max_snap_distance_m`` metres from its roads) are unreachable to the
-    vehicles of that profile. Returns the problem and the road network of each profile.
+    vehicles of that profile. ``speed_model`` (free_flow, urban) and ``period`` (see
+    :func:`load_network`) default to the given network's, or free flow by day. Returns the
+    problem and the road network of each profile.
     """
     if not fleet:
         raise InputError("the fleet is empty; give at least one vehicle type")
     profiles = sorted({vt.profile for vt in fleet})
     base = (network if isinstance(network, RoadNetwork)
             else load_network(network, profile=profiles[0]))  # fmt: skip
+    base = base.with_conditions(speed_model=speed_model, period=period)
     nets = {prof: base.with_profile(prof) for prof in profiles}
     locations: list[Depot | Facility | Order] = [*depots, *facilities, *orders]
     pts = Points.from_located(locations)
@@ -428,11 +433,14 @@ def plan_routes(
     seed: int = 0,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     cache_dir: str | Path | None = None,
+    speed_model: str | None = None,
+    period: str | None = None,
 ) -> RoutingRun:
     """Plan a day's pickups on a real road network (see :func:`routing_problem`)."""
     problem, nets = routing_problem(network, orders=orders, fleet=fleet, depots=depots,
                                     facilities=facilities, cache_dir=cache_dir,
-                                    max_snap_distance_m=max_snap_distance_m)  # fmt: skip
+                                    max_snap_distance_m=max_snap_distance_m,
+                                    speed_model=speed_model, period=period)  # fmt: skip
     plan = solve_routing(
         problem,
         engine=engine,  # type: ignore[arg-type]
@@ -454,6 +462,8 @@ def demo_run(
     time_limit_s: float = 10.0,
     lang: str = "en",
     crs: str = "wgs84",
+    speed_model: str = "free_flow",
+    period: str | None = None,
     progress: Any = print,
 ) -> list[str]:
     """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
@@ -462,7 +472,8 @@ def demo_run(
     ``routing_plan.json``, the GeoJSON layers (in ``crs``: wgs84, gcj02 or bd09),
     ``routes.txt``, ``map.html`` (offline), ``siting_map.png``, ``routes_map.png``,
     ``indicators.json``, ``report.html`` and ``report.md`` (labels in ``lang``: en or
-    zh). Returns the summary lines, in ``lang``.
+    zh). The trucks drive under ``speed_model`` and ``period`` (see :func:`load_network`).
+    Returns the summary lines, in ``lang``.
     """
     from .export.map_html import roads_layer, write_map_html
     from .export.map_png import write_map_pngs
@@ -477,7 +488,7 @@ def demo_run(
     system = check_crs(crs)
 
     progress(f"loading road network {network!s} ...")
-    walk = load_network(network, profile="walk")
+    walk = load_network(network, profile="walk", speed_model=speed_model, period=period)
     drive = walk.with_profile("box_truck_4_2m")
     info = drive.info()
     progress(f"{info['nodes']} nodes, {info['edges']} edges (truck), {info['length_km']} km")

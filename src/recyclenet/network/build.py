@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NetworkError
+from .hours import Period
 from .osm_read import OsmRoads
 from .profile import VehicleProfile, oneway_direction
 
@@ -49,9 +50,11 @@ def haversine_m(
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
-def pieces_from_osm(roads: OsmRoads, profile: VehicleProfile) -> list[EdgePiece]:
-    """Directed edges of the ways open to ``profile``, cut at shared nodes."""
-    ways = [w for w in roads.ways if profile.allows(w.tags)]
+def pieces_from_osm(
+    roads: OsmRoads, profile: VehicleProfile, period: Period | None = None
+) -> list[EdgePiece]:
+    """Directed edges of the ways open to ``profile`` during ``period``, cut at shared nodes."""
+    ways = [w for w in roads.ways if profile.allows(w.tags, period)]
     if not ways:
         return []
     all_ids = np.concatenate([w.node_ids for w in ways])
@@ -100,8 +103,10 @@ def read_graphml(path: Path) -> Any:
         raise NetworkError(f"{path} could not be parsed as GraphML ({exc})") from exc
 
 
-def pieces_from_graph(graph: Any, profile: VehicleProfile) -> tuple[list[EdgePiece], int]:
-    """Directed edges of an osmnx-style ``MultiDiGraph`` open to ``profile``.
+def pieces_from_graph(
+    graph: Any, profile: VehicleProfile, period: Period | None = None
+) -> tuple[list[EdgePiece], int]:
+    """Directed edges of an osmnx-style ``MultiDiGraph`` open to ``profile`` during ``period``.
 
     Returns the pieces and the number of edges the profile excluded.
     """
@@ -115,7 +120,7 @@ def pieces_from_graph(graph: Any, profile: VehicleProfile) -> tuple[list[EdgePie
             and val is not None
         }
         tags.pop("oneway", None)  # the graph's edge direction already encodes one-way
-        if not profile.allows(tags):
+        if not profile.allows(tags, period):
             excluded += 1
             continue
         geom = data.get("geometry")

