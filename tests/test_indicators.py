@@ -36,7 +36,8 @@ from recyclenet.indicators import (
     siting_indicators,
 )
 from recyclenet.routing import Order, RoutePlan, RoutingProblem, VehicleType
-from recyclenet.routing.plan import RawRoute, build_plan
+from recyclenet.routing.evaluate import build_plan
+from recyclenet.routing.plan import RawRoute
 from recyclenet.siting import SitingProblem, solve_siting
 
 XY = {"D": (0.0, 0.0), "F": (0.0, 4000.0), "A": (1000.0, 0.0), "B": (2000.0, 0.0),

@@ -523,7 +523,7 @@ def replan_inputs(
         and the ids that do not match.
     """
     from recyclenet.routing import RoutePlan
-    from recyclenet.routing.plan import check_plan_ids
+    from recyclenet.routing.check import check_plan_ids
     from recyclenet.routing.replan import fixed_stops
 
     rp = payload["replan"]

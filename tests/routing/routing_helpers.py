@@ -78,7 +78,7 @@ def problem(
 
 def assert_feasible(plan: RoutePlan, prob: RoutingProblem) -> None:
     errors = check_plan(plan, prob)
-    assert errors == [], "\n".join(errors)
+    assert errors == [], "\n".join(map(str, errors))
     assert plan.status == "feasible"
 
 

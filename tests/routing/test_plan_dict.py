@@ -11,7 +11,7 @@ from routing_helpers import TL, assert_feasible, facility, order, problem
 
 from recyclenet.errors import InputError
 from recyclenet.routing import RoutePlan, VehicleType, solve_routing
-from recyclenet.routing.plan import check_plan_ids
+from recyclenet.routing.check import check_plan_ids
 from recyclenet.routing.replan import fixed_stops
 
 XY = {"D": (0, 0), "S": (0, 3000), "a": (1000, 0), "b": (2000, 0), "c": (3000, 0),

@@ -7,10 +7,11 @@ then call :func:`solve_routing`; :func:`replan` re-optimises a plan in progress 
 """
 
 from ._pyvrp import fits_pyvrp
+from .check import Violation, check_plan
 from .geojson import plan_to_geojson, route_tables
 from .instances import load_instance
 from .io import pad_unreachable, read_fleet, read_orders, read_sites
-from .plan import REASONS, Break, Route, RoutePlan, Unserved, Visit, check_plan
+from .plan import REASONS, Break, Route, RoutePlan, Unserved, Visit
 from .problem import (
     DIMENSIONS,
     Depot,
@@ -38,6 +39,7 @@ __all__ = [
     "RoutingProblem",
     "Unserved",
     "VehicleType",
+    "Violation",
     "Visit",
     "check_plan",
     "diagnose",

@@ -271,7 +271,11 @@ def solve_ortools(
     # ---- breaks
     breaks: dict[int, pywrapcp.IntervalVar] = {}
     if any(vt.break_window is not None for vt in vtype):
-        visit_transit = service.tolist()
+        # indexed by routing *index* (the list becomes a transit callback, which OR-Tools
+        # calls with indices): with two or more start/end nodes indices and nodes differ,
+        # and a node-indexed list let breaks overlap services (routes without a break)
+        visit_transit = [int(service[manager.IndexToNode(x)]) for x in range(routing.Size())]
+        visit_transit += [0] * nv  # end indices
         for i, vt in enumerate(vtype):
             if vt.break_window is None:
                 continue
@@ -324,7 +328,9 @@ def solve_ortools(
             [(tdim.CumulVar(routing.Start(i)).Min(), tdim.CumulVar(routing.End(i)).Max())
              for i in range(nv)], starts, ends,
         )  # fmt: skip
-        initial = routing.ReadAssignmentFromRoutes(greedy, True)
+        # the greedy works on nodes; OR-Tools reads routes of indices (they differ when
+        # there are several start/end nodes)
+        initial = routing.ReadAssignmentFromRoutes([[idx(x) for x in r] for r in greedy], True)
     remaining = max(0.05, deadline.remaining_s())
     params.time_limit.FromMilliseconds(int(remaining * 1000))
     if initial is not None:

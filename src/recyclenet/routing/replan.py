@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from ..deadline import Deadline
 from ..errors import InputError
 from ..matrix import Matrix
-from .plan import RoutePlan, build_plan, check_plan_ids
+from .check import check_plan_ids
+from .evaluate import build_plan
+from .plan import RoutePlan
 from .problem import Order, RoutingProblem
 from .unserved import Diagnosis, diagnose
 
@@ -135,7 +137,7 @@ def replan(
     Raises
     ------
     InputError
-        The plan does not match the problem (:func:`~recyclenet.routing.plan.check_plan_ids`)
+        The plan does not match the problem (:func:`~recyclenet.routing.check.check_plan_ids`)
         or the fixed, cancelled or added ids do not fit it (:func:`fixed_stops`).
     """
     from ._ortools import solve_ortools

@@ -22,7 +22,10 @@ from typing import Any, Literal
 
 from ..deadline import Deadline
 from ..errors import InputError, SolverError
-from .plan import EngineResult, RoutePlan, build_plan, check_plan, place_breaks
+from .breaks import place_breaks
+from .check import check_plan
+from .evaluate import build_plan
+from .plan import EngineResult, RoutePlan
 from .problem import RoutingProblem
 from .unserved import Diagnosis, diagnose
 
@@ -102,7 +105,7 @@ def solve_routing(
     engine : {"auto", "ortools", "pyvrp"}
         Breaks are the one feature outside PyVRP's model
         (:func:`~recyclenet.routing.fits_pyvrp`): PyVRP then solves with shifts
-        shortened by the break and :func:`~recyclenet.routing.plan.place_breaks` puts
+        shortened by the break and :func:`~recyclenet.routing.breaks.place_breaks` puts
         each break on the first leg that keeps the route feasible; when that fails for
         a route the PyVRP result counts as not found (tight windows around the break
         window), and "auto" keeps OR-Tools' plan, which models breaks exactly.
@@ -200,7 +203,7 @@ def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
         return res
     routes = place_breaks(problem, res.routes)
     plan = build_plan(problem, routes, engine=res.engine, status="feasible")
-    bad = [e for e in check_plan(plan, problem) if e.startswith("route ")]
+    bad = [e for e in check_plan(plan, problem) if e.vehicle_id is not None]
     if bad:
         return replace(
             res,
