@@ -505,6 +505,44 @@ def actuals_report(
         typer.echo(f"wrote {f}")
 
 
+@app.command("evaluate")
+@friendly_errors
+def evaluate_targets(
+    targets: Annotated[
+        Path,
+        typer.Argument(help="Targets CSV: indicator, baseline_value, baseline_year, "
+                       "target_value, target_year, milestones (2026:40;2027:60), value."),
+    ],
+    plan: Annotated[Path, typer.Option(help="Plan directory or plan JSON file.")],
+    records: Annotated[
+        list[Path],
+        typer.Option("--records", help="Record store (.jsonl) or record files; repeatable."),
+    ],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluation date (default: the period's last day).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evaluation"),
+    lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
+) -> None:
+    """Each target's current value, progress, milestones and traffic light; table and chart."""
+    from .actuals.run import evaluate_pilot, load_records
+    from .i18n import check_lang
+
+    check_lang(lang)
+    book = load_records(records)
+    res = evaluate_pilot(targets, plan, book.effective(), start=start, end=end, out=out,
+                         as_of=as_of, lang=lang)  # fmt: skip
+    for r in res.evaluation.rows:
+        value = "no value"
+        if r.source != "missing":
+            value = f"{r.current:,.4g} ({r.source}), progress {100 * r.progress:.0f}%"
+        typer.echo(f"{r.light:5}  {r.target.name(lang)}: {value}")
+    for f in res.files:
+        typer.echo(f"wrote {f}")
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     """Run the CLI."""
     app()

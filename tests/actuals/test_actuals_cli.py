@@ -95,3 +95,34 @@ def test_import_twice_then_report_zh(tmp_path: Path) -> None:
     assert "![actuals_ferrous](actuals_ferrous.png)" in md
     html = (out / "actuals_report.html").read_text(encoding="utf-8")
     assert "分拣中心利用率" in html and "data:image/png;base64," in html
+
+
+def test_evaluate_cli(tmp_path: Path) -> None:
+    plan = _plan_dir(tmp_path)
+    src = tmp_path / "r.csv"
+    src.write_text(RECORDS, encoding="utf-8")
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "indicator,baseline_value,baseline_year,target_value,target_year,milestones,value\n"
+        "recovery_rate_main_materials,10,2024,50,2027,2025:15;2026:40,\n"
+        "scrap_metal_t,0.5,2024,2,2027,2025:1,\n"
+        "energy_output,4,2020,6,2030,,5\n", encoding="utf-8")  # fmt: skip
+    out = tmp_path / "ev"
+    res = CliRunner().invoke(app, ["evaluate", str(targets), "--plan", str(plan), "--records",
+                                   str(src), "--from", "2026-03-01", "--to", "2026-05-13",
+                                   "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    # 900 kg of 4,420 kg expected = 20.4%: the 2025 milestone (15) is met, but 26% progress
+    # is behind the 45% of the way from 2024-12-31 to 2027-12-31 on 2026-05-12: amber
+    assert "amber  Recovery rate of the main recyclable materials" in res.output
+    assert "20.36 (computed), progress 26%" in res.output
+    # 0.9 t < the 2025 milestone of 1 t: red
+    assert "red    Scrap metal collected: 0.9 (computed), progress 27%" in res.output
+    assert "amber  energy_output: 5 (entered), progress 50%" in res.output
+    doc = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2026-05-12"
+    assert [t["light"] for t in doc["targets"]] == ["amber", "red", "amber"]
+    assert doc["targets"][0]["milestones"][0] == {"year": 2025, "value": 15.0, "status": "met"}
+    md = (out / "evaluation_report.md").read_text(encoding="utf-8")
+    assert "## Targets and phase evaluation" in md and "red: milestone missed" in md
+    assert (out / "evaluation.png").stat().st_size > 5000

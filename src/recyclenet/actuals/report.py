@@ -15,6 +15,7 @@ from ..export.report import Section
 from ..i18n import check_lang, labels
 from ..indicators import format_number
 from .compare import PlanVsActual, Row
+from .targets import Evaluation
 
 #: Station rows shown in the report: the flagged ones first, then up to this many.
 MAX_STATION_ROWS = 30
@@ -94,4 +95,36 @@ def actuals_section(
     return Section(lab["actuals_title"], lines=lines, subsections=subs)
 
 
-__all__ = ["actuals_section"]
+def evaluation_section(
+    evaluation: Evaluation, *, lang: str = "en", images: Sequence[str | Path] = ()
+) -> Section:
+    """The traffic-light table of a phase evaluation, with its chart."""
+    lab = labels(check_lang(lang))
+    sep = "：" if lang == "zh" else ": "
+    rows = []
+    for r in evaluation.rows:
+        t = r.target
+        unit = lab.get(f"unit_{t.unit}", t.unit)
+        ms = "; ".join(f"{m.year}: {format_number(m.value)} ({lab['milestone_' + m.status]})"
+                       for m in r.milestones) or "–"  # fmt: skip
+        rows.append([
+            t.name(lang), unit,
+            f"{format_number(t.baseline_value)} ({t.baseline_year})",
+            f"{format_number(t.target_value)} ({t.target_year})",
+            format_number(r.current), lab[f"source_{r.source}"], _pct(r.progress),
+            _pct(r.expected_progress), ms, lab[f"light_{r.light}"],
+        ])  # fmt: skip
+    columns = [lab["col_indicator"], lab["col_unit"], lab["col_baseline"], lab["col_target"],
+               lab["col_current"], lab["col_source"], lab["col_progress"],
+               lab["col_expected_progress"], lab["col_milestones"], lab["col_light"]]  # fmt: skip
+    counts = {c: sum(1 for r in evaluation.rows if r.light == c)
+              for c in ("green", "amber", "red", "grey")}  # fmt: skip
+    lines = [
+        f"{lab['evaluation_as_of']}{sep}{evaluation.as_of}",
+        ", ".join(f"{lab['light_' + c]}: {n}" for c, n in counts.items() if n),
+    ]
+    return Section(lab["evaluation_title"], lines=lines, columns=columns, rows=rows,
+                   numeric=(4, 6, 7), images=images)  # fmt: skip
+
+
+__all__ = ["actuals_section", "evaluation_section"]

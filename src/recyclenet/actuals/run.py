@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..indicators import PlanDocs, load_plans
 from .compare import Bucket, PlanVsActual, achievement_layer, expectation_from_plans, plan_vs_actual
 from .records import AddResult, Record, RecordBook, read_records
+from .targets import Evaluation, Target, evaluate, pilot_values, read_targets
 
 RECORD_STORE_SUFFIX = ".jsonl"
 
@@ -150,5 +151,63 @@ def report_actuals(
     return ActualsOutput(result, docs, tuple(files), charts)
 
 
-__all__ = ["ActualsOutput", "import_records", "load_records", "order_items_from_layer",
-           "report_actuals"]  # fmt: skip
+@dataclass(frozen=True)
+class EvaluationOutput:
+    """What :func:`evaluate_pilot` computed and wrote."""
+
+    evaluation: Evaluation
+    values: dict[str, float]
+    files: tuple[Path, ...]
+
+
+def evaluate_pilot(
+    targets: str | Path | Sequence[Target],
+    plan: str | Path | PlanDocs,
+    records: Iterable[Record],
+    *,
+    start: date | str,
+    end: date | str,
+    out: str | Path,
+    as_of: date | str | None = None,
+    lang: str = "en",
+    entered: Mapping[str, float] | None = None,
+    licensed: Mapping[str, bool] | None = None,
+    write_reports: bool = True,
+) -> EvaluationOutput:
+    """Evaluate a pilot's targets with the plans and the records of ``[start, end)``.
+
+    Writes ``evaluation.json``, ``evaluation.png`` and (``write_reports``)
+    ``evaluation_report.md`` / ``.html`` in ``out``. ``as_of`` defaults to the last day
+    of the period.
+    """
+    from ..export.charts import write_progress_png
+    from ..export.report import write_report
+    from ..pipeline import write_json
+    from .report import evaluation_section
+
+    goals = read_targets(targets) if isinstance(targets, str | Path) else list(targets)
+    recs = list(records)
+    docs = load_plans(plan)
+    actual = report_actuals(docs if not isinstance(plan, str | Path) else plan, recs,
+                            start=start, end=end, out=out, lang=lang,
+                            write_reports=False)  # fmt: skip
+    in_range = [r for r in recs if actual.result.start <= r.time.date() < actual.result.end]
+    values = pilot_values(plan_indicators=docs.indicators(), result=actual.result,
+                          records=in_range, licensed=licensed)  # fmt: skip
+    day = as_of if as_of is not None else actual.result.end - timedelta(days=1)
+    ev = evaluate(goals, values, as_of=day, entered=entered)
+    dest = Path(out)
+    files = [dest / "evaluation.json"]
+    write_json(files[0], {**ev.to_dict(lang), "computed": values})
+    chart = write_progress_png(dest / "evaluation.png", ev, lang=lang)
+    files.append(chart)
+    if write_reports:
+        section = evaluation_section(ev, lang=lang, images=[chart])
+        for suffix in ("md", "html"):
+            files.append(write_report(dest / f"evaluation_report.{suffix}", docs.indicators(),
+                                      lang=lang, sections=[section]))  # fmt: skip
+    return EvaluationOutput(ev, values, tuple(files))
+
+
+__all__ = ["ActualsOutput", "EvaluationOutput", "evaluate_pilot", "import_records",
+           "load_records", "order_items_from_layer", "report_actuals"]  # fmt: skip
