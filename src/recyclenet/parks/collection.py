@@ -28,7 +28,7 @@ vehicle can carry. Loads are routed with the existing engine
 - A vehicle's day runs through the sub-problems in turn: after one it drives back to its
   depot (counted in vehicle-km) and is available from then on in the next.
 
-Every routing plan is checked (:func:`recyclenet.routing.plan.check_plan`) and the park
+Every routing plan is checked (:func:`recyclenet.routing.check.check_plan`) and the park
 rules again by :func:`check_collection`. Each delivered load gets a transfer manifest in
 the shape of the national hazardous waste transfer manifest (危险废物转移联单, 危险废物转移
 管理办法 2021, MEE order No. 23): generator, transporter and vehicle, receiver and its
@@ -48,7 +48,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..matrix import Matrix
-from ..routing.plan import RawRoute, RoutePlan, build_plan, check_plan
+from ..routing.check import check_plan
+from ..routing.evaluate import build_plan
+from ..routing.plan import RawRoute, RoutePlan
 from ..routing.problem import Depot as RoutingDepot
 from ..routing.problem import Facility, Order, RoutingProblem, VehicleType
 from ..routing.solve import solve_routing
@@ -393,7 +395,8 @@ def plan_collection(
         )
         errors = check_plan(plan, problem)
         if errors:
-            raise RuntimeError(f"routing plan for {WEEKDAYS_EN[day]} / {rid} breaks: {errors[:3]}")
+            first = [str(e) for e in errors[:3]]
+            raise RuntimeError(f"routing plan for {WEEKDAYS_EN[day]} / {rid} breaks: {first}")
         returns: dict[str, float] = {}
         for u in plan.unserved:
             unserved.append((u.order_id, f"{u.reason}: {u.message}"))
