@@ -525,20 +525,34 @@ def evaluate_targets(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("evaluation"),
     lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
+    values: Annotated[
+        Path | None,
+        typer.Option(help="CSV indicator,value of entered values (target keys, national "
+                     "codes such as 2017-03, or Chinese names)."),
+    ] = None,
 ) -> None:
-    """Each target's current value, progress, milestones and traffic light; table and chart."""
-    from .actuals.run import evaluate_pilot, load_records
+    """Each target's current value, progress, milestones and traffic light; table and chart.
+
+    The national indicator sets (2007, 2017) are filled in too: computed, entered or
+    unsupported.
+    """
+    from .actuals.run import evaluate_pilot, load_records, read_values
     from .i18n import check_lang
 
     check_lang(lang)
     book = load_records(records)
+    entered = read_values(values) if values is not None else None
     res = evaluate_pilot(targets, plan, book.effective(), start=start, end=end, out=out,
-                         as_of=as_of, lang=lang)  # fmt: skip
+                         as_of=as_of, lang=lang, entered=entered)  # fmt: skip
     for r in res.evaluation.rows:
         value = "no value"
         if r.source != "missing":
             value = f"{r.current:,.4g} ({r.source}), progress {100 * r.progress:.0f}%"
         typer.echo(f"{r.light:5}  {r.target.name(lang)}: {value}")
+    for name, rows in res.national.items():
+        counts = {s: sum(1 for r in rows if r.status == s)
+                  for s in ("computed", "entered", "unsupported")}  # fmt: skip
+        typer.echo(f"national set {name}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     for f in res.files:
         typer.echo(f"wrote {f}")
 

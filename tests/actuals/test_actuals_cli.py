@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from actuals_cases import ROUTING, SITING
@@ -126,3 +127,9 @@ def test_evaluate_cli(tmp_path: Path) -> None:
     md = (out / "evaluation_report.md").read_text(encoding="utf-8")
     assert "## Targets and phase evaluation" in md and "red: milestone missed" in md
     assert (out / "evaluation.png").stat().st_size > 5000
+    assert "national set 2017: 1 computed, 0 entered, 16 unsupported" in res.output
+    assert "national set 2007: 2 computed, 0 entered, 20 unsupported" in res.output
+    nat = {r["code"]: r for r in doc["national"]["2007"]}
+    assert nat["2007-14"]["status"] == "computed"  # ferrous: 700 of 0.2 x 1700 x 4 kg
+    assert nat["2007-14"]["value"] == pytest.approx(100 * 700 / 1360)
+    assert "2007 set" in md and "Recovery rate of main renewable resources" in md

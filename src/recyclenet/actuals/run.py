@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..export.report import Section
 from ..indicators import PlanDocs, load_plans
+from ..tables import read_table
 from .compare import Bucket, PlanVsActual, achievement_layer, expectation_from_plans, plan_vs_actual
+from .national import SETS, NationalRow, national_section, national_table
 from .records import AddResult, Record, RecordBook, read_records
 from .targets import Evaluation, Target, evaluate, pilot_values, read_targets
 
@@ -157,6 +160,8 @@ class EvaluationOutput:
 
     evaluation: Evaluation
     values: dict[str, float]
+    national: dict[str, list[NationalRow]]
+    sections: tuple[Section, ...]
     files: tuple[Path, ...]
 
 
@@ -176,6 +181,8 @@ def evaluate_pilot(
 ) -> EvaluationOutput:
     """Evaluate a pilot's targets with the plans and the records of ``[start, end)``.
 
+    Also fills in the national indicator sets (2007, 2017): computed where recyclenet
+    can, entered from ``entered`` and the targets' ``value`` column, else unsupported.
     Writes ``evaluation.json``, ``evaluation.png`` and (``write_reports``)
     ``evaluation_report.md`` / ``.html`` in ``out``. ``as_of`` defaults to the last day
     of the period.
@@ -196,18 +203,46 @@ def evaluate_pilot(
                           records=in_range, licensed=licensed)  # fmt: skip
     day = as_of if as_of is not None else actual.result.end - timedelta(days=1)
     ev = evaluate(goals, values, as_of=day, entered=entered)
+    given = {t.indicator: t.value for t in goals if t.value is not None}
+    national = {name: national_table(name, values, {**given, **(entered or {})})
+                for name in SETS}  # fmt: skip
     dest = Path(out)
     files = [dest / "evaluation.json"]
-    write_json(files[0], {**ev.to_dict(lang), "computed": values})
+    write_json(files[0], {**ev.to_dict(lang), "computed": values,
+                          "national": {k: [r.to_dict() for r in rows]
+                                       for k, rows in national.items()}})  # fmt: skip
     chart = write_progress_png(dest / "evaluation.png", ev, lang=lang)
     files.append(chart)
+    sections = [
+        evaluation_section(ev, lang=lang, images=[chart]),
+        *(national_section(k, rows, lang=lang) for k, rows in national.items()),
+    ]
     if write_reports:
-        section = evaluation_section(ev, lang=lang, images=[chart])
         for suffix in ("md", "html"):
             files.append(write_report(dest / f"evaluation_report.{suffix}", docs.indicators(),
-                                      lang=lang, sections=[section]))  # fmt: skip
-    return EvaluationOutput(ev, values, tuple(files))
+                                      lang=lang, sections=sections))  # fmt: skip
+    return EvaluationOutput(ev, values, national, tuple(sections), tuple(files))
+
+
+def read_values(path: str | Path) -> dict[str, float]:
+    """Entered indicator values from a CSV with columns ``indicator, value``.
+
+    ``indicator`` is a target key, a national code (``2017-03``) or a national
+    indicator's Chinese name (``能源产出率``).
+    """
+    where, rows = read_table(path, "")
+    out: dict[str, float] = {}
+    for n, row in enumerate(rows, start=2):
+        key, text = row.get("indicator", ""), row.get("value", "")
+        if not key:
+            raise InputError(f"{where} row {n}, column indicator: empty (columns: indicator, "
+                             "value)")  # fmt: skip
+        try:
+            out[key] = float(text)
+        except ValueError:
+            raise InputError(f"{where} row {n}, column value: {text!r} is not a number") from None
+    return out
 
 
 __all__ = ["ActualsOutput", "EvaluationOutput", "evaluate_pilot", "import_records",
-           "load_records", "order_items_from_layer", "report_actuals"]  # fmt: skip
+           "load_records", "order_items_from_layer", "read_values", "report_actuals"]  # fmt: skip
