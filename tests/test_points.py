@@ -93,12 +93,11 @@ def test_out_of_range_message_explains_lon_lat():
     ("name", "text", "match"),
     [
         ("dup.csv", "id,lon,lat\nk1,120,30\nk1,120.1,30.1\n", "k1"),
-        ("cols.csv", "name,x,y\na,1,2\n", r"missing \['id', 'lon', 'lat'\]"),
+        ("cols.csv", "名字,a,b\na,1,2\n", r"no column for \['id', 'lon', 'lat'\].*名字"),
         ("nan.csv", "id,lon,lat\nq9,abc,30\n", r"q9.*abc"),
         ("range.csv", "id,lon,lat\nz3,120,95\n", "z3"),
-        ("pts.txt", "id,lon,lat\n", "unknown points format"),
-        ("bad.geojson", "{not json", "not valid JSON"),
-        ("fc.geojson", '{"type": "Feature"}', "FeatureCollection"),
+        ("pts.dat", "id,lon,lat\n", "not a table or GIS file"),
+        ("bad.geojson", "{not json", "not a table or GIS file"),
         (
             "line.geojson",
             '{"type": "FeatureCollection", "features": [{"type": "Feature", '
@@ -109,7 +108,7 @@ def test_out_of_range_message_explains_lon_lat():
             "noid.geojson",
             '{"type": "FeatureCollection", "features": [{"type": "Feature", '
             '"geometry": {"type": "Point", "coordinates": [1, 1]}, "properties": {}}]}',
-            "no id",
+            r"no column for \['id'\]",
         ),
     ],
 )
@@ -118,7 +117,7 @@ def test_bad_points_files(tmp_path, name, text, match):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(rn.InputError, match=match) as info:
         rn.read_points(path)
-    if name.endswith(".geojson") or name in ("cols.csv", "pts.txt"):
+    if name.endswith(".geojson") or name in ("cols.csv", "pts.dat"):
         assert name in str(info.value)
 
 
@@ -156,10 +155,12 @@ def test_missing_points_file_named(tmp_path):
         rn.read_points(path)
 
 
-def test_points_file_not_utf8(tmp_path):
+def test_points_file_gbk_is_detected_and_undecodable_bytes_named(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("id,lon,lat\n回收站,120,30\n".encode("gbk"))
-    with pytest.raises(rn.InputError, match=r"gbk\.csv.*UTF-8"):
+    assert rn.read_points(path).ids == ("回收站",)
+    path.write_bytes(b"id,lon,lat\n\xff\xfe\xff,120,30\n\x81\x30")
+    with pytest.raises(rn.InputError, match=r"gbk\.csv.*UTF-8.*GB18030"):
         rn.read_points(path)
 
 

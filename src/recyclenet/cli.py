@@ -144,7 +144,9 @@ def network_info(
 @friendly_errors
 def network_matrix(
     network: NetworkArg,
-    points: Annotated[Path, typer.Option("--points", help="CSV (id,lon,lat) or GeoJSON points.")],
+    points: Annotated[
+        Path, typer.Option("--points", help="Points: CSV/Excel (id, lon, lat) or any GIS file.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output .csv (long format) or .npz.")],
     vehicle: ProfileOpt = "car",
     max_snap_m: SnapOpt = DEFAULT_MAX_SNAP_DISTANCE_M,
@@ -275,12 +277,16 @@ def site(
     ] = "min_stations",
     demand: Annotated[
         Path | None,
-        typer.Option(help="Demand CSV/GeoJSON (id, lon, lat, households); default: OSM buildings."),
+        typer.Option(
+            help="Demand table or GIS file (id, lon/lat or points, households): CSV, Excel, "
+            "GeoPackage (file.gpkg:layer), Shapefile, GeoJSON in any CRS. Default: OSM buildings."
+        ),
     ] = None,
     sites: Annotated[
         Path | None,
         typer.Option(
-            help="Sites CSV/GeoJSON (id, lon, lat, status, fixed_cost, capacity); default: OSM."
+            help="Sites table or GIS file (id, lon, lat, status, fixed_cost, capacity); "
+            "default: OSM."
         ),
     ] = None,
     profile: Annotated[str, typer.Option(help="Road profile of trips to stations.")] = "walk",
@@ -304,7 +310,7 @@ def site(
     centres: Annotated[
         Path | None,
         typer.Option(
-            help="Sorting centres CSV/GeoJSON (id, lon, lat, capacity t/year, fixed_cost): "
+            help="Sorting centres table or GIS file (id, lon, lat, capacity t/year, fixed_cost): "
             "adds tier 2."
         ),
     ] = None,
@@ -320,7 +326,7 @@ def site(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
         households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
         budget=budget, keep_existing=keep_existing, uncoverable=uncoverable,
-        centres=read_sites(centres, crs=system) if centres else None,
+        centres=read_sites(centres, crs=system, kind="centres") if centres else None,
         demand=read_demand(demand, crs=system) if demand else None,
         sites=read_sites(sites, crs=system) if sites else None,
         cache_dir=_cache_dir(None),
@@ -338,13 +344,16 @@ def site(
 @friendly_errors
 def route(
     network: NetworkArg,
-    orders: Annotated[Path, typer.Option(help="Orders CSV (id, lon, lat, items, ...).")],
+    orders: Annotated[
+        Path, typer.Option(help="Orders table or GIS file (id, lon, lat, items, ...).")
+    ],
     out: Annotated[Path, typer.Option(help="Output directory (plan.json, routes.geojson).")],
     fleet: Annotated[
-        Path | None, typer.Option(help="Fleet CSV; default: data/fleet_default.csv.")
+        Path | None, typer.Option(help="Fleet table (CSV, Excel); default: data/fleet_default.csv.")
     ] = None,
     sites: Annotated[
-        Path | None, typer.Option(help="Depots and facilities CSV (id, kind, lon, lat, unload_s).")
+        Path | None,
+        typer.Option(help="Depots and facilities table or GIS file (id, kind, lon, lat)."),
     ] = None,
     engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,

@@ -26,7 +26,9 @@ from .geo import to_metric, utm_crs
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
 from .network.service_area import service_area
-from .points import Points, read_points
+from .points import Points
+from .readers import read_demand as read_demand  # re-exported: one reader, in readers
+from .readers import read_sites as read_sites
 from .routing import (
     Depot,
     Facility,
@@ -40,56 +42,6 @@ from .routing import (
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 
 # --------------------------------------------------------------------------- siting
-
-
-def read_demand(path: str | Path, *, crs: str = "wgs84") -> list[Demand]:
-    """Demand points from CSV, GeoJSON or GeoPackage.
-
-    Columns: id, lon, lat, optional ``households``, ``weight`` and expected kg per year
-    by material as ``kg_<material>`` (e.g. ``kg_appliances``, ``kg_ferrous``). ``crs``
-    (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat; the demand
-    returned is WGS-84.
-    """
-    pts = read_points(path, crs=crs)
-    out = []
-    for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
-        hh = props.get("households")
-        weight = props.get("weight")
-        try:
-            households = float(hh) if hh not in (None, "") else 1.0
-            w = float(weight) if weight not in (None, "") else None
-            kg = {k[3:]: float(v) for k, v in props.items()
-                  if k.startswith("kg_") and v not in (None, "")}  # fmt: skip
-            out.append(Demand(id=pid, lon=float(lon), lat=float(lat), households=households,
-                              weight=w, kg_per_year=kg))  # fmt: skip
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{path}: demand {pid}: {exc}") from None
-    return out
-
-
-def read_sites(path: str | Path, *, crs: str = "wgs84") -> list[Site]:
-    """Sites from CSV or GeoJSON: id, lon, lat, optional status, fixed_cost, capacity.
-
-    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat; the
-    sites returned are WGS-84.
-    """
-    pts = read_points(path, crs=crs)
-    out = []
-    for pid, lon, lat, props in zip(pts.ids, pts.lon, pts.lat, pts.properties):
-
-        def num(key: str, default: float | None, props: dict[str, Any] = props) -> float | None:
-            value = props.get(key)
-            return default if value in (None, "") else float(value)
-
-        try:
-            out.append(Site(id=pid, lon=float(lon), lat=float(lat),
-                            status=str(props.get("status") or "candidate"),  # type: ignore[arg-type]
-                            fixed_cost=num("fixed_cost", 0.0) or 0.0,
-                            capacity=num("capacity", None),
-                            closing_cost=num("closing_cost", 0.0) or 0.0))  # fmt: skip
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{path}: site {pid}: {exc}") from None
-    return out
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,80 +88,33 @@ def _num(value: Any, field: str, pid: Any) -> float:
         raise InputError(f"point {pid}: {field} {value!r} is not a number") from None
 
 
-def read_points(path: str | Path, *, crs: str = "wgs84") -> Points:
-    """Read points from CSV (``id,lon,lat[,...]``), GeoJSON (Point features) or GeoPackage.
+def read_points(
+    path: str | Path, *, crs: str = "wgs84", layer: str | int | None = None
+) -> Points:
+    """Read named points from any table or GIS file (see :mod:`recyclenet.readers`).
 
-    GeoJSON ids come from the feature ``id`` or the ``id`` property.
+    CSV/TSV/Excel with id and lon/lat columns (English or Chinese names), or GeoJSON,
+    GeoPackage, Shapefile, FlatGeobuf, KML with Point features; a declared CRS is
+    reprojected to WGS-84. GeoJSON ids come from the feature ``id`` or the ``id`` property.
 
     Parameters
     ----------
     path : path
-        ``.csv``, ``.geojson``/``.json`` or ``.gpkg`` file.
+        The file; ``file.gpkg:layer`` picks a layer (or ``layer=``).
     crs : {"wgs84", "gcj02", "bd09"}
         Datum of the file's lon/lat degrees (aliases as in :func:`recyclenet.geo.check_crs`);
-        GCJ-02 and BD-09 are converted exactly to WGS-84. A GeoPackage is first
-        reprojected to EPSG:4326 by its declared CRS; ``crs`` then says which datum those
-        degrees really are (Chinese data often declare EPSG:4326 for GCJ-02 values).
+        GCJ-02 and BD-09 are converted exactly to WGS-84. A file with a declared CRS is
+        first reprojected to EPSG:4326; ``crs`` then says which datum those degrees
+        really are (Chinese data often declare EPSG:4326 for GCJ-02 values).
 
     Returns
     -------
     Points
-        WGS-84 lon/lat degrees.
+        WGS-84 lon/lat degrees; the other columns as properties.
     """
-    system = check_crs(crs)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"points file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".gpkg":
-        return points_to_wgs84(_read_geopackage(path), system)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text ({exc})") from exc
-    if suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        fields = reader.fieldnames or []
-        missing = [f for f in ("id", "lon", "lat") if f not in fields]
-        if missing:
-            raise InputError(f"{path}: CSV needs columns id, lon, lat; missing {missing}")
-        records: list[dict[str, Any]] = list(reader)
-        try:
-            return points_to_wgs84(Points.from_records(records), system)
-        except InputError as exc:
-            raise InputError(f"{path}: {exc}") from exc
-    if suffix in (".geojson", ".json"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} is not valid JSON ({exc})") from exc
-        return points_from_geojson(doc, source=str(path), crs=system)
-    raise InputError(f"{path}: unknown points format {suffix!r}; use .csv, .geojson or .gpkg")
+    from .readers import read_points as read
 
-
-def _read_geopackage(path: Path) -> Points:
-    """Point features of the first layer of a GeoPackage, reprojected to WGS-84."""
-    import geopandas as gpd
-
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises its own DataSourceError family
-        raise InputError(f"{path} could not be read as a GeoPackage ({exc})") from exc
-    if frame.crs is not None:
-        frame = frame.to_crs(4326)
-    if "id" not in frame.columns:
-        raise InputError(f"{path}: the layer needs an 'id' column")
-    not_points = frame.geometry.geom_type != "Point"
-    if not_points.any():
-        bad = frame.loc[not_points, "id"].astype(str).tolist()[:10]
-        raise InputError(f"{path}: features {bad} are not Points")
-    props = frame.drop(columns=["id", "geometry"]).to_dict("records")
-    records = [{"id": i, "lon": g.x, "lat": g.y, **p}
-               for i, g, p in zip(frame["id"], frame.geometry, props)]  # fmt: skip
-    try:
-        return Points.from_records(records)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+    return read(path, crs=crs, layer=layer)
 
 
 def points_to_wgs84(points: Points, crs: str) -> Points:

@@ -74,16 +74,16 @@ def test_read_districts_keeps_ids_and_chinese_names(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("features", "expected"),
     [
-        ([_feature(None, "x", _square(0, 0, 1, 1))], "feature #1: needs an 'id'"),
+        ([_feature(None, "x", _square(0, 0, 1, 1))], "rows at line/feature [1] have no id"),
         (
             [_feature("a", "x", {"type": "Point", "coordinates": [0, 0]})],
-            "feature #1 (id 'a'): geometry must be a Polygon or MultiPolygon, got 'Point'",
+            "feature 'a': geometry must be a Polygon or MultiPolygon, got Point",
         ),
         (
             [_feature("a", "x", _square(0, 0, 1, 1)), _feature("a", "y", _square(1, 0, 2, 1))],
             "duplicate district ids: ['a']",
         ),
-        ([], "no districts"),
+        ([], "the table is empty"),
     ],
 )
 def test_read_districts_errors_name_the_feature(

@@ -1,6 +1,10 @@
-"""Reading orders and fleets from CSV files.
+"""Reading orders, fleets, depots and facilities from user tables.
 
-Orders CSV columns (only ``id, lon, lat`` are required; lon/lat in WGS-84, or in GCJ-02 or
+Every file goes through :func:`recyclenet.readers.read_frame`: CSV/TSV (any separator,
+UTF-8 or GBK), Excel, Shapefile, GeoPackage, GeoJSON (any CRS) ..., with the column
+names of ``data/column_aliases.csv`` (``经度``/``纬度``, ``lng``, ``编号`` ...).
+
+Orders columns (only ``id, lon, lat`` are required; lon/lat in WGS-84, or in GCJ-02 or
 BD-09 when the reader is given ``crs``: they are converted to WGS-84 on reading)::
 
     id, lon, lat, items, load_kg, volume_m3, service_s, time_windows, kind,
@@ -19,11 +23,12 @@ max_duration_s, max_distance_m, break_earliest_s, break_latest_s, break_s, fixed
 cost_per_km, cost_per_hour, skills, profile, max_unloads``. Lines starting with ``#`` are
 comments. Empty cells take the defaults.
 
-Sites CSV (depots and sorting centres)::
+Sites (depots and sorting centres)::
 
     id, lon, lat, kind, unload_s, open, close
 
-``kind`` is ``depot`` or ``facility``; ``open``/``close`` are ``HH:MM`` or seconds.
+``kind`` is ``depot`` (车场) or ``facility`` (分拣中心, 中转站); ``open``/``close`` are
+``HH:MM`` or seconds.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ import numpy as np
 
 from ..catalog import Catalog, default_catalog
 from ..errors import InputError
-from ..geo import check_crs, to_wgs84
 from ..matrix import Matrix
+from ..readers import optional_float, read_frame, table_rows
 from ..tables import read_table
 from .problem import Depot, Facility, Order, VehicleType
 
@@ -69,49 +74,41 @@ def _bool(text: str, default: bool) -> bool:
 
 
 def _opt(text: str) -> float | None:
-    return float(text) if text.strip() else None
+    return optional_float(text)
 
 
-def _rows_to_wgs84(rows: list[dict[str, str]], crs: str) -> list[dict[str, str]]:
-    """Rows with their ``lon``/``lat`` cells converted from ``crs`` to WGS-84 degrees.
-
-    Rows whose cells are missing, not numbers or out of range are left as they are, for
-    the reader to report with their line and original values.
-    """
-    system = check_crs(crs)
-    if system == "wgs84":
-        return rows
-    idx, lons, lats = [], [], []
-    for i, r in enumerate(rows):
-        try:
-            lon, lat = float(r["lon"]), float(r["lat"])
-        except (KeyError, ValueError):
-            continue
-        if abs(lon) <= 180.0 and abs(lat) <= 90.0:  # False for nan
-            idx.append(i)
-            lons.append(lon)
-            lats.append(lat)
-    out = list(rows)
-    new_lon, new_lat = to_wgs84(np.array(lons, dtype=float), np.array(lats, dtype=float), system)
-    for i, x, y in zip(idx, new_lon, new_lat):
-        out[i] = {**rows[i], "lon": repr(float(x)), "lat": repr(float(y))}
-    return out
+def _user_rows(
+    path: str | Path, kind: str, crs: str, layer: str | int | None
+) -> tuple[str, int, list[dict[str, str]]]:
+    frame = read_frame(path, kind=kind, crs=crs, layer=layer)
+    return frame.attrs["source"], int(frame.attrs["first_line"]), table_rows(frame)
 
 
 def read_orders(
-    path: str | Path, *, catalog: Catalog | None = None, crs: str = "wgs84"
+    path: str | Path,
+    *,
+    catalog: Catalog | None = None,
+    crs: str = "wgs84",
+    layer: str | int | None = None,
 ) -> list[Order]:
-    """Read orders from a CSV file (see the module docstring for the columns).
+    """Read orders from a table or GIS file (see the module docstring for the columns).
 
-    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat degrees;
-    the orders returned are WGS-84.
+    ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat degrees
+    (after a declared CRS is reprojected); the orders returned are WGS-84.
     """
     catalog = default_catalog() if catalog is None else catalog
-    check_crs(crs)
-    label, rows = read_table(path, "")
-    rows = _rows_to_wgs84(rows, crs)
+    label, first, rows = _user_rows(path, "orders", crs, layer)
+    return orders_from_rows(rows, label=label, first_line=first, catalog=catalog)
+
+
+def orders_from_rows(
+    rows: list[dict[str, str]], *, label: str, first_line: int = 2,
+    catalog: Catalog | None = None,
+) -> list[Order]:  # fmt: skip
+    """Orders from rows of text cells (see :func:`recyclenet.readers.table_rows`)."""
+    catalog = default_catalog() if catalog is None else catalog
     orders = []
-    for line, r in enumerate(rows, start=2):
+    for line, r in enumerate(rows, start=first_line):
         oid = r.get("id", "")
         try:
             items = []
@@ -138,11 +135,17 @@ def read_orders(
     return orders
 
 
-def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
-    """Read vehicle types from a CSV file (default: ``data/fleet_default.csv``)."""
-    label, rows = read_table(path, "fleet_default.csv")
+def read_fleet(
+    path: str | Path | None = None, *, layer: str | int | None = None
+) -> list[VehicleType]:
+    """Read vehicle types from a table (default: the packaged ``data/fleet_default.csv``)."""
+    if path is None:
+        label, rows = read_table(None, "fleet_default.csv")
+        first = 2
+    else:
+        label, first, rows = _user_rows(path, "fleet", "wgs84", layer)
     fleet = []
-    for line, r in enumerate(rows, start=2):
+    for line, r in enumerate(rows, start=first):
         try:
             b0, b1 = _opt(r.get("break_earliest_s", "")), _opt(r.get("break_latest_s", ""))
             fleet.append(VehicleType(
@@ -174,23 +177,30 @@ def read_fleet(path: str | Path | None = None) -> list[VehicleType]:
     return fleet
 
 
-def read_sites(path: str | Path, *, crs: str = "wgs84") -> tuple[list[Depot], list[Facility]]:
-    """Read depots and unloading facilities from one CSV (see the module docstring).
+_SITE_KINDS = {"depot": "depot", "车场": "depot", "停车场": "depot", "facility": "facility",
+               "分拣中心": "facility", "中转站": "facility", "centre": "facility",
+               "center": "facility"}  # fmt: skip
+
+
+def read_sites(
+    path: str | Path, *, crs: str = "wgs84", layer: str | int | None = None
+) -> tuple[list[Depot], list[Facility]]:
+    """Read depots and unloading facilities from one table or GIS file (see the module
+    docstring).
 
     ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) is the datum of the file's lon/lat degrees;
     the depots and facilities returned are WGS-84.
     """
-    check_crs(crs)
-    label, rows = read_table(path, "")
-    rows = _rows_to_wgs84(rows, crs)
+    label, first, rows = _user_rows(path, "depots", crs, layer)
     depots: list[Depot] = []
     facilities: list[Facility] = []
-    for line, r in enumerate(rows, start=2):
+    for line, r in enumerate(rows, start=first):
         try:
             tw = None
             if r.get("open") or r.get("close"):
                 tw = (_clock(r.get("open") or "0"), _clock(r.get("close") or "48:00"))
-            kind = (r.get("kind") or "depot").lower()
+            text = (r.get("kind") or "depot").lower()
+            kind = _SITE_KINDS.get(text, text)
             lon, lat = float(r["lon"]), float(r["lat"])
             if kind == "depot":
                 depots.append(Depot(r["id"], lon, lat, time_window=tw))

@@ -15,7 +15,6 @@ nearest district by straight-line distance in metres (``outside="nearest"``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 
 from ..errors import InputError, NetworkError
 from ..geo import to_metric, utm_crs
@@ -110,47 +109,25 @@ def check_districts(districts: Sequence[District]) -> tuple[District, ...]:
     return out
 
 
-def read_districts(path: str | Path) -> tuple[District, ...]:
-    """Read districts from a GeoJSON FeatureCollection (RFC 7946, lon/lat WGS-84).
+def read_districts(
+    path: str | Path, *, crs: str = "wgs84", layer: str | int | None = None
+) -> tuple[District, ...]:
+    """Read districts from any polygon file (GeoJSON, GeoPackage, Shapefile, ...).
 
-    Each feature needs a Polygon or MultiPolygon geometry and an ``id`` property (or a
-    feature ``id``); ``name`` is optional (default: the id). Names are kept as UTF-8.
+    Each feature needs a Polygon or MultiPolygon geometry and an id (``id``/``编号``
+    column, a GeoJSON feature ``id``, or ``name``/``名称``); ``name`` is optional (default:
+    the id). A declared CRS is reprojected to WGS-84 (see :mod:`recyclenet.readers`).
 
     Raises
     ------
     InputError
-        Unreadable file, not a FeatureCollection, a feature without id or with another
-        geometry type (named by position and id), or duplicate ids.
+        Unreadable file, a feature without id or with another geometry type (named by
+        id), or duplicate ids.
     """
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"districts file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable GeoJSON file ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise InputError(f"{path}: expected a GeoJSON FeatureCollection of district polygons")
-    feats = doc.get("features")
-    if not isinstance(feats, list):
-        raise InputError(f"{path}: the FeatureCollection has no 'features' list")
-    out = []
-    for n, feat in enumerate(feats, start=1):
-        props = (feat.get("properties") or {}) if isinstance(feat, dict) else {}
-        fid = props.get("id", feat.get("id") if isinstance(feat, dict) else None)
-        where = f"{path}: feature #{n}" + (f" (id {fid!r})" if fid is not None else "")
-        if fid is None or str(fid) == "":
-            raise InputError(f"{where}: needs an 'id' property naming the district")
-        geom_doc = feat.get("geometry") if isinstance(feat, dict) else None
-        kind = geom_doc.get("type") if isinstance(geom_doc, dict) else None
-        if kind not in ("Polygon", "MultiPolygon"):
-            raise InputError(f"{where}: geometry must be a Polygon or MultiPolygon, got {kind!r}")
-        try:
-            geom = shape(geom_doc)
-        except Exception as exc:  # shapely raises several types on bad coordinates
-            raise InputError(f"{where}: bad {kind} coordinates ({exc})") from None
-        out.append(District(str(fid), str(props.get("name") or fid), geom))
-    return check_districts(out)
+    from ..readers import read_polygons
+
+    return check_districts(District(i, n, g) for i, n, g in
+                           read_polygons(path, kind="districts", crs=crs, layer=layer))  # fmt: skip
 
 
 def districts_from_osm(source: str | Path, *, admin_level: int | str) -> tuple[District, ...]:
