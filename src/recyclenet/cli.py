@@ -497,19 +497,30 @@ def actuals_report(
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("actuals"),
     bucket: Annotated[str, typer.Option(help="Series step: day, week or month.")] = "week",
     lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
+    facilities: Annotated[
+        Path | None,
+        typer.Option(help="CSV id,name,licensed_dismantler,capacity_t_per_year: adds the "
+                     "appliance fund's eligible units and subsidy due (fund.json)."),
+    ] = None,
 ) -> None:
     """Expected versus collected by station, district, material and period; files in --out."""
+    from .actuals.fund import read_facilities
     from .actuals.run import load_records, report_actuals
     from .i18n import check_lang
 
     check_lang(lang)
     book = load_records(records)
+    fac = read_facilities(facilities) if facilities is not None else None
     res = report_actuals(plan, book.effective(), start=start, end=end, out=out, lang=lang,
-                         bucket=bucket)  # type: ignore[arg-type]  # fmt: skip
+                         bucket=bucket, facilities=fac)  # type: ignore[arg-type]  # fmt: skip
     r = res.result
     typer.echo(f"{r.records_counted} records, {r.start} – {r.end}: collected "
                f"{r.collected_kg:,.0f} kg of {r.expected_kg:,.0f} kg expected; stations far "
                f"below plan: {', '.join(r.flagged('below')) or 'none'}")  # fmt: skip
+    if res.fund is not None:
+        fund = res.fund
+        typer.echo(f"appliance fund: {fund.eligible_units:g} eligible unit(s), "
+                   f"{fund.subsidy_cny:,.0f} CNY due; {len(fund.flags)} flagged")  # fmt: skip
     for f in (*res.files, *res.charts):
         typer.echo(f"wrote {f}")
 

@@ -18,6 +18,12 @@ RECORDS = (
     "T2,2026-03-09 08:00,S1,v1,有色金属,200,,C1,东城,27\n"
     "T3,2026-03-10 09:00,S2,v1,废钢铁,100,,C1,西城,\n"
 )
+APPLIANCES = (
+    "单号,时间,订单号,品类,类型,尺寸,数量,去向\n"
+    "A1,2021-03-31 10:00,o1,电视机,液晶,42,2,D1\n"
+    "A2,2021-04-01 10:00,o2,电视机,液晶,42,2,D1\n"
+    "A3,2021-04-01 11:00,o3,冰箱,,180,1,C1\n"
+)
 
 
 def _plan_dir(tmp: Path) -> Path:
@@ -133,3 +139,28 @@ def test_evaluate_cli(tmp_path: Path) -> None:
     assert nat["2007-14"]["status"] == "computed"  # ferrous: 700 of 0.2 x 1700 x 4 kg
     assert nat["2007-14"]["value"] == pytest.approx(100 * 700 / 1360)
     assert "2007 set" in md and "Recovery rate of main renewable resources" in md
+
+
+def test_report_with_the_appliance_fund(tmp_path: Path) -> None:
+    plan = _plan_dir(tmp_path)
+    src = tmp_path / "a.csv"
+    src.write_text(APPLIANCES, encoding="utf-8")
+    fac = tmp_path / "facilities.csv"
+    fac.write_text("id,name,licensed_dismantler\nD1,拆解厂,yes\nC1,分拣中心,no\n",
+                   encoding="utf-8")  # fmt: skip
+    out = tmp_path / "fund"
+    res = CliRunner().invoke(app, ["actuals", "report", str(plan), "--records", str(src),
+                                   "--from", "2021-03-01", "--to", "2021-05-01", "--out",
+                                   str(out), "--facilities", str(fac)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    # 2 LCD TVs at 70 (2016 standard) + 2 at 45 (from 2021-04-01); the fridge went to C1
+    assert "appliance fund: 4 eligible unit(s), 230 CNY due; 1 flagged" in res.output
+    doc = json.loads((out / "fund.json").read_text(encoding="utf-8"))
+    assert [(x["period"], x["subsidy_cny"]) for x in doc["lines"]] == [
+        ("2021-03-01", 140.0),
+        ("2021-04-01", 90.0),
+    ]
+    assert doc["flags"] == [{"ref": "A3", "category": "refrigerator", "units": 1.0,
+                             "destination_id": "C1", "reason": "not_licensed"}]  # fmt: skip
+    md = (out / "actuals_report.md").read_text(encoding="utf-8")
+    assert "destination is not a licensed dismantler" in md

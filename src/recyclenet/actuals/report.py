@@ -15,6 +15,7 @@ from ..export.report import Section
 from ..i18n import check_lang, labels
 from ..indicators import format_number
 from .compare import PlanVsActual, Row
+from .fund import FundEstimate
 from .targets import Evaluation
 
 #: Station rows shown in the report: the flagged ones first, then up to this many.
@@ -127,4 +128,32 @@ def evaluation_section(
                    numeric=(4, 6, 7), images=images)  # fmt: skip
 
 
-__all__ = ["actuals_section", "evaluation_section"]
+def fund_section(estimate: FundEstimate, *, lang: str = "en", title: str | None = None) -> Section:
+    """Subsidy due by period and class, and the flagged units."""
+    lab = labels(check_lang(lang))
+    sep = "：" if lang == "zh" else ": "
+    lines = [
+        f"{lab['fund_total']}{sep}{format_number(estimate.subsidy_cny)}",
+        f"{lab['fund_eligible_units']}{sep}{format_number(estimate.eligible_units)}",
+        *(f"{lab['fund_assumption']}{sep}{a}" for a in estimate.assumptions),
+    ]
+    subs = []
+    if estimate.flags:
+        subs.append(Section(
+            lab["fund_flags"],
+            columns=[lab["col_ref"], lab["col_material"], lab["col_units"],
+                     lab["col_destination"], lab["col_reason"]],
+            rows=[[f.ref, f.category, format_number(f.units), f.destination_id or "–",
+                   lab[f"fund_reason_{f.reason}"]] for f in estimate.flags[:MAX_STATION_ROWS]],
+            numeric=(2,)))  # fmt: skip
+    return Section(
+        title or lab["fund_title"], lines=lines,
+        columns=[lab["col_period_start"], lab["col_material"], lab["col_fund_class"],
+                 lab["col_units"], lab["col_rate"], lab["col_subsidy"]],
+        rows=[[x.period, x.category, x.klass, format_number(x.units),
+               format_number(x.subsidy_cny_per_unit), format_number(x.subsidy_cny)]
+              for x in estimate.lines],
+        numeric=(3, 4, 5), subsections=subs)  # fmt: skip
+
+
+__all__ = ["actuals_section", "evaluation_section", "fund_section"]

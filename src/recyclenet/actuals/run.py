@@ -20,6 +20,7 @@ from ..export.report import Section
 from ..indicators import PlanDocs, load_plans
 from ..tables import read_table
 from .compare import Bucket, PlanVsActual, achievement_layer, expectation_from_plans, plan_vs_actual
+from .fund import FacilityInfo, FundEstimate, estimate_fund, units_from_records
 from .national import SETS, NationalRow, national_section, national_table
 from .records import AddResult, Record, RecordBook, read_records
 from .targets import Evaluation, Target, evaluate, pilot_values, read_targets
@@ -87,6 +88,8 @@ class ActualsOutput:
     plans: PlanDocs
     files: tuple[Path, ...]
     charts: tuple[Path, ...]
+    fund: FundEstimate | None
+    sections: tuple[Section, ...]
 
 
 def report_actuals(
@@ -100,6 +103,7 @@ def report_actuals(
     bucket: Bucket = "week",
     stations_layer: Mapping[str, Any] | None = None,
     order_items: Mapping[str, Mapping[str, float]] | None = None,
+    facilities: Mapping[str, FacilityInfo] | None = None,
     write_reports: bool = True,
 ) -> ActualsOutput:
     """Plan versus actual for a stored plan and records, with its files.
@@ -120,6 +124,9 @@ def report_actuals(
     bucket : {"day", "week", "month"}
     stations_layer, order_items : optional
         Instead of the directory's layers.
+    facilities : mapping, optional
+        Facility id -> :class:`~recyclenet.actuals.fund.FacilityInfo`: adds the appliance
+        fund estimate of the records (``fund.json`` and a report section).
     write_reports : bool
         Also write ``actuals_report.md`` and ``.html`` (the demo adds the section to its
         own report instead).
@@ -127,7 +134,7 @@ def report_actuals(
     from ..export.charts import write_series_pngs
     from ..export.report import write_report
     from ..pipeline import write_json
-    from .report import actuals_section
+    from .report import actuals_section, fund_section
 
     docs = load_plans(plan)
     folder = Path(plan) if isinstance(plan, str | Path) and Path(plan).is_dir() else None
@@ -137,7 +144,8 @@ def report_actuals(
         routes = _read_layer(folder / "routes.geojson")
         order_items = order_items_from_layer(routes) if routes else None
     expectation = expectation_from_plans(docs.siting, docs.routing, order_items=order_items)
-    result = plan_vs_actual(expectation, records, start=start, end=end, bucket=bucket)
+    recs = list(records)
+    result = plan_vs_actual(expectation, recs, start=start, end=end, bucket=bucket)
     dest = Path(out)
     dest.mkdir(parents=True, exist_ok=True)
     files = [dest / "plan_vs_actual.json"]
@@ -146,12 +154,19 @@ def report_actuals(
         files.append(dest / "station_achievement.geojson")
         write_json(files[-1], achievement_layer(result, stations_layer))
     charts = tuple(write_series_pngs(dest, result, lang=lang))
+    sections = [actuals_section(result, lang=lang, images=charts)]
+    fund = None
+    if facilities is not None:
+        in_range = [r for r in recs if result.start <= r.time.date() < result.end]
+        fund = estimate_fund(units_from_records(in_range), facilities)
+        files.append(dest / "fund.json")
+        write_json(files[-1], fund.to_dict())
+        sections.append(fund_section(fund, lang=lang))
     if write_reports:
-        section = actuals_section(result, lang=lang, images=charts)
         for suffix in ("md", "html"):
             files.append(write_report(dest / f"actuals_report.{suffix}", docs.indicators(),
-                                      lang=lang, sections=[section]))  # fmt: skip
-    return ActualsOutput(result, docs, tuple(files), charts)
+                                      lang=lang, sections=sections))  # fmt: skip
+    return ActualsOutput(result, docs, tuple(files), charts, fund, tuple(sections))
 
 
 @dataclass(frozen=True)
