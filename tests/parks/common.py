@@ -81,11 +81,11 @@ DIST_M = {
 }
 
 
-def matrix(dist: dict[tuple[str, str], float] | None = None) -> Matrix:
+def matrix(dist: dict[tuple[str, str], float] | None = None, extra: tuple[str, ...] = ()) -> Matrix:
     """Enterprise x receiver-location matrix; pairs not listed are 50 km (60 km/h)."""
     dist = DIST_M if dist is None else dist
     rows = [e.id for e in ENTERPRISES]
-    cols = ["E1", "E2", "E3", "E4", "R_landfill", "R_inc", "R_kiln"]
+    cols = ["E1", "E2", "E3", "E4", "R_landfill", "R_inc", "R_kiln", *extra]
     d = np.array([[0.0 if a == b else dist.get((a, b), 50_000.0) for b in cols] for a in rows])
     return Matrix(rows, cols, d / (60 / 3.6), d)
 
