@@ -80,6 +80,17 @@ SPECS: dict[str, _Spec] = {
     "co2e_kg": _Spec("kg_co2e", "routing", "ind_co2e_kg"),
     "co2e_kg.*": _Spec("kg_co2e", "routing", "ind_co2e_by_vehicle"),
     "co2e_kg_per_tonne": _Spec("kg_co2e_per_t", "routing", "ind_co2e_kg_per_tonne"),
+    # industrial parks (recyclenet.parks.indicators)
+    "park_tonnes_per_year": _Spec("t", "park", "ind_park_tonnes_per_year"),
+    "park_gis_utilisation_rate": _Spec("pct", "park", "ind_park_gis_utilisation_rate"),
+    "park_hw_licensed_share": _Spec("pct", "park", "ind_park_hw_licensed_share"),
+    "park_tonnes_unplaced": _Spec("t", "park", "ind_park_tonnes_unplaced"),
+    "park_vehicle_km_per_week": _Spec("km", "park", "ind_park_vehicle_km_per_week"),
+    "park_tonne_km_per_week": _Spec("t_km", "park", "ind_park_tonne_km_per_week"),
+    "park_co2e_kg_per_week": _Spec("kg_co2e", "park", "ind_park_co2e_kg_per_week"),
+    "park_cost_per_tonne": _Spec("cost_per_t", "park", "ind_park_cost_per_tonne"),
+    "park_byproduct_value_per_year": _Spec("cost", "park", "ind_park_byproduct_value_per_year"),
+    "park_shared_saving_per_year": _Spec("cost", "park", "ind_park_shared_saving_per_year"),
 }
 
 _ORDER = {k: i for i, k in enumerate(SPECS)}
@@ -115,7 +126,7 @@ class Indicator:
         ``kg_co2e``, ``kg_co2e_per_t``, ``cost``, ``cost_per_t`` (the fleet's cost
         unit), ``stations``, ``households``, ``vehicles``, ``orders``,
         ``per_10k_households``. :meth:`unit_label` gives the text to show.
-    group : {"siting", "routing"}
+    group : {"siting", "routing", "park"}
     name_en, name_zh : str
         Short name in English and Chinese.
     definition_en, definition_zh : str

@@ -12,8 +12,13 @@ from recyclenet.parks.shared import site_shared_facility
 from .common import DIST_M, matrix, park
 
 SITES = [CandidateSite("C1", 120.01, 31.0, 20_000.0), CandidateSite("C2", 120.2, 31.2, 15_000.0)]
-DIST = {**DIST_M, ("E1", "C1"): 3000.0, ("E4", "C1"): 1000.0,
-        ("E1", "C2"): 8000.0, ("E4", "C2"): 8000.0}  # fmt: skip
+DIST = {
+    **DIST_M,
+    ("E1", "C1"): 3000.0,
+    ("E4", "C1"): 1000.0,
+    ("E1", "C2"): 8000.0,
+    ("E4", "C2"): 8000.0,
+}
 
 
 def _park(capacity: float = 2000.0, kind: str = "treatment", onward: float = 0.0):

@@ -30,9 +30,13 @@ HEADLINE_KEYS: tuple[str, ...] = (
     "cost_per_tonne",
     "co2e_kg",
     "empty_running_share",
+    "park_gis_utilisation_rate",
+    "park_hw_licensed_share",
+    "park_cost_per_tonne",
+    "park_byproduct_value_per_year",
 )
 
-_GROUPS: tuple[str, ...] = ("siting", "routing")
+_GROUPS: tuple[str, ...] = ("siting", "routing", "park")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,11 @@ from .model import Park, Stream
 
 #: Longest pickup period, weeks (a stream that may wait longer is still collected monthly).
 MAX_PERIOD_WEEKS = 4
+#: A pickup is at most this many full loads of the largest vehicle that may carry the
+#: stream (a planning convention, not a rule: it keeps a gate's pickup within a trip or
+#: two, so a month of fly ash is not due on one day). Dropped when even collecting on
+#: every collection day cannot meet it; storage limits are never dropped.
+MAX_LOADS_PER_PICKUP = 2
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _EPS = 1e-9
@@ -66,8 +71,8 @@ class StreamSchedule:
         1: every week; k: the weekdays of every k-th week.
     interval_limit_days : float
         ``min(storage days, storage tonnes / t per day)``.
-    binding : {"storage_t", "storage_days", "none"}
-        Which limit sets the interval.
+    binding : {"storage_t", "storage_days", "vehicle", "none"}
+        Which limit sets the interval (``vehicle``: :data:`MAX_LOADS_PER_PICKUP`).
     max_gap_days : float
         Longest time between two pickups in the schedule.
     max_stock_t : float
@@ -157,6 +162,12 @@ def interval_limit(park: Park, stream: Stream) -> tuple[float, str]:
     return (by_days, "storage_days") if by_days <= by_t else (by_t, "storage_t")
 
 
+def _vehicle_limit(park: Park, stream: Stream) -> float:
+    """Days of generation that fill :data:`MAX_LOADS_PER_PICKUP` of the largest vehicle."""
+    caps = [v.capacity_t for v in park.vehicles_for(stream)]
+    return MAX_LOADS_PER_PICKUP * max(caps) / stream.tonnes_per_day if caps else math.inf
+
+
 def schedule_pickups(park: Park, streams: Sequence[Stream] | None = None) -> Schedule:
     """The weekly schedule of ``streams`` (default: every stream of the park).
 
@@ -184,6 +195,11 @@ def schedule_pickups(park: Park, streams: Sequence[Stream] | None = None) -> Sch
                 f"{park.storage_days_of(s):g} days), but collecting on {names} leaves gaps of "
                 f"{best_gap:g} days; add collection days or a larger store for it"
             )
+        by_vehicle = _vehicle_limit(park, s)
+        if by_vehicle < limit and by_vehicle + _EPS >= best_gap:
+            limit, binding = by_vehicle, "vehicle"
+        elif by_vehicle < limit:
+            limit, binding = best_gap, "vehicle"
         period = max(1, min(MAX_PERIOD_WEEKS, int(limit // 7))) if math.isfinite(limit) else 4
         chosen: tuple[int, ...] | None = None
         for f in range(1, len(days) + 1):

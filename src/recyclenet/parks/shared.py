@@ -156,21 +156,41 @@ def site_shared_facility(
     # transport rate into the distances and use cost_per_unit = 1 / 1000
     rate = [transport_rate(park, s) for s in streams]
     dist = sub.distance_m[idx] * [[r] for r in rate]
-    m = Matrix([s.id for s in streams], cols, sub.duration_s[idx], dist, profile=sub.profile)
+    m = Matrix(
+        tuple(s.id for s in streams), tuple(cols), sub.duration_s[idx], dist, profile=sub.profile
+    )
     demand = [
-        Demand(s.id, park.enterprises_by_id[s.enterprise_id].lon,
-               park.enterprises_by_id[s.enterprise_id].lat, households=0.0,
-               weight=s.tonnes_per_year, kg_per_year={s.code: 1000.0 * s.tonnes_per_year})
+        Demand(
+            s.id,
+            park.enterprises_by_id[s.enterprise_id].lon,
+            park.enterprises_by_id[s.enterprise_id].lat,
+            households=0.0,
+            weight=s.tonnes_per_year,
+            kg_per_year={s.code: 1000.0 * s.tonnes_per_year},
+        )
         for s in streams
-    ]  # fmt: skip
+    ]
     sites = [
-        Site(c.id, c.lon, c.lat, capacity=shared.capacity_t_per_year,
-             fixed_cost=c.fixed_cost_per_year)
+        Site(
+            c.id,
+            c.lon,
+            c.lat,
+            capacity=shared.capacity_t_per_year,
+            fixed_cost=c.fixed_cost_per_year,
+        )
         for c in park.sites
-    ]  # fmt: skip
-    problem = SitingProblem(demand, sites, m, model="cflp", metric="distance_m", p=p,
-                            capacity_unit="t_per_year", single_source=True,
-                            cost_per_unit=1.0 / 1000.0)  # fmt: skip
+    ]
+    problem = SitingProblem(
+        demand,
+        sites,
+        m,
+        model="cflp",
+        metric="distance_m",
+        p=p,
+        capacity_unit="t_per_year",
+        single_source=True,
+        cost_per_unit=1.0 / 1000.0,
+    )
     plan = solve_siting(problem, time_limit_s=time_limit_s)
     if plan.status in ("infeasible", "time_limit_no_solution"):
         raise InputError(f"no site for the shared facility: {plan.message}")
@@ -184,8 +204,11 @@ def site_shared_facility(
             flows = allocation.flows_of(s.id)
             fee = sum(f.tonnes_per_year * f.fee_per_t for f in flows) / s.tonnes_per_year
             per_t += shared.onward_cost_per_t + fee
-        out.append(StreamSaving(s.id, site_of[s.id], s.tonnes_per_year, alone[s.id],
-                                per_t * s.tonnes_per_year))  # fmt: skip
+        out.append(
+            StreamSaving(
+                s.id, site_of[s.id], s.tonnes_per_year, alone[s.id], per_t * s.tonnes_per_year
+            )
+        )
     return SharedPlan(
         plan,
         tuple(plan.open_ids),
