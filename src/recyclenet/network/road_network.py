@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from .speed import RoadConditions, speed_factor
 if TYPE_CHECKING:
     from ._ch import ContractionHierarchy
     from .snap import EdgeIndex
+    from .turns import TurnGraph, TurnRestriction
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -46,6 +48,10 @@ class NetworkStats:
     """Way node references missing from a clipped extract."""
     conditional_not_parsed: int = 0
     """``*:conditional`` access clauses ignored because their hours are not parsed."""
+    turn_restrictions: int = 0
+    """OSM turn restriction relations honoured for this vehicle."""
+    turn_restrictions_skipped: int = 0
+    """Restrictions not honoured: via ways, ways outside the network, malformed relations."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +90,9 @@ class RoadNetwork:
     conditions : RoadConditions
         Speed model and period the network was built for (time-conditional access and
         urban speeds follow them).
+    banned_turns : ndarray of int64, shape (k, 2)
+        (in-edge, out-edge) turns forbidden by OSM turn restrictions for this vehicle;
+        when there are any, matrices and paths run on the turn graph (:mod:`.turns`).
     """
 
     source: str
@@ -103,6 +112,7 @@ class RoadNetwork:
     edge_tags: list[dict[str, str]]
     stats: NetworkStats
     conditions: RoadConditions = field(default_factory=RoadConditions)
+    banned_turns: IntArray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     _rebuild: Callable[[VehicleProfile, RoadConditions], RoadNetwork] | None = field(
         default=None, repr=False
     )
@@ -119,6 +129,8 @@ class RoadNetwork:
         dangling_refs: int = 0,
         conditional_not_parsed: int = 0,
         conditions: RoadConditions | None = None,
+        restrictions: Sequence[TurnRestriction] = (),
+        restrictions_skipped: int = 0,
         rebuild: Callable[[VehicleProfile, RoadConditions], RoadNetwork] | None = None,
     ) -> RoadNetwork:
         """Index directed edges, set speeds and times, keep the largest SCC."""
@@ -166,10 +178,19 @@ class RoadNetwork:
         e_u = new_index[u[sel]].astype(np.int64)
         e_v = new_index[v[sel]].astype(np.int64)
         geometry = [np.column_stack([p.lon, p.lat]) for p in kept]
+        node_osm_id = node_ids[node_keep].astype(np.int64)
+        edge_way_id = np.array([p.way_id for p in kept], dtype=np.int64)
+        twin = _find_twins(e_u, e_v, length_m, geometry)
+        banned, applied, skipped = np.empty((0, 2), dtype=np.int64), 0, 0
+        if restrictions:
+            from .turns import banned_turns
+
+            banned, applied, skipped = banned_turns(list(restrictions), profile, node_osm_id,
+                                                    e_u, e_v, edge_way_id, twin)  # fmt: skip
         return cls(
             source=source,
             profile=profile,
-            node_osm_id=node_ids[node_keep].astype(np.int64),
+            node_osm_id=node_osm_id,
             node_lon=node_lon[node_keep],
             node_lat=node_lat[node_keep],
             edge_u=e_u,
@@ -178,8 +199,8 @@ class RoadNetwork:
             edge_duration_s=duration_s,
             edge_speed_kph=speed_kph,
             edge_speed_tagged=np.array([t for _, t in speeds], dtype=bool),
-            edge_way_id=np.array([p.way_id for p in kept], dtype=np.int64),
-            edge_twin=_find_twins(e_u, e_v, length_m, geometry),
+            edge_way_id=edge_way_id,
+            edge_twin=twin,
             edge_geometry=geometry,
             edge_tags=[p.tags for p in kept],
             stats=NetworkStats(
@@ -189,8 +210,11 @@ class RoadNetwork:
                 excluded_by_profile=int(excluded_by_profile),
                 dangling_refs=int(dangling_refs),
                 conditional_not_parsed=int(conditional_not_parsed),
+                turn_restrictions=applied,
+                turn_restrictions_skipped=skipped + int(restrictions_skipped),
             ),
             conditions=conditions,
+            banned_turns=banned,
             _rebuild=rebuild,
         )
 
@@ -249,7 +273,7 @@ class RoadNetwork:
         h.update(repr(self.profile).encode())
         h.update(repr(self.conditions).encode())
         for arr in (self.node_osm_id, self.node_lon, self.node_lat, self.edge_u, self.edge_v,
-                    self.edge_length_m, self.edge_duration_s):  # fmt: skip
+                    self.edge_length_m, self.edge_duration_s, self.banned_turns):  # fmt: skip
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:32]
 
@@ -260,12 +284,36 @@ class RoadNetwork:
 
         return EdgeIndex.build(self)
 
+    def without_turn_restrictions(self) -> RoadNetwork:
+        """The same network with every turn allowed (node-graph matrices and paths)."""
+        if not self.has_turn_restrictions:
+            return self
+        return dataclasses.replace(self, banned_turns=np.empty((0, 2), dtype=np.int64))
+
+    @property
+    def has_turn_restrictions(self) -> bool:
+        """True if some turn is banned: matrices and paths then use the turn graph."""
+        return len(self.banned_turns) > 0
+
+    @cached_property
+    def turn_graph(self) -> TurnGraph:
+        """The turn-expanded graph (one node per directed edge; built on first use)."""
+        from .turns import TurnGraph
+
+        return TurnGraph.build(self)
+
     @cached_property
     def contraction_hierarchy(self) -> ContractionHierarchy:
-        """Contraction hierarchy over packed time/distance weights (built on first use)."""
+        """Contraction hierarchy over packed time/distance weights (built on first use).
+
+        Over the turn graph when the network has turn restrictions, else over the nodes.
+        """
         from ._ch import ContractionHierarchy
         from .shortest_paths import edge_units, encode
 
+        if self.has_turn_restrictions:
+            tg = self.turn_graph
+            return ContractionHierarchy(tg.n, tg.tails, tg.heads, tg.weights)
         dur, dist = edge_units(self)
         return ContractionHierarchy(self.n_nodes, self.edge_u, self.edge_v, encode(dur, dist))
 
@@ -289,6 +337,9 @@ class RoadNetwork:
             "excluded_by_profile": self.stats.excluded_by_profile,
             "dangling_refs": self.stats.dangling_refs,
             "conditional_not_parsed": self.stats.conditional_not_parsed,
+            "turn_restrictions": self.stats.turn_restrictions,
+            "turn_restrictions_skipped": self.stats.turn_restrictions_skipped,
+            "banned_turns": len(self.banned_turns),
             "edges_speed_tagged": n_tagged,
             "edges_speed_default": self.n_edges - n_tagged,
             "share_speed_tagged": round(n_tagged / self.n_edges, 4) if self.n_edges else 0.0,

@@ -14,7 +14,7 @@ from shapely.ops import substring
 from ..errors import NetworkError
 from ..geo import to_lonlat, to_metric
 from ..points import Points
-from .shortest_paths import augmented_graph, decode, shortest_tree
+from .shortest_paths import augmented_graph, decode, shortest_tree, turn_augmented_graph
 from .snap import DEFAULT_MAX_SNAP_DISTANCE_M, snap_points
 
 if TYPE_CHECKING:
@@ -97,7 +97,10 @@ class PathFinder:
     ) -> None:
         self.network = network
         self.snapped = snap_points(network, points, max_snap_distance_m=max_snap_distance_m)
-        self.graph = augmented_graph(network, self.snapped, self.snapped)
+        self.turns = (turn_augmented_graph(network, self.snapped, self.snapped)
+                      if network.has_turn_restrictions else None)  # fmt: skip
+        self.graph = (augmented_graph(network, self.snapped, self.snapped)
+                      if self.turns is None else None)  # fmt: skip
         self._pos = {pid: i for i, pid in enumerate(points.ids)}
         self._trees: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -111,9 +114,11 @@ class PathFinder:
         """The fastest route between two of the points, by id."""
         i, j = self._index(from_id), self._index(to_id)
         network, graph = self.network, self.graph
-        src, dst = int(graph.origin_nodes[i]), int(graph.destination_nodes[j])
+        search = self.turns if self.turns is not None else graph
+        assert search is not None
+        src, dst = int(search.origin_nodes[i]), int(search.destination_nodes[j])
         if i not in self._trees:
-            self._trees[i] = shortest_tree(graph.csr, src)
+            self._trees[i] = shortest_tree(search.csr, src)
         dist, pred = self._trees[i]
         if not np.isfinite(dist[dst]):
             raise NetworkError(f"no path from {from_id!r} to {to_id!r} on this network")
@@ -145,7 +150,20 @@ class PathFinder:
             return -1, 0.0  # standing on the node itself: zero-length connection
 
         inner = nodes[1:-1]
-        if not inner:  # both points on the same edge
+        if self.turns is not None:  # turn graph: inner nodes are edges driven in full
+            turns = self.turns
+            if not inner:
+                e, f_o, f_d = turns.direct[(src, dst)]
+                add_partial(e, f_o, f_d)
+            else:
+                e, f = turns.origin_part[(src, inner[0])]
+                if e >= 0:
+                    add_partial(e, f, 1.0)
+                for e in inner[:-1]:
+                    pieces.append(network.edge_geometry[e])
+                    edges.append(e)
+                add_partial(inner[-1], 0.0, turns.destination_part[(inner[-1], dst)])
+        elif not inner:  # both points on the same edge
             for e, f_o in self.snapped.placements(network, i):
                 for e2, f_d in self.snapped.placements(network, j):
                     if e == e2 and f_d >= f_o and not edges:
@@ -154,6 +172,7 @@ class PathFinder:
             e, f = placement_to(inner[0], i, leaving=True)
             if e >= 0:
                 add_partial(e, f, 1.0)
+            assert graph is not None
             for a, b in pairwise(inner):
                 e = graph.arc_edge[(a, b)]
                 pieces.append(network.edge_geometry[e])

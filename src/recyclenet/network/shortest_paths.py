@@ -85,7 +85,8 @@ def point_seeds(network: RoadNetwork, points: SnappedPoints, *, as_origin: bool)
 
     A point on edge u→v at fraction f leaves through v at (1-f) of the edge, or arrives
     from u at f of it; its twin edge gives the other direction. A point within
-    ``AT_NODE_M`` of an edge end also stands on that node at no cost.
+    ``AT_NODE_M`` of an edge end also stands on that node at no cost. (Node graph; see
+    :func:`turn_point_seeds` for the turn graph.)
     """
     dur, dist = edge_units(network)
     ptr = [0]
@@ -102,6 +103,59 @@ def point_seeds(network: RoadNetwork, points: SnappedPoints, *, as_origin: bool)
         ptr.append(len(nodes))
     return (np.asarray(ptr, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
             np.asarray(costs, dtype=np.float64))  # fmt: skip
+
+
+def turn_point_seeds(network: RoadNetwork, points: SnappedPoints, *, as_origin: bool) -> Seeds:
+    """Turn-graph nodes (edges) where each point's trips start or end, with costs.
+
+    An origin on edge e at fraction f pays (1-f) of e and continues into each allowed
+    successor of e; standing on e's tail node, it may also take any edge leaving that
+    node at no cost. A destination on e at f is reached by entering e plus f of it;
+    standing on e's head node, also by driving the whole of any edge entering that node.
+    Without banned turns this gives exactly the node-graph weights.
+    """
+    ptr, nodes, costs, _, _ = _turn_seeds(network, points, as_origin=as_origin)
+    return ptr, nodes, costs
+
+
+def _turn_seeds(
+    network: RoadNetwork, points: SnappedPoints, *, as_origin: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64],
+           npt.NDArray[np.int64], npt.NDArray[np.float64]]:  # fmt: skip
+    """Seeds plus, for each, the edge driven in part (-1: none) and the fraction at the point."""
+    tg = network.turn_graph
+    dur, dist = edge_units(network)
+    ptr = [0]
+    nodes: list[int] = []
+    costs: list[float] = []
+    part_edge: list[int] = []
+    part_frac: list[float] = []
+
+    def add(targets: list[int], cost: list[float], edge: int, frac: float) -> None:
+        nodes.extend(targets)
+        costs.extend(cost)
+        part_edge.extend([edge] * len(targets))
+        part_frac.extend([frac] * len(targets))
+
+    for i in range(len(points.ids)):
+        for e, f in points.placements(network, i):
+            length = network.edge_length_m[e]
+            if as_origin:
+                cost = float(encode(round((1.0 - f) * dur[e]), round((1.0 - f) * dist[e])))
+                nxt = tg.successors(e).tolist()
+                add(nxt, [cost] * len(nxt), e, f)
+                if f * length < AT_NODE_M:
+                    out = tg.leaving(int(network.edge_u[e])).tolist()
+                    add(out, [0.0] * len(out), -1, 0.0)
+            else:
+                add([e], [float(encode(round(f * dur[e]), round(f * dist[e])))], e, f)
+                if (1.0 - f) * length < AT_NODE_M:
+                    for e2 in tg.entering(int(network.edge_v[e])).tolist():
+                        add([e2], [float(encode(dur[e2], dist[e2]))], e2, 1.0)
+        ptr.append(len(nodes))
+    return (np.asarray(ptr, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
+            np.asarray(costs, dtype=np.float64), np.asarray(part_edge, dtype=np.int64),
+            np.asarray(part_frac, dtype=np.float64))  # fmt: skip
 
 
 def same_edge_costs(
@@ -150,6 +204,9 @@ def matrix_weights(
 ) -> npt.NDArray[np.float64]:
     """Packed fastest-path weights between snapped points (contraction hierarchy query).
 
+    On a network with turn restrictions the hierarchy and the seeds are those of the
+    turn graph (:mod:`.turns`), so banned turns are never taken.
+
     Parameters
     ----------
     workers : int or None
@@ -157,8 +214,9 @@ def matrix_weights(
         core when there are at least ``PARALLEL_MIN_ORIGINS`` origins.
     """
     ch = network.contraction_hierarchy
-    o_ptr, o_node, o_cost = point_seeds(network, origins, as_origin=True)
-    d_ptr, d_node, d_cost = point_seeds(network, destinations, as_origin=False)
+    seeds = turn_point_seeds if network.has_turn_restrictions else point_seeds
+    o_ptr, o_node, o_cost = seeds(network, origins, as_origin=True)
+    d_ptr, d_node, d_cost = seeds(network, destinations, as_origin=False)
     n_o, n_d = len(origins.ids), len(destinations.ids)
     out = np.full((n_o, n_d), np.inf, dtype=np.float64)
     for i, j, w in same_edge_costs(network, origins, destinations):
@@ -236,6 +294,77 @@ def augmented_graph(
     csr = sp.csr_matrix((w[first], (r[first], c[first])), shape=(size, size))
     return AugmentedGraph(csr=csr, origin_nodes=o_node, destination_nodes=d_node,
                           arc_edge=arc_edge)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class TurnAugmentedGraph:
+    """The turn graph plus one virtual node per origin and per destination (for paths).
+
+    Nodes ``0..n_edges-1`` are the network's directed edges ("at the start of edge e");
+    an arc e→f drives the whole of e. ``origin_part[(o, f)]`` is the (edge, fraction) an
+    origin drives in part before turning into f (edge -1: none, the point is on the node);
+    ``destination_part[(e, d)]`` the fraction of e driven to reach destination d.
+    """
+
+    csr: sp.csr_matrix
+    origin_nodes: npt.NDArray[np.int64]
+    destination_nodes: npt.NDArray[np.int64]
+    origin_part: dict[tuple[int, int], tuple[int, float]]
+    destination_part: dict[tuple[int, int], float]
+    direct: dict[tuple[int, int], tuple[int, float, float]]
+    """(origin node, destination node) on one edge -> (edge, from fraction, to fraction)."""
+
+
+def turn_augmented_graph(
+    network: RoadNetwork, origins: SnappedPoints, destinations: SnappedPoints
+) -> TurnAugmentedGraph:
+    """CSR turn graph with virtual origin and destination nodes joined by their seeds."""
+    tg = network.turn_graph
+    n = tg.n
+    n_o, n_d = len(origins.ids), len(destinations.ids)
+    o_node = np.arange(n, n + n_o, dtype=np.int64)
+    d_node = np.arange(n + n_o, n + n_o + n_d, dtype=np.int64)
+    o_ptr, o_seed, o_cost, o_edge, o_frac = _turn_seeds(network, origins, as_origin=True)
+    d_ptr, d_seed, d_cost, d_edge, d_frac = _turn_seeds(network, destinations, as_origin=False)
+    direct = same_edge_costs(network, origins, destinations)
+    o_rep = np.repeat(o_node, np.diff(o_ptr))
+    d_rep = np.repeat(d_node, np.diff(d_ptr))
+    direct_r = np.array([o_node[i] for i, _, _ in direct], dtype=np.int64)
+    direct_c = np.array([d_node[j] for _, j, _ in direct], dtype=np.int64)
+    r = np.concatenate([tg.tails, o_rep, d_seed, direct_r])
+    c = np.concatenate([tg.heads, o_seed, d_rep, direct_c])
+    w = np.concatenate([tg.weights, o_cost, d_cost,
+                        np.array([x for _, _, x in direct], dtype=np.float64)])  # fmt: skip
+    kind = np.concatenate([np.zeros(tg.n_arcs, np.int8), np.ones(len(o_seed), np.int8),
+                           np.full(len(d_seed), 2, np.int8),
+                           np.full(len(direct), 3, np.int8)])  # fmt: skip
+    edge = np.concatenate([np.full(tg.n_arcs, -1), o_edge, d_edge, np.full(len(direct), -1)])
+    frac = np.concatenate([np.zeros(tg.n_arcs), o_frac, d_frac, np.zeros(len(direct))])
+    order = np.lexsort((w, c, r))
+    r, c, w, kind, edge, frac = r[order], c[order], w[order], kind[order], edge[order], frac[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    origin_part: dict[tuple[int, int], tuple[int, float]] = {}
+    destination_part: dict[tuple[int, int], float] = {}
+    for a, b, k, e, f in zip(r[first].tolist(), c[first].tolist(), kind[first].tolist(),
+                             edge[first].tolist(), frac[first].tolist()):  # fmt: skip
+        if k == 1:
+            origin_part[(a, b)] = (e, f)
+        elif k == 2:
+            destination_part[(a, b)] = f
+    direct_part: dict[tuple[int, int], tuple[int, float, float]] = {}
+    o_pt, o_e, o_f = _placement_arrays(network, origins)
+    d_pt, d_e, d_f = _placement_arrays(network, destinations)
+    for i, j, _ in direct:
+        for e, fo in zip(o_e[o_pt == i].tolist(), o_f[o_pt == i].tolist()):
+            for e2, fd in zip(d_e[d_pt == j].tolist(), d_f[d_pt == j].tolist()):
+                if e == e2 and fd >= fo and (int(o_node[i]), int(d_node[j])) not in direct_part:
+                    direct_part[(int(o_node[i]), int(d_node[j]))] = (e, fo, fd)
+    size = n + n_o + n_d
+    csr = sp.csr_matrix((w[first], (r[first], c[first])), shape=(size, size))
+    return TurnAugmentedGraph(csr=csr, origin_nodes=o_node, destination_nodes=d_node,
+                              origin_part=origin_part, destination_part=destination_part,
+                              direct=direct_part)  # fmt: skip
 
 
 def many_to_many(

