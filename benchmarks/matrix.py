@@ -123,10 +123,7 @@ def main() -> int:
         ("recyclenet build_matrix", t_ours, t_ours / t_nx,
          f"equal={equal} (max |diff| {max_diff:.2e} s)"),
     ]  # fmt: skip
-    print(f"\n{n} x {n} matrix (duration_s and distance_m)")
-    print(f"{'method':<28}{'time s':>10}{'vs baseline':>14}  check")
-    for name, secs, ratio, check in rows:
-        print(f"{name:<28}{secs:>10.3f}{'1/' + format(1 / ratio, '.0f'):>14}  {check}")
+    _print_table(f"\n{n} x {n} matrix (duration_s and distance_m)", rows)
 
     if args.turns:
         equal &= _turn_mode(net, origins, dests, t_nx, args)
@@ -207,11 +204,16 @@ def _turn_mode(net: RoadNetwork, origins: Points, dests: Points, t_nx: float,
         ("recyclenet turns build_matrix", t_ours, t_ours / t_nx,
          f"equal to reference={equal}"),
     ]  # fmt: skip
-    print(f"{n} x {n} matrix with turn restrictions; {longer} pairs slower than without")
+    _print_table(f"{n} x {n} matrix with turn restrictions; {longer} pairs slower than without",
+                 rows)  # fmt: skip
+    return equal and nx_ok
+
+
+def _print_table(title: str, rows: list[tuple[str, float, float, str]]) -> None:
+    print(title)
     print(f"{'method':<32}{'time s':>10}{'vs baseline':>14}  check")
     for name, secs, ratio, check in rows:
         print(f"{name:<32}{secs:>10.3f}{'1/' + format(1 / ratio, '.0f'):>14}  {check}")
-    return equal and nx_ok
 
 
 if __name__ == "__main__":
