@@ -8,8 +8,10 @@ import json
 import pytest
 from routing_helpers import TL, assert_feasible, facility, order, problem
 
+from recyclenet.deadline import Deadline
 from recyclenet.errors import InputError
 from recyclenet.routing import RoutePlan, VehicleType, fits_pyvrp, solve_routing
+from recyclenet.routing import solve as solve_mod
 
 XY = {"D": (0, 0), "S": (1500, 1500), "a": (1000, 0), "b": (2000, 500), "c": (0, 2000),
       "d": (-1000, 800), "e": (2500, 2500)}  # fmt: skip
@@ -69,15 +71,64 @@ def test_totals():
     assert d["tonnes_by_material"] == {"unspecified": pytest.approx(0.6)}
 
 
-def test_auto_runs_both_engines_and_keeps_the_better():
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, Deadline]]:
+    """Record (engine, seed, deadline) of every engine run that solve_routing starts."""
+    calls: list[tuple[str, int, Deadline]] = []
+    for name, label in (("_run_pyvrp", "pyvrp"), ("_run_ortools", "ortools"),
+                        ("_start_child", "pyvrp child")):  # fmt: skip
+        real = getattr(solve_mod, name)
+
+        def wrapped(prob, diag, deadline, seed, *a, _real=real, _label=label, **kw):  # type: ignore[no-untyped-def]
+            calls.append((_label, seed, deadline))
+            return _real(prob, diag, deadline, seed, *a, **kw)
+
+        monkeypatch.setattr(solve_mod, name, wrapped)
+    return calls
+
+
+def test_auto_runs_two_pyvrp_searches_each_until_the_whole_deadline(monkeypatch):
     prob = _problem()
-    plan = solve_routing(prob, engine="auto", time_limit_s=3.0, seed=3)
+    calls = _spy(monkeypatch)
+    call = Deadline.after(3.5)
+    plan = solve_routing(prob, engine="auto", deadline=call, seed=3)
     assert_feasible(plan, prob)
     stats = plan.statistics
-    assert set(stats["engines"]) == {"ortools", "pyvrp"}
-    assert plan.engine in ("ortools", "pyvrp")
+    assert set(stats["engines"]) == {"pyvrp", "pyvrp#2"}
+    assert "two pyvrp searches" in stats["choice"]
+    assert [(e, s) for e, s, _d in calls] == [("pyvrp child", 4), ("pyvrp", 3)]
+    # both get the call's deadline less only the time kept for evaluating the plan
+    engine_deadline = call.at_s - solve_mod._MARGIN_S - solve_mod._POST_S_PER_ORDER * 5
+    for _e, _s, d in calls:
+        assert d.at_s == pytest.approx(engine_deadline, abs=1e-9)
+    assert {s["seed"] for s in stats["engines"].values()} == {3, 4}
+    assert plan.engine == "pyvrp"
     best = min(s["objective"] for s in stats["engines"].values() if s["objective"] is not None)
     assert plan.objective == pytest.approx(best)
+    assert stats["engines"][stats["kept"]]["objective"] == pytest.approx(plan.objective)
+    # the no-improvement rule ends an easy day well before the limit
+    assert all(s["stopped"].startswith("no improvement") for s in stats["engines"].values())
+
+
+def test_auto_with_breaks_runs_pyvrp_and_ortools_each_until_the_whole_deadline(monkeypatch):
+    prob = _problem(break_window=(11 * 3600.0, 13 * 3600.0), break_s=1800.0)
+    calls = _spy(monkeypatch)
+    call = Deadline.after(3.5)
+    plan = solve_routing(prob, engine="auto", deadline=call)
+    assert_feasible(plan, prob)
+    assert set(plan.statistics["engines"]) == {"pyvrp", "ortools"}
+    assert sorted(e for e, _s, _d in calls) == ["ortools", "pyvrp child"]
+    margin = (solve_mod._MARGIN_S + solve_mod._POST_S_PER_ORDER * 5
+              + solve_mod._BREAKS_S_PER_ORDER * 5)  # fmt: skip
+    for _e, _s, d in calls:
+        assert d.at_s == pytest.approx(call.at_s - margin, abs=1e-9)
+
+
+def test_auto_on_one_core_runs_pyvrp_alone(monkeypatch):
+    monkeypatch.setattr(solve_mod, "_cores", lambda: 1)
+    calls = _spy(monkeypatch)
+    plan = solve_routing(_problem(), engine="auto", time_limit_s=3.0)
+    assert [e for e, _s, _d in calls] == ["pyvrp"]
+    assert "one core" in plan.statistics["choice"]
 
 
 def test_breaks_with_pyvrp_are_placed_after_solving(engine):

@@ -50,10 +50,12 @@ _MAX = 2**62
 _MAX_RELOADS = 2**64 - 1  # PyVRP's default: no limit
 
 
-#: No-improvement rule: a search stops once it has run this many iterations, and
+#: No-improvement rule: a search stops once it has run :data:`PATIENCE_ITERS_PER_CLIENT`
+#: iterations per client (at least :data:`PATIENCE_MIN_ITERS`), and
 #: :data:`PATIENCE_FACTOR` times as many as it took to find its best solution, without
 #: improving it (counted in iterations, not seconds, so it does not depend on the load).
-PATIENCE_MIN_ITERS = 20_000
+PATIENCE_MIN_ITERS = 2_000
+PATIENCE_ITERS_PER_CLIENT = 100
 PATIENCE_FACTOR = 2.0
 #: The model with required clients is given up for the one with prizes (the fleet may
 #: not serve every order) when no feasible solution was found within this share of the
@@ -72,7 +74,9 @@ class _Stop:
     instances.
     """
 
-    def __init__(self, deadline: Deadline, *, patience: bool, switch_at: Deadline | None) -> None:
+    def __init__(
+        self, deadline: Deadline, *, patience: int | None, switch_at: Deadline | None
+    ) -> None:
         self._deadline = deadline
         self._patience = patience
         self._switch_at = switch_at
@@ -96,7 +100,9 @@ class _Stop:
                 return True
             return False
         since = self.iterations - self._best_iter
-        if self._patience and since >= max(PATIENCE_MIN_ITERS, PATIENCE_FACTOR * self._best_iter):
+        if self._patience is not None and since >= max(
+            self._patience, PATIENCE_FACTOR * self._best_iter
+        ):
             self.reason = f"no improvement in {since} iterations"
             return True
         return False
@@ -403,7 +409,7 @@ def solve_pyvrp(
     turns up early (see :data:`INFEASIBLE_SWITCH_SHARE`), the rest of the time goes to
     the model where every order is optional, required ones with a large prize, so that
     the routes still serve what they can. ``patience``: stop on the no-improvement rule
-    (:data:`PATIENCE_MIN_ITERS`) before the time limit.
+    (:data:`PATIENCE_ITERS_PER_CLIENT`) before the deadline.
 
     Returns a result with ``found=False`` when the best solution is infeasible.
     """
@@ -422,7 +428,8 @@ def solve_pyvrp(
         switch_at = None
         if required:
             switch_at = deadline.share(INFEASIBLE_SWITCH_SHARE)
-        stop = _Stop(deadline, patience=patience, switch_at=switch_at)
+        wait = max(PATIENCE_MIN_ITERS, PATIENCE_ITERS_PER_CLIENT * model.data.num_clients)
+        stop = _Stop(deadline, patience=wait if patience else None, switch_at=switch_at)
         with warnings.catch_warnings():  # expected while the fleet falls short
             warnings.simplefilter("ignore", PenaltyBoundWarning)
             res = pyvrp.solve(model.data, stop=stop, seed=seed, collect_stats=False,

@@ -1,17 +1,29 @@
-"""solve_routing: pick an engine (or run both), return a RoutePlan.
+"""solve_routing: pick an engine (or run several), return a RoutePlan.
 
-``engine="auto"`` uses PyVRP and OR-Tools side by side (PyVRP in a child interpreter,
-see ``_child.py``, so each gets a core) when the problem fits PyVRP and there are two
-cores and at least :data:`PARALLEL_MIN_TIME_S` seconds, and keeps the better plan;
-PyVRP alone when there is one core or little time; OR-Tools when the problem does not
-fit PyVRP (breaks).
+``engine="auto"``, with two cores and at least :data:`PARALLEL_MIN_TIME_S` seconds:
+
+- the problem fits PyVRP: two PyVRP searches with different seeds, one here and one in
+  a child interpreter (``_child.py``), each on its own core until the deadline (or its
+  no-improvement rule); the better plan is kept. PyVRP is well ahead of OR-Tools on
+  every problem it models (``benchmarks/routing_peers.py``), so a second, independent
+  PyVRP search is what the second core gains most from;
+- breaks (PyVRP solves with shifts shortened and places breaks afterwards, which can
+  fail): PyVRP in the child and OR-Tools, which models breaks exactly, here;
+- anything else PyVRP cannot model: OR-Tools.
+
+With one core or less time, PyVRP alone (OR-Tools when it finds no plan). Every engine
+gets the whole deadline; ``plan.statistics["choice"]`` says what ran and why and
+``statistics["engines"]`` reports each run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -156,45 +168,58 @@ def solve_routing(
     if engine == "pyvrp" and not fits:
         raise InputError(f"engine='pyvrp' cannot solve this problem: {why}; use 'ortools' or "
                          "'auto'")  # fmt: skip
-    results: list[EngineResult] = []
+    runs: list[tuple[str, EngineResult]] = []
     if engine == "ortools" or (engine == "auto" and not fits):
         stats["choice"] = "ortools requested" if engine == "ortools" else f"ortools: {why}"
-        results.append(_run_ortools(problem, diag, deadline, seed))
+        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
     elif engine == "pyvrp" or _cores() < 2 or time_limit_s < PARALLEL_MIN_TIME_S:
         stats["choice"] = ("pyvrp requested" if engine == "pyvrp"
-                           else "pyvrp: one core or short time limit")  # fmt: skip
-        results.append(_run_pyvrp(pyvrp_problem, diag, deadline, seed))
-        if not results[-1].found and engine == "auto" and deadline.remaining_s() > 0.2:
-            results.append(_run_ortools(problem, diag, deadline, seed))
+                           else "pyvrp: one core or a time limit under "
+                                f"{PARALLEL_MIN_TIME_S:g} s")  # fmt: skip
+        runs.append(("pyvrp", _run_pyvrp(pyvrp_problem, diag, deadline, seed)))
+    elif pyvrp_problem is not problem:
+        stats["choice"] = ("pyvrp (breaks placed after solving) in a second process and "
+                           "ortools (models breaks exactly) here, each until the deadline on "
+                           "its own core; better plan kept")  # fmt: skip
+        child = _start_child(pyvrp_problem, diag, deadline, seed)
+        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
+        runs.append(("pyvrp", _collect_child(child, deadline)))
     else:
-        stats["choice"] = "both engines in parallel, better plan kept"
-        results.extend(_run_both(problem, pyvrp_problem, diag, deadline, seed))
+        stats["choice"] = (f"two pyvrp searches (seeds {seed} and {seed + 1}), one per core, "
+                           "each until the deadline or its no-improvement rule; better plan "
+                           "kept (the problem fits PyVRP's model: no OR-Tools)")  # fmt: skip
+        child = _start_child(pyvrp_problem, diag, deadline, seed + 1)
+        runs.append(("pyvrp", _run_pyvrp(pyvrp_problem, diag, deadline, seed)))
+        runs.append(("pyvrp#2", _collect_child(child, deadline)))
     if pyvrp_problem is not problem:
-        results = [_with_breaks(problem, r) if r.engine == "pyvrp" else r for r in results]
+        runs = [(k, _with_breaks(problem, r) if r.engine == "pyvrp" else r) for k, r in runs]
+    if (engine == "auto" and not any(r.found or r.engine == "ortools" for _k, r in runs)
+            and deadline.remaining_s() > 0.2):  # fmt: skip
+        stats["choice"] += "; ortools after PyVRP found no plan"
+        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
     plans = []
-    for res in results:
-        stats["engines"][res.engine] = {"found": res.found, "time_s": res.time_s, **res.detail}
-        plans.append(build_plan(problem, res.routes, engine=res.engine,
-                                status="feasible" if res.found else "no_solution",
-                                unserved=diag.unserved, statistics=stats))  # fmt: skip
-    for p in plans:
-        stats["engines"][p.engine]["objective"] = p.objective if p.status == "feasible" else None
+    for label, res in runs:
+        plan = build_plan(problem, res.routes, engine=res.engine,
+                          status="feasible" if res.found else "no_solution",
+                          unserved=diag.unserved, statistics=stats)  # fmt: skip
+        stats["engines"][label] = {
+            "engine": res.engine, "found": res.found, "time_s": res.time_s, **res.detail,
+            "objective": plan.objective if plan.status == "feasible" else None,
+        }  # fmt: skip
+        plans.append((label, res, plan))
     if not plans:
         raise SolverError("no engine ran")
-    best = min(plans, key=_key)
+    label, res, best = min(plans, key=lambda t: _key(t[2]))
+    stats["kept"] = label
     return build_plan(
         problem,
-        _raw_of(best, results),
+        res.routes,
         engine=best.engine,
         status=best.status,
         unserved=diag.unserved,
         time_s=call.elapsed_s(),
         statistics=stats,
     )
-
-
-def _raw_of(plan: RoutePlan, results: list[EngineResult]) -> tuple[Any, ...]:
-    return next(r.routes for r in results if r.engine == plan.engine)
 
 
 def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
@@ -214,43 +239,105 @@ def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
     return replace(res, routes=routes)
 
 
-def _run_both(problem: RoutingProblem, pyvrp_problem: RoutingProblem, diag: Diagnosis,
-              deadline: Deadline, seed: int) -> list[EngineResult]:  # fmt: skip
-    """OR-Tools here, PyVRP in a child interpreter, both until ``deadline``."""
-    with tempfile.TemporaryDirectory(prefix="recyclenet-") as tmp:
-        src, dst = os.path.join(tmp, "in.pickle"), os.path.join(tmp, "out.pickle")
-        with open(src, "wb") as fh:
-            pickle.dump((pyvrp_problem, diag, deadline.earlier(_CHILD_MARGIN_S), seed), fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
-        env = dict(os.environ)
-        pkg_root = str(Path(__file__).resolve().parents[2])  # the dir holding recyclenet/
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "recyclenet.routing._child", src, dst],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=env,
-        )  # fmt: skip
-        out = [_run_ortools(problem, diag, deadline, seed)]
-        msg: object = "no answer in time"
-        while True:  # the answer file appears (atomically) before the child exits
-            if os.path.exists(dst):
+class _Child:
+    """A PyVRP search in a second process: forked where the platform can (instant, the
+    problem is not copied), else a fresh interpreter running ``_child.py`` (importing
+    recyclenet there takes a second or more)."""
+
+    def __init__(self, pid: int, fd: int | None, popen: subprocess.Popen[bytes] | None = None,
+                 tmp: tempfile.TemporaryDirectory[str] | None = None) -> None:  # fmt: skip
+        self.pid, self.fd, self.popen, self.tmp = pid, fd, popen, tmp
+
+
+def _start_child(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
+                 seed: int) -> _Child:  # fmt: skip
+    """Start PyVRP on ``problem`` in a second process, until ``deadline`` (less the time
+    to hand its answer back)."""
+    child_deadline = deadline.earlier(_CHILD_MARGIN_S)
+    if hasattr(os, "fork"):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked child
+            try:
+                os.close(r)
                 try:
-                    with open(dst, "rb") as fh:
-                        msg = pickle.load(fh)
-                except (OSError, EOFError, pickle.UnpicklingError) as exc:
-                    msg = f"unreadable answer: {exc}"
-                break
-            if proc.poll() is not None and not os.path.exists(dst):
-                msg = f"PyVRP process ended without an answer (exit code {proc.returncode})"
-                break
-            if deadline.earlier(-_MARGIN_S / 2).expired():
-                break
-            time.sleep(0.005)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+                    answer: object = _run_pyvrp(problem, diag, child_deadline, seed)
+                except BaseException as exc:  # reported to the parent
+                    answer = f"{type(exc).__name__}: {exc}"
+                with os.fdopen(w, "wb") as fh:
+                    fh.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+            finally:
+                os._exit(0)
+        os.close(w)
+        return _Child(pid, r)
+    tmp = tempfile.TemporaryDirectory(prefix="recyclenet-")
+    src = os.path.join(tmp.name, "in.pickle")
+    with open(src, "wb") as fh:
+        pickle.dump((problem, diag, child_deadline, seed), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    env = dict(os.environ)
+    pkg_root = str(Path(__file__).resolve().parents[2])  # the dir holding recyclenet/
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recyclenet.routing._child", src, src + ".out"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+    )  # fmt: skip
+    return _Child(proc.pid, None, proc, tmp)
+
+
+def _collect_child(child: _Child, deadline: Deadline) -> EngineResult:
+    """The child's answer (waiting for it until just after ``deadline``); the child is
+    stopped and its files removed."""
+    late = deadline.earlier(-_MARGIN_S / 2)
+    try:
+        msg = _read_pipe(child.fd, late) if child.fd is not None else _read_file(child, late)
+    finally:
+        if child.popen is not None:
+            if child.popen.poll() is None:
+                child.popen.kill()
+            child.popen.wait()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
+            os.waitpid(child.pid, 0)
+        if child.tmp is not None:
+            child.tmp.cleanup()
     if isinstance(msg, EngineResult):
-        out.append(msg)
-    else:
-        out.append(EngineResult("pyvrp", (), False, 0.0, {"error": str(msg)}))
-    return out
+        return msg
+    return EngineResult("pyvrp", (), False, 0.0, {"error": str(msg)})
+
+
+def _read_pipe(fd: int, late: Deadline) -> object:
+    chunks: list[bytes] = []
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        while True:
+            ready, _w, _x = select.select([fh], [], [], max(0.0, late.remaining_s()))
+            if not ready:
+                return "no answer in time"
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    if not chunks:
+        return "PyVRP process ended without an answer"
+    try:
+        return pickle.loads(b"".join(chunks))
+    except (EOFError, pickle.UnpicklingError) as exc:
+        return f"unreadable answer: {exc}"
+
+
+def _read_file(child: _Child, late: Deadline) -> object:
+    assert child.popen is not None and child.tmp is not None
+    dst = os.path.join(child.tmp.name, "in.pickle.out")
+    while True:  # the answer file appears (atomically) before the child exits
+        if os.path.exists(dst):
+            try:
+                with open(dst, "rb") as fh:
+                    return pickle.load(fh)
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                return f"unreadable answer: {exc}"
+        if child.popen.poll() is not None and not os.path.exists(dst):
+            return f"PyVRP process ended without an answer (exit code {child.popen.returncode})"
+        if late.expired():
+            return "no answer in time"
+        time.sleep(0.005)
