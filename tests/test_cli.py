@@ -329,6 +329,17 @@ def test_demo(tmp_path):
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "CO2e" in report and "siting_map.png" in report
     assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # a seeded month of records: plan versus actual, the fund, the evaluation
+    assert "## Plan versus actual" in report and "## Targets and phase evaluation" in report
+    assert "Stations far below their expected amount: commercial_w" in result.stdout
+    assert "red: milestone missed" in report and "green: on track" in report
+    pva = json.loads((out / "plan_vs_actual.json").read_text(encoding="utf-8"))
+    assert len([s for s in pva["stations"] if s["flag"] == "below"]) == 1
+    assert pva["vehicles"] and pva["missed_order_ids"]
+    fund = json.loads((out / "fund.json").read_text(encoding="utf-8"))
+    assert fund["subsidy_cny"] > 0 and any(f["reason"] == "not_licensed" for f in fund["flags"])
+    ev = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert {r["status"] for r in ev["national"]["2017"]} == {"computed", "entered", "unsupported"}
 
 
 def test_demo_chinese_labels_and_gcj02(tmp_path):
@@ -337,6 +348,8 @@ def test_demo_chinese_labels_and_gcj02(tmp_path):
     assert result.exit_code == 0, result.output
     assert "车公里" in result.stdout and "回收量" in result.stdout
     assert "车公里" in (out / "report.md").read_text(encoding="utf-8")
+    assert "## 计划与实际对比" in (out / "report.md").read_text(encoding="utf-8")
+    assert "目标与阶段评估" in (out / "report.html").read_text(encoding="utf-8")
     assert "图例" in (out / "map.html").read_text(encoding="utf-8")
     # Helsinki is outside China: GCJ-02 equals WGS-84 there, but the files say so
     stations = json.loads((out / "stations.geojson").read_text(encoding="utf-8"))

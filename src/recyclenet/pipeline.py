@@ -427,6 +427,7 @@ def demo_run(
     zh). The trucks drive under ``speed_model`` and ``period`` (see :func:`load_network`).
     Returns the summary lines, in ``lang``.
     """
+    from .actuals.run import demo_actuals
     from .export.map_html import roads_layer, write_map_html
     from .export.map_png import write_map_pngs
     from .export.report import headline, write_report
@@ -496,11 +497,15 @@ def demo_run(
         siting.plan.summary().splitlines()[0],
         f"routes: engine {plan.engine}, {plan.status}",
     ]
+    progress("a seeded month of collection records: plan versus actual, evaluation ...")
+    actuals = demo_actuals(out, siting, routing, stations_layer=siting_layers["stations"],
+                           seed=seed, lang=lang)  # fmt: skip
     for suffix in ("html", "md"):
         write_report(out / f"report.{suffix}", indicators, lang=lang,
-                     title=f"{label('map_title', lang)} · {network}", summary=solved,
-                     images=pngs)  # fmt: skip
-    return [*headline(indicators, lang), *solved]
+                     title=f"{label('map_title', lang)} · {network}",
+                     summary=[*solved, *actuals.summary], images=pngs,
+                     sections=actuals.sections)  # fmt: skip
+    return [*headline(indicators, lang), *solved, *actuals.summary]
 
 
 def _derived_inputs(network: str | Path, walk: RoadNetwork) -> dict[str, Any]:

@@ -308,33 +308,37 @@ def units_from_records(records: Iterable[Record]) -> list[Unit]:
             for r in records if r.category in FUND_CATEGORIES]  # fmt: skip
 
 
-def units_from_routing(
-    plan: Mapping[str, Any], order_items: Mapping[str, Mapping[str, float]], day: date
-) -> list[Unit]:
-    """Planned appliance pickups of a routing plan (dict) on ``day``.
+def order_destinations(plan: Mapping[str, Any]) -> dict[str, str | None]:
+    """Order id -> the facility of the next unloading stop on its route (None: none).
 
-    Each served order's appliances go to the facility of the next unloading stop of its
-    route, else nowhere (the vehicle ends at its depot: flagged ``no_destination``). Type
-    and size follow :data:`PLAN_ASSUMPTIONS`.
+    ``plan`` is a routing plan's dict (``RoutePlan.to_dict``): a served order's load goes
+    where its vehicle next unloads; after the last unload it stays on board to the depot.
     """
-    out = []
+    out: dict[str, str | None] = {}
     for r in plan.get("routes", []):
         pending: list[str] = []
         for v in r.get("visits", []):
             if v.get("kind") == "order" and v.get("order_id"):
                 pending.append(str(v["order_id"]))
             elif v.get("kind") == "unload":
-                out += _planned(pending, order_items, day, str(v.get("location_id")))
+                out.update(dict.fromkeys(pending, str(v["location_id"])))
                 pending = []
-        out += _planned(pending, order_items, day, None)
+        out.update(dict.fromkeys(pending, None))
     return out
 
 
-def _planned(order_ids: list[str], items: Mapping[str, Mapping[str, float]], day: date,
-             facility: str | None) -> list[Unit]:  # fmt: skip
+def units_from_routing(
+    plan: Mapping[str, Any], order_items: Mapping[str, Mapping[str, float]], day: date
+) -> list[Unit]:
+    """Planned appliance pickups of a routing plan (dict) on ``day``.
+
+    Each served order's appliances go to the facility of :func:`order_destinations`;
+    without one the unit is flagged ``no_destination``. Type and size follow
+    :data:`PLAN_ASSUMPTIONS`.
+    """
     out = []
-    for oid in order_ids:
-        for cat, count in items.get(oid, {}).items():
+    for oid, facility in order_destinations(plan).items():
+        for cat, count in order_items.get(oid, {}).items():
             if cat in FUND_CATEGORIES:
                 kind, size = PLAN_ASSUMPTIONS[cat]
                 out.append(Unit(oid, day, cat, kind, size, float(count), facility, True))
@@ -406,6 +410,7 @@ __all__ = [
     "classify",
     "estimate_fund",
     "fund_standards",
+    "order_destinations",
     "read_facilities",
     "read_standards",
     "units_from_records",

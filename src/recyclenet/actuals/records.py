@@ -8,8 +8,11 @@ file twice and counts it once (by document id), refuses a different record under
 known document id, and changes a record only through a correction record (``corrects``
 names the document it replaces) that keeps the original.
 
-Files: CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030 as Chinese spreadsheets save them) or
-Excel ``.xlsx`` (first sheet). Headers in English or Chinese (``data/record_aliases.csv``,
+Files: CSV/TSV (UTF-8, UTF-8 with BOM, UTF-16, or GBK/GB18030 as Chinese spreadsheets save
+them; the separator sniffed) or Excel ``.xlsx`` (first sheet, or ``book.xlsx:Sheet2``), read
+by the row readers of :mod:`recyclenet.readers`. The header map is the records' own: in a
+ticket file ``站点编号`` or ``订单编号`` name the source, not the ticket, so the shared ``id``
+aliases do not apply. Headers in English or Chinese (``data/record_aliases.csv``,
 e.g. ``磅单号, 过磅时间, 站点, 车牌号, 品类, 毛重(kg), 皮重(kg), 净重(kg), 去向``); category
 names may be Chinese too (``电视机``, ``废钢铁``). Every error names the file, the row (as
 the spreadsheet numbers it, header = row 1) and the column.
@@ -285,7 +288,7 @@ def parse_time(value: Any) -> datetime:
 @cache
 def _aliases() -> tuple[dict[str, str], dict[str, str]]:
     _, rows = read_table(None, "record_aliases.csv")
-    columns: dict[str, str] = {f: f for f in FIELDS}
+    columns: dict[str, str] = {normalise_header(f): f for f in FIELDS}
     categories: dict[str, str] = {}
     for row in rows:
         target = columns if row["kind"] == "column" else categories
@@ -303,57 +306,35 @@ def category_aliases() -> dict[str, str]:
     return _aliases()[1]
 
 
-_UNIT_SUFFIX = re.compile(r"[（(]\s*(kg|公斤|千克|台|件|km|公里|寸|英寸|l|升|w)\s*[)）]$")
-
-
 def normalise_header(text: str) -> str:
-    """Lower case, no spaces, no BOM, no unit suffix: ``"毛重（公斤）"`` -> ``"毛重"``."""
-    s = str(text).replace("\ufeff", "").strip().lower()
-    s = re.sub(r"\s+", "", s)
-    return _UNIT_SUFFIX.sub("", s)
+    """A header as matched: :func:`recyclenet.readers.normalise_name` (lower case, no
+    spaces, ``_``, ``-``, BOM or bracketed unit: ``"毛重（公斤）"`` -> ``"毛重"``)."""
+    from ..readers import normalise_name
+
+    return normalise_name(text)
 
 
 # --------------------------------------------------------------------------- files
 
 
-def _decode(data: bytes, where: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{where}: not UTF-8 nor GBK text; save the CSV as UTF-8")
+def _rows(path: Path) -> tuple[list[str], list[list[Any]]]:
+    """Header and data rows through the one user-table reader's row readers
+    (:mod:`recyclenet.readers`: encoding detection, separator sniffing, ``book.xlsx:Sheet``)."""
+    from ..readers import CSV_SUFFIXES, EXCEL_SUFFIXES, _csv_rows, _excel_rows, split_layer
 
-
-def _csv_rows(path: Path) -> tuple[list[str], list[list[Any]]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    text = _decode(data, str(path))
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    file, sheet = split_layer(path)
+    if not file.is_file():
+        raise InputError(f"records file not found: {file}")
+    suffix = file.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        rows = _excel_rows(file, sheet)
+    elif suffix in CSV_SUFFIXES:
+        rows = _csv_rows(file, None)
+    else:
+        raise InputError(f"{file}: records must be a CSV/TSV or .xlsx file")
+    rows = [r for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
     if not rows:
-        raise InputError(f"{path}: empty file; expected a header row and one row per ticket")
-    return rows[0], rows[1:]
-
-
-def _excel_rows(path: Path) -> tuple[list[str], list[list[Any]]]:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a core dependency
-        raise InputError("reading Excel needs openpyxl: pip install openpyxl") from None
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a bad file
-        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
-        raise InputError(f"{path}: the first sheet is empty")
+        raise InputError(f"{file}: empty; expected a header row and one row per ticket")
     return ["" if c is None else str(c) for c in rows[0]], rows[1:]
 
 
@@ -367,13 +348,7 @@ def read_records(path: str | Path, *, catalog: Catalog | None = None) -> list[Re
         message names the file, the row (header = row 1) and the column.
     """
     p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, rows = _excel_rows(p)
-    elif suffix in (".csv", ".txt"):
-        header, rows = _csv_rows(p)
-    else:
-        raise InputError(f"{p}: records must be a .csv or .xlsx file")
+    header, rows = _rows(p)
     fields = _map_header(header, str(p))
     out = []
     for n, row in enumerate(rows, start=2):

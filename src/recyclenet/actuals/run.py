@@ -193,6 +193,7 @@ def evaluate_pilot(
     entered: Mapping[str, float] | None = None,
     licensed: Mapping[str, bool] | None = None,
     write_reports: bool = True,
+    actual: ActualsOutput | None = None,
 ) -> EvaluationOutput:
     """Evaluate a pilot's targets with the plans and the records of ``[start, end)``.
 
@@ -200,7 +201,8 @@ def evaluate_pilot(
     can, entered from ``entered`` and the targets' ``value`` column, else unsupported.
     Writes ``evaluation.json``, ``evaluation.png`` and (``write_reports``)
     ``evaluation_report.md`` / ``.html`` in ``out``. ``as_of`` defaults to the last day
-    of the period.
+    of the period. ``actual``: the :func:`report_actuals` output of the same plan and
+    period, when already computed.
     """
     from ..export.charts import write_progress_png
     from ..export.report import write_report
@@ -210,9 +212,9 @@ def evaluate_pilot(
     goals = read_targets(targets) if isinstance(targets, str | Path) else list(targets)
     recs = list(records)
     docs = load_plans(plan)
-    actual = report_actuals(docs if not isinstance(plan, str | Path) else plan, recs,
-                            start=start, end=end, out=out, lang=lang,
-                            write_reports=False)  # fmt: skip
+    if actual is None:
+        actual = report_actuals(plan, recs, start=start, end=end, out=out, lang=lang,
+                                write_reports=False)  # fmt: skip
     in_range = [r for r in recs if actual.result.start <= r.time.date() < actual.result.end]
     values = pilot_values(plan_indicators=docs.indicators(), result=actual.result,
                           records=in_range, licensed=licensed)  # fmt: skip
@@ -237,6 +239,97 @@ def evaluate_pilot(
             files.append(write_report(dest / f"evaluation_report.{suffix}", docs.indicators(),
                                       lang=lang, sections=sections))  # fmt: skip
     return EvaluationOutput(ev, values, national, tuple(sections), tuple(files))
+
+
+#: First day of the demo's synthetic month (a month the fund's 2021 standard covers).
+DEMO_START = date(2023, 3, 1)
+#: The licensed dismantler of the demo's synthetic records.
+DEMO_DISMANTLER = "dismantler_1"
+
+
+@dataclass(frozen=True)
+class DemoActuals:
+    """The demo's plan-versus-actual part: report sections, summary lines, files."""
+
+    sections: tuple[Section, ...]
+    summary: tuple[str, ...]
+    files: tuple[Path, ...]
+
+
+def demo_actuals(
+    out: Path,
+    siting: Any,
+    routing: Any,
+    *,
+    stations_layer: Mapping[str, Any],
+    seed: int = 7,
+    lang: str = "en",
+    start: date = DEMO_START,
+    days: int = 31,
+) -> DemoActuals:
+    """A seeded month of records around the demo's plans, compared and evaluated.
+
+    Writes ``records.csv`` (the synthetic tickets), ``facilities.csv``,
+    ``plan_vs_actual.json``, ``station_achievement.geojson``, ``actuals_<material>.png``,
+    ``fund.json``, ``evaluation.json`` and ``evaluation.png`` to ``out``; the report
+    sections are returned for the demo's report.
+    """
+    from ..i18n import labels
+    from ..indicators import format_number
+    from ..pipeline import write_json
+    from .fund import order_destinations, units_from_routing
+    from .records import records_to_csv
+    from .report import fund_section
+    from .synthetic import synthetic_records
+
+    lab = labels(lang)
+    expectation = expectation_from_plans(siting, routing)
+    plan_doc = routing.plan.to_dict()
+    unload_of = order_destinations(plan_doc)
+    vehicles = [r["vehicle_id"] for r in plan_doc["routes"]] or ["truck-1"]
+    centre_id = next(iter(sorted(expectation.centre_load_t_per_year)), None)
+    records = synthetic_records(expectation, start=start, days=days, seed=seed,
+                                centre_id=centre_id, vehicle_ids=vehicles,
+                                plan_day_orders=unload_of,
+                                dismantler_id=DEMO_DISMANTLER)  # fmt: skip
+    (out / "records.csv").write_text(records_to_csv(records), encoding="utf-8")
+    facility_ids = sorted({f for f in unload_of.values() if f}
+                          | ({centre_id} if centre_id else set()))  # fmt: skip
+    facilities = {DEMO_DISMANTLER: FacilityInfo(DEMO_DISMANTLER, "licensed dismantler", True)}
+    facilities.update({f: FacilityInfo(f, "sorting centre", False) for f in facility_ids})
+    (out / "facilities.csv").write_text(
+        "id,name,licensed_dismantler\n" + "".join(
+            f"{f.id},{f.name},{'yes' if f.licensed_dismantler else 'no'}\n"
+            for f in facilities.values()), encoding="utf-8")  # fmt: skip
+    docs = PlanDocs(siting.to_dict(), plan_doc, "demo")
+    end = start + timedelta(days=days)
+    actual = report_actuals(docs, records, start=start, end=end, out=out, lang=lang,
+                            stations_layer=stations_layer,
+                            order_items=expectation.order_items, facilities=facilities,
+                            write_reports=False)  # fmt: skip
+    planned = estimate_fund(units_from_routing(plan_doc, expectation.order_items, start),
+                            facilities)  # fmt: skip
+    write_json(out / "fund_planned_day.json", planned.to_dict())
+    ev = evaluate_pilot(read_targets(None), docs, records, start=start, end=end, out=out, lang=lang,
+                        licensed={k: v.licensed_dismantler for k, v in facilities.items()},
+                        write_reports=False, actual=actual)  # fmt: skip
+    r = actual.result
+    sep = "：" if lang == "zh" else ": "
+    summary = (
+        f"{lab['actuals_title']}{sep}{format_number(r.collected_kg)} / "
+        f"{format_number(r.expected_kg)} kg ({r.start} – {r.end})",
+        f"{lab['actuals_flagged_below']}{sep}{', '.join(r.flagged('below')) or '–'}",
+        f"{lab['evaluation_title']}{sep}" + ", ".join(
+            f"{lab['light_' + c]}: {n}" for c in ("green", "amber", "red", "grey")
+            if (n := sum(1 for x in ev.evaluation.rows if x.light == c))),
+    )  # fmt: skip
+    fund_planned = fund_section(planned, lang=lang,
+                                title=f"{lab['fund_title']} · {lab['group_routing']} "
+                                f"({start})")  # fmt: skip
+    sections = (*actual.sections, fund_planned, *ev.sections)
+    files = (*actual.files, *actual.charts, out / "records.csv", out / "facilities.csv",
+             out / "fund_planned_day.json", *ev.files)  # fmt: skip
+    return DemoActuals(sections, summary, files)
 
 
 def read_values(path: str | Path) -> dict[str, float]:

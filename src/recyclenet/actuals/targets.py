@@ -160,8 +160,8 @@ def parse_milestones(text: str, where: str) -> tuple[tuple[int, float], ...]:
     return tuple(out)
 
 
-def read_targets(path: str | Path) -> list[Target]:
-    """Targets from a CSV (UTF-8; English or Chinese headers).
+def read_targets(path: str | Path | None) -> list[Target]:
+    """Targets from a CSV (UTF-8; English or Chinese headers); None: the demo's targets.
 
     Columns: ``indicator, baseline_value, baseline_year, target_value, target_year`` and
     optionally ``name, unit, milestones, value`` (an entered current value).
@@ -171,7 +171,7 @@ def read_targets(path: str | Path) -> list[Target]:
     InputError
         Naming the file, row and column.
     """
-    where, rows = read_table(path, "")
+    where, rows = read_table(path, "demo_targets.csv")
     out = []
     seen: set[str] = set()
     for n, raw in enumerate(rows, start=2):
