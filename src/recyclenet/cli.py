@@ -32,6 +32,11 @@ actuals_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(actuals_app, name="actuals")
+park_app = typer.Typer(
+    help="Industrial parks: allocate wastes and by-products, collection routes, manifests.",
+    no_args_is_help=True,
+)
+app.add_typer(park_app, name="park")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -499,8 +504,10 @@ def actuals_report(
     lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
     facilities: Annotated[
         Path | None,
-        typer.Option(help="CSV id,name,licensed_dismantler,capacity_t_per_year: adds the "
-                     "appliance fund's eligible units and subsidy due (fund.json)."),
+        typer.Option(
+            help="CSV id,name,licensed_dismantler,capacity_t_per_year: adds the "
+            "appliance fund's eligible units and subsidy due (fund.json)."
+        ),
     ] = None,
 ) -> None:
     """Expected versus collected by station, district, material and period; files in --out."""
@@ -530,8 +537,10 @@ def actuals_report(
 def evaluate_targets(
     targets: Annotated[
         Path,
-        typer.Argument(help="Targets CSV: indicator, baseline_value, baseline_year, "
-                       "target_value, target_year, milestones (2026:40;2027:60), value."),
+        typer.Argument(
+            help="Targets CSV: indicator, baseline_value, baseline_year, "
+            "target_value, target_year, milestones (2026:40;2027:60), value."
+        ),
     ],
     plan: Annotated[Path, typer.Option(help="Plan directory or plan JSON file.")],
     records: Annotated[
@@ -547,8 +556,10 @@ def evaluate_targets(
     lang: Annotated[str, typer.Option(help="Labels in en or zh.")] = "en",
     values: Annotated[
         Path | None,
-        typer.Option(help="CSV indicator,value of entered values (target keys, national "
-                     "codes such as 2017-03, or Chinese names)."),
+        typer.Option(
+            help="CSV indicator,value of entered values (target keys, national "
+            "codes such as 2017-03, or Chinese names)."
+        ),
     ] = None,
 ) -> None:
     """Each target's current value, progress, milestones and traffic light; table and chart.
@@ -584,3 +595,44 @@ def main() -> None:  # pragma: no cover - console entry point alias
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@park_app.command("plan")
+@friendly_errors
+def park_plan(
+    park: Annotated[
+        Path,
+        typer.Argument(
+            help="Park file: YAML (tables inline or as CSV files) or an .xlsx workbook."
+        ),
+    ],
+    network: Annotated[str, typer.Option(help="OSM extract, GraphML, or 'helsinki'.")],
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+    lang: Annotated[str, typer.Option(help="Report and map language: en or zh.")] = "en",
+    time_limit_s: Annotated[float, typer.Option(help="Time limit for all solves, s.")] = 30.0,
+    single_source: Annotated[
+        bool | None,
+        typer.Option(
+            "--single-source/--split", help="Each stream to one receiver (default: park's)."
+        ),
+    ] = None,
+    allow_unplaced: Annotated[
+        bool,
+        typer.Option(help="Plan what can be placed and report the rest, instead of failing."),
+    ] = False,
+    crs: Annotated[
+        str | None, typer.Option(help="Datum of the park's lon/lat (wgs84, gcj02, bd09).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Routing seed.")] = 0,
+) -> None:
+    """Plan a park: allocation, weekly schedule, routes, manifests, shared facility, report."""
+    from .parks.plan import summary_lines
+    from .pipeline import plan_park_files
+
+    run = plan_park_files(park, network, out=out, lang=lang, time_limit_s=time_limit_s,
+                          single_source=single_source, crs=crs, seed=seed,
+                          unplaced="report" if allow_unplaced else "raise",
+                          cache_dir=_cache_dir(None), progress=typer.echo)  # fmt: skip
+    for line in summary_lines(run, lang):
+        typer.echo(line)
+    typer.echo(f"wrote {out}/park_plan.json, manifests.csv, park_map.png, map.html, report.html")

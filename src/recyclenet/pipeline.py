@@ -524,3 +524,46 @@ def write_json(path: Path, doc: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
                     encoding="utf-8")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- industrial parks
+
+
+def plan_park_files(
+    park: str | Path | Any,
+    network: str | Path | RoadNetwork,
+    *,
+    out: Path | None = None,
+    lang: str = "en",
+    time_limit_s: float = 30.0,
+    single_source: bool | None = None,
+    unplaced: str = "raise",
+    crs: str | None = None,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: Any = None,
+) -> Any:
+    """Plan an industrial park (issue #16) and optionally write its files to ``out``.
+
+    ``park`` is a ``.yaml``/``.xlsx`` path, the YAML document as a mapping (the service's
+    body), or a :class:`recyclenet.parks.model.Park`. Returns the
+    :class:`recyclenet.parks.plan.ParkRun`; see :func:`recyclenet.parks.plan.plan_park`.
+    """
+    from collections.abc import Mapping
+
+    from .parks.io import park_from_doc, read_park
+    from .parks.model import Park
+    from .parks.plan import plan_park, write_park_outputs
+
+    if isinstance(park, Park):
+        model = park
+    elif isinstance(park, Mapping):
+        model = park_from_doc(park, crs=crs, source="park")
+    else:
+        model = read_park(park, crs=crs)
+    run = plan_park(model, network, time_limit_s=time_limit_s, single_source=single_source,
+                    unplaced=unplaced, seed=seed, cache_dir=cache_dir,  # type: ignore[arg-type]
+                    progress=progress or (lambda _: None))  # fmt: skip
+    if out is not None:
+        write_park_outputs(run, out, lang=lang)
+    return run

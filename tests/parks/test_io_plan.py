@@ -133,3 +133,52 @@ def test_plan_on_helsinki(tmp_path: Path, doc, helsinki) -> None:
     assert all(len(f["geometry"]["coordinates"]) >= 2 for f in routes["features"])
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "一般工业固体废物综合利用率" in report and "转移联单" in report
+
+
+def test_cli_park_plan(tmp_path: Path, doc) -> None:
+    from typer.testing import CliRunner
+
+    from recyclenet.cli import app
+
+    runner = CliRunner()
+    path = _write(tmp_path, doc)
+    res = runner.invoke(
+        app,
+        [
+            "park",
+            "plan",
+            str(path),
+            "--network",
+            "helsinki",
+            "--out",
+            str(tmp_path / "o"),
+            "--time-limit-s",
+            "4",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "Comprehensive utilisation rate of general industrial solid waste" in res.output
+    rows = (tmp_path / "o" / "manifests.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("manifest_no,") and len(rows) > 10
+    # a stream no receiver accepts: exit 2, the stream and code named
+    bad = {
+        **doc,
+        "streams": [
+            *doc["streams"],
+            {"id": "S99", "enterprise_id": "E01", "code": "HW10", "tonnes_per_month": 1},
+        ],
+    }
+    res = runner.invoke(
+        app,
+        [
+            "park",
+            "plan",
+            str(_write(tmp_path, bad)),
+            "--network",
+            "helsinki",
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+    )
+    assert res.exit_code == 2
+    assert "S99: no receiver accepts code HW10" in res.output

@@ -366,15 +366,30 @@ def read_park(path: str | Path, *, crs: str | None = None) -> Park:
         doc = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read {source}: {exc}") from None
+    if isinstance(doc, Mapping) and not doc.get("name"):
+        doc = {**doc, "name": p.stem}
+    return park_from_doc(doc, base=p.parent, source=source, crs=crs)
+
+
+def park_from_doc(
+    doc: Any, *, base: Path | None = None, source: str = "park", crs: str | None = None
+) -> Park:
+    """A park from the YAML document's mapping (tables inline, or CSV/xlsx names under ``base``).
+
+    The service's ``POST /parks`` body carries this mapping as JSON.
+    """
     if not isinstance(doc, Mapping):
         raise InputError(f"{source}: expected a mapping with enterprises, streams, receivers ...")
     unknown = sorted(set(doc) - {*TABLES, "name", "crs", "settings", "shared"})
     if unknown:
         raise InputError(f"{source}: unknown key(s) {unknown}")
-    tables = {t: _yaml_table(doc.get(t), p.parent, t, source) for t in TABLES}
+    for t in TABLES:
+        if isinstance(doc.get(t), str) and base is None:
+            raise InputError(f"{source}: {t} must be a list of rows here, not a file name")
+    tables = {t: _yaml_table(doc.get(t), base or Path("."), t, source) for t in TABLES}
     return park_from_tables(
         tables,
-        name=str(doc.get("name") or p.stem),
+        name=str(doc.get("name") or "park"),
         settings=doc.get("settings") or {},
         shared=doc.get("shared"),
         crs=crs or str(doc.get("crs") or "wgs84"),
