@@ -68,6 +68,15 @@ PeriodOpt = Annotated[
         "access (hgv:conditional) is applied for it; urban speeds are averaged over it.",
     ),
 ]
+ZonesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--restriction-zones",
+        help="GeoJSON of polygons closed to vehicle classes at given hours (货车限行区): "
+        "properties id, vehicles (hgv, all or profile names), closed ('07:00-20:00'). "
+        "Trucks stay out while closed; stops inside get the open hours.",
+    ),
+]
 SnapOpt = Annotated[
     float, typer.Option("--max-snap-m", help="Reject points farther than this from any road (m).")
 ]
@@ -79,6 +88,15 @@ CrsOpt = Annotated[
         "or bd09 (Baidu). Converted exactly at the edge; GeoJSON in gcj02/bd09 gets a crs_note.",
     ),
 ]
+
+
+def _zones(path: Path | None, crs: str) -> Any:
+    """Restriction zones read from ``--restriction-zones`` (None when not given)."""
+    if path is None:
+        return None
+    from .network.zones import read_restriction_zones
+
+    return read_restriction_zones(path, crs=crs)
 
 
 def _cache_dir(value: Path | None) -> Path | None:
@@ -247,6 +265,7 @@ def demo(
     crs: CrsOpt = "wgs84",
     speed_model: SpeedModelOpt = "free_flow",
     period: PeriodOpt = None,
+    restriction_zones: ZonesOpt = None,
 ) -> None:
     """The main job on the embedded sample: roads, stations, sorting centre, one day of routes.
 
@@ -266,7 +285,9 @@ def demo(
 
     result = demo_run(network, out=out, seed=seed, radius_m=radius_m,
                       time_limit_s=time_limit_s, lang=lang, crs=system,
-                      speed_model=speed_model, period=period, progress=step)  # fmt: skip
+                      speed_model=speed_model, period=period,
+                      restriction_zones=_zones(restriction_zones, system),
+                      progress=step)  # fmt: skip
     for line in result:
         typer.echo(f"      {line}")
     step(f"done: outputs in {out}/")
@@ -366,6 +387,7 @@ def route(
     crs: CrsOpt = "wgs84",
     speed_model: SpeedModelOpt = "free_flow",
     period: PeriodOpt = None,
+    restriction_zones: ZonesOpt = None,
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
     from .pipeline import plan_routes, write_json
@@ -379,7 +401,11 @@ def route(
     run = plan_routes(network, orders=read_orders(orders, crs=system), fleet=read_fleet(fleet),
                       depots=depots, facilities=facilities, engine=engine,
                       time_limit_s=time_limit_s, seed=seed, speed_model=speed_model,
-                      period=period, cache_dir=_cache_dir(None))  # fmt: skip
+                      period=period, restriction_zones=_zones(restriction_zones, system),
+                      cache_dir=_cache_dir(None))  # fmt: skip
+    if bad := run.zone_violations():
+        typer.echo(f"warning: {len(bad)} legs or stops inside a restriction zone while closed "
+                   f"(first: {bad[0]})", err=True)  # fmt: skip
     write_json(out / "plan.json", run.plan.to_dict())
     write_json(out / "routes.geojson", geojson_to_crs(run.geojson(), system))
     typer.echo(route_tables(run.plan))

@@ -11,7 +11,7 @@ facilities and orders (orders a profile cannot reach become unreachable for it) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from .geo import to_metric, utm_crs
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
 from .network.service_area import service_area
+from .network.zones import RestrictionZone, read_restriction_zones
 from .points import Points
 from .readers import read_demand as read_demand  # re-exported: one reader, in readers
 from .readers import read_sites as read_sites
@@ -39,6 +40,7 @@ from .routing import (
     plan_to_geojson,
     solve_routing,
 )
+from .routing.zones import ZonedProblem, ZoneViolation, restrict_to_zones, zone_violations
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 
 # --------------------------------------------------------------------------- siting
@@ -306,30 +308,47 @@ class RoutingRun:
     plan: RoutePlan
     problem: RoutingProblem
     networks: dict[str, RoadNetwork] = field(default_factory=dict)
+    zones: ZonedProblem | None = None
+    """Restriction zones applied (legs between stops outside them avoid them)."""
 
-    def geojson(self) -> dict[str, Any]:
-        """Routes as LineStrings that follow the roads, stops and unserved orders."""
-        finders: dict[str, PathFinder] = {}
+    def leg_path(self) -> Callable[[str, str, str], list[tuple[float, float]]]:
+        """``path(profile, from_id, to_id)``: a leg's lon/lat path on the roads it uses."""
+        finders: dict[tuple[str, bool], PathFinder] = {}
         problem = self.problem
-        located: list[Order | Depot | Facility] = [
-            *problem.orders,
-            *problem.depots,
-            *problem.facilities,
-        ]
+        located: list[Order | Depot | Facility] = [*problem.orders, *problem.depots,
+                                                   *problem.facilities]  # fmt: skip
         where = {x.id: x for x in located}
         used: dict[str, set[str]] = {}
         for r in self.plan.routes:
             used.setdefault(r.profile, set()).update(v.location_id for v in r.visits)
-        for prof, ids in used.items():
-            pts = Points.from_located(where[i] for i in sorted(ids))
-            finders[prof] = PathFinder(self.networks[prof], pts, max_snap_distance_m=np.inf)
+
+        def path(profile: str, a: str, b: str) -> list[tuple[float, float]]:
+            free = self.zones.leg_network(profile, a, b) if self.zones is not None else None
+            key = (profile, free is not None)
+            if key not in finders:
+                pts = Points.from_located(where[i] for i in sorted(used[profile]))
+                net = free if free is not None else self.networks[profile]
+                finders[key] = PathFinder(net, pts, max_snap_distance_m=np.inf)
+            coords = finders[key].route(a, b).geometry.coords
+            return [(float(x), float(y)) for x, y in coords]
+
+        return path
+
+    def zone_violations(self) -> list[ZoneViolation]:
+        """Legs and stops inside a restriction zone while it is closed (none if no zones)."""
+        if self.zones is None:
+            return []
+        return zone_violations(self.zones, self.plan, self.leg_path())
+
+    def geojson(self) -> dict[str, Any]:
+        """Routes as LineStrings that follow the roads, stops and unserved orders."""
+        path = self.leg_path()
 
         def leg(profile: str, a: str, b: str, pa: tuple[float, float],
                 pb: tuple[float, float]) -> list[tuple[float, float]]:  # fmt: skip
             if a == b:
                 return [pa, pb]
-            coords = list(finders[profile].route(a, b).geometry.coords)
-            return [pa, *[(float(x), float(y)) for x, y in coords], pb]
+            return [pa, *path(profile, a, b), pb]
 
         return plan_to_geojson(self.plan, self.problem, leg_geometry=leg)
 
@@ -387,19 +406,45 @@ def plan_routes(
     cache_dir: str | Path | None = None,
     speed_model: str | None = None,
     period: str | None = None,
+    restriction_zones: Sequence[RestrictionZone] | str | Path | None = None,
 ) -> RoutingRun:
-    """Plan a day's pickups on a real road network (see :func:`routing_problem`)."""
+    """Plan a day's pickups on a real road network (see :func:`routing_problem`).
+
+    ``restriction_zones`` (zones or a GeoJSON file, see
+    :func:`~recyclenet.network.zones.read_restriction_zones`): areas closed to some
+    vehicles at some hours on the planning day (the first day of ``period``); see
+    :mod:`recyclenet.routing.zones` for what is applied and approximated.
+    """
     problem, nets = routing_problem(network, orders=orders, fleet=fleet, depots=depots,
                                     facilities=facilities, cache_dir=cache_dir,
                                     max_snap_distance_m=max_snap_distance_m,
                                     speed_model=speed_model, period=period)  # fmt: skip
+    zoned = None
+    if restriction_zones:
+        zones = (
+            read_restriction_zones(restriction_zones)
+            if isinstance(restriction_zones, (str, Path))
+            else tuple(restriction_zones)
+        )
+        weekday = next(iter(nets.values())).conditions.period.first_weekday
+        zoned = restrict_to_zones(
+            problem,
+            nets,
+            zones,
+            weekday=weekday,
+            max_snap_distance_m=max_snap_distance_m,
+            cache_dir=None if cache_dir is None else str(cache_dir),
+        )
+        problem = zoned.problem  # fmt: skip
     plan = solve_routing(
         problem,
         engine=engine,  # type: ignore[arg-type]
         time_limit_s=time_limit_s,
         seed=seed,
     )
-    return RoutingRun(plan=plan, problem=problem, networks=nets)
+    if zoned is not None:
+        plan = zoned.annotate(plan)
+    return RoutingRun(plan=plan, problem=problem, networks=nets, zones=zoned)
 
 
 # --------------------------------------------------------------------------- demo
@@ -416,6 +461,7 @@ def demo_run(
     crs: str = "wgs84",
     speed_model: str = "free_flow",
     period: str | None = None,
+    restriction_zones: Sequence[RestrictionZone] | None = None,
     progress: Any = print,
 ) -> list[str]:
     """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
@@ -424,7 +470,8 @@ def demo_run(
     ``routing_plan.json``, the GeoJSON layers (in ``crs``: wgs84, gcj02 or bd09),
     ``routes.txt``, ``map.html`` (offline), ``siting_map.png``, ``routes_map.png``,
     ``indicators.json``, ``report.html`` and ``report.md`` (labels in ``lang``: en or
-    zh). The trucks drive under ``speed_model`` and ``period`` (see :func:`load_network`).
+    zh). The trucks drive under ``speed_model`` and ``period`` (see :func:`load_network`)
+    and keep out of ``restriction_zones`` while they are closed (see :func:`plan_routes`).
     Returns the summary lines, in ``lang``.
     """
     from .actuals.run import demo_actuals
@@ -473,7 +520,8 @@ def demo_run(
     facility = Facility(f"unload_{centre_id}", centre.lon, centre.lat, unload_s=900.0)
     progress(f"routing {len(orders)} orders with the default mixed fleet ...")
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
-                          facilities=[facility], time_limit_s=time_limit_s, seed=seed)  # fmt: skip
+                          facilities=[facility], time_limit_s=time_limit_s, seed=seed,
+                          restriction_zones=restriction_zones)  # fmt: skip
     progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network_info.json", info)

@@ -228,6 +228,11 @@ class Period:
         """The period's minutes of the week."""
         return parse_hours(self.hours)
 
+    @property
+    def first_weekday(self) -> int:
+        """The first day of the week (0 = Monday) the period covers: the planning day."""
+        return int(np.nonzero(self.week_hours.mask)[0][0]) // MINUTES_PER_DAY
+
 
 def get_period(value: str | Period | None) -> Period:
     """A period by name (``day``, ``peak``, ``offpeak``, ``night``), or from hours.

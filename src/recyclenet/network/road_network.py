@@ -284,6 +284,41 @@ class RoadNetwork:
 
         return EdgeIndex.build(self)
 
+    def without_edges(self, drop: npt.NDArray[np.bool_], *, label: str = "edges") -> RoadNetwork:
+        """The network without the edges where ``drop`` is True (e.g. a closed zone's).
+
+        Nodes are kept; the rest is not reduced to one strongly connected component, so
+        points cut off by the dropped edges get ``inf`` (unreachable) in matrices. Banned
+        turns and twins are re-indexed. The result cannot be rebuilt for another profile.
+        """
+        drop = np.asarray(drop, dtype=bool)
+        if drop.shape != (self.n_edges,):
+            raise NetworkError(f"drop mask has shape {drop.shape}, expected ({self.n_edges},)")
+        if not drop.any():
+            return self
+        keep = ~drop
+        if not keep.any():
+            raise NetworkError(f"{self.source}: removing {label} leaves no road")
+        new = np.cumsum(keep) - 1
+        twin = self.edge_twin[keep]
+        twin = np.where((twin >= 0) & keep[np.maximum(twin, 0)], new[np.maximum(twin, 0)], -1)
+        bt = self.banned_turns
+        bt = bt[keep[bt[:, 0]] & keep[bt[:, 1]]] if len(bt) else bt
+        idx = np.nonzero(keep)[0]
+        return dataclasses.replace(
+            self,
+            source=f"{self.source} without {label}",
+            edge_u=self.edge_u[keep], edge_v=self.edge_v[keep],
+            edge_length_m=self.edge_length_m[keep], edge_duration_s=self.edge_duration_s[keep],
+            edge_speed_kph=self.edge_speed_kph[keep],
+            edge_speed_tagged=self.edge_speed_tagged[keep],
+            edge_way_id=self.edge_way_id[keep], edge_twin=twin.astype(np.int64),
+            edge_geometry=[self.edge_geometry[e] for e in idx],
+            edge_tags=[self.edge_tags[e] for e in idx],
+            banned_turns=new[bt].astype(np.int64).reshape(-1, 2),
+            _rebuild=None,
+        )  # fmt: skip
+
     def without_turn_restrictions(self) -> RoadNetwork:
         """The same network with every turn allowed (node-graph matrices and paths)."""
         if not self.has_turn_restrictions:
