@@ -26,7 +26,8 @@ EXPECTED_PATHS = {
     "/siting", "/routing", "/plans/{plan_id}/indicators", "/plans/{plan_id}/stations.geojson",
     "/plans/{plan_id}/assignments.geojson", "/plans/{plan_id}/coverage.geojson",
     "/plans/{plan_id}/routes.geojson", "/plans/{plan_id}/stops.geojson",
-    "/plans/{plan_id}/centres.geojson", "/map",
+    "/plans/{plan_id}/centres.geojson", "/map", "/records", "/plans/{plan_id}/actuals",
+    "/plans/{plan_id}/evaluation",
 }  # fmt: skip
 
 
