@@ -80,6 +80,15 @@ ZonesOpt = Annotated[
 SnapOpt = Annotated[
     float, typer.Option("--max-snap-m", help="Reject points farther than this from any road (m).")
 ]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Output formats, comma-separated: geojson, gpkg (one file, a layer per kind), "
+        "shp, csv, xlsx (a workbook), or all.",
+    ),
+]
+LangOpt = Annotated[str, typer.Option(help="Labels and CSV/Excel headers: en or zh.")]
 CrsOpt = Annotated[
     str,
     typer.Option(
@@ -128,6 +137,12 @@ def _bbox_in_crs(lon: np.ndarray, lat: np.ndarray, crs: str) -> list[float]:
     """(west, south, east, north) of WGS-84 points once converted to ``crs``."""
     x, y = from_wgs84(lon, lat, crs)
     return [float(x.min()), float(y.min()), float(x.max()), float(y.max())]
+
+
+def _listing(out: Path, written: list[Path]) -> str:
+    """The files written, relative to ``out`` (folders of Shapefiles and CSVs once)."""
+    names = dict.fromkeys(str(p.relative_to(out)).split("/")[0] for p in written)
+    return ", ".join(f"{out}/{n}" for n in names)
 
 
 def _parse_lonlat(text: str, option: str) -> tuple[float, float]:
@@ -266,17 +281,20 @@ def demo(
     speed_model: SpeedModelOpt = "free_flow",
     period: PeriodOpt = None,
     restriction_zones: ZonesOpt = None,
+    fmt: FormatOpt = "geojson",
 ) -> None:
     """The main job on the embedded sample: roads, stations, sorting centre, one day of routes.
 
     Writes plans, GeoJSON layers, an offline HTML map, PNG maps, indicators.json and a
     report (HTML and Markdown) to OUT.
     """
+    from .export.files import parse_formats
     from .i18n import check_lang
     from .pipeline import demo_run
 
     check_lang(lang)
     system = check_crs(crs, what="--crs")
+    formats = parse_formats(fmt)
 
     t0 = time.perf_counter()
 
@@ -287,6 +305,7 @@ def demo(
                       time_limit_s=time_limit_s, lang=lang, crs=system,
                       speed_model=speed_model, period=period,
                       restriction_zones=_zones(restriction_zones, system),
+                      formats=formats,
                       progress=step)  # fmt: skip
     for line in result:
         typer.echo(f"      {line}")
@@ -343,11 +362,16 @@ def site(
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     crs: CrsOpt = "wgs84",
+    fmt: FormatOpt = "geojson",
+    lang: LangOpt = "en",
 ) -> None:
     """Site community collection stations (p-median, coverage, min stations, CFLP)."""
+    from .export.files import parse_formats, write_run_files
+    from .i18n import check_lang
     from .pipeline import plan_siting, read_demand, read_sites, write_json
 
     system = check_crs(crs, what="--crs")
+    formats, lang = parse_formats(fmt), check_lang(lang)
     run = plan_siting(
         network, model=model, profile=profile, metric=metric, p=p, radius=radius,
         households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
@@ -358,12 +382,11 @@ def site(
         cache_dir=_cache_dir(None),
     )  # fmt: skip
     write_json(out / "plan.json", run.to_dict())
-    for name, layer in run.geojson_layers().items():
-        write_json(out / f"{name}.geojson", geojson_to_crs(layer, system))
+    written = write_run_files(out, run, formats=formats, crs=system, lang=lang)
     typer.echo(run.plan.summary())
     if run.centres is not None:
         typer.echo("sorting centres: " + run.centres.summary())
-    typer.echo(f"wrote {out}/plan.json and {out}/*.geojson")
+    typer.echo(f"wrote {out}/plan.json and {_listing(out, written)}")
 
 
 @app.command("route")
@@ -388,13 +411,18 @@ def route(
     speed_model: SpeedModelOpt = "free_flow",
     period: PeriodOpt = None,
     restriction_zones: ZonesOpt = None,
+    fmt: FormatOpt = "geojson",
+    lang: LangOpt = "en",
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
+    from .export.files import parse_formats, write_run_files
+    from .i18n import check_lang
     from .pipeline import plan_routes, write_json
     from .routing import read_fleet, read_orders, route_tables
     from .routing.io import read_sites as read_depots
 
     system = check_crs(crs, what="--crs")
+    formats, lang = parse_formats(fmt), check_lang(lang)
     if sites is None:
         raise RecyclenetError("--sites is required: a CSV with at least one depot")
     depots, facilities = read_depots(sites, crs=system)
@@ -407,9 +435,9 @@ def route(
         typer.echo(f"warning: {len(bad)} legs or stops inside a restriction zone while closed "
                    f"(first: {bad[0]})", err=True)  # fmt: skip
     write_json(out / "plan.json", run.plan.to_dict())
-    write_json(out / "routes.geojson", geojson_to_crs(run.geojson(), system))
+    written = write_run_files(out, run, formats=formats, crs=system, lang=lang)
     typer.echo(route_tables(run.plan))
-    typer.echo(f"wrote {out}/plan.json and {out}/routes.geojson")
+    typer.echo(f"wrote {out}/plan.json and {_listing(out, written)}")
 
 
 @app.command("batch")
@@ -421,6 +449,7 @@ def batch(
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Local Dask workers.")] = 2,
+    fmt: FormatOpt = "geojson",
 ) -> None:
     """Run a grid of siting or routing scenarios on Dask; write one comparison table."""
     from .scale import open_client
@@ -435,7 +464,7 @@ def batch(
         typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {text}")
 
     with open_client(scheduler, n_workers=workers) as client:
-        result = run_batch(parsed, out, client=client, progress=step)
+        result = run_batch(parsed, out, client=client, progress=step, formats=fmt)
     typer.echo(result.table())
     typer.echo(f"wrote {out}/summary.csv and one folder per scenario")
     if result.failed:

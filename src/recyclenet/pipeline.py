@@ -462,6 +462,7 @@ def demo_run(
     speed_model: str = "free_flow",
     period: str | None = None,
     restriction_zones: Sequence[RestrictionZone] | None = None,
+    formats: str | Sequence[str] = ("geojson",),
     progress: Any = print,
 ) -> list[str]:
     """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
@@ -475,10 +476,11 @@ def demo_run(
     Returns the summary lines, in ``lang``.
     """
     from .actuals.run import demo_actuals
+    from .export.files import indicator_table, write_plan_files
     from .export.map_html import roads_layer, write_map_html
     from .export.map_png import write_map_pngs
     from .export.report import headline, write_report
-    from .geo import check_crs, geojson_to_crs
+    from .geo import check_crs
     from .i18n import check_lang, label
     from .indicators import indicators_to_dict, plan_indicators
     from .routing import read_fleet, route_tables
@@ -528,8 +530,11 @@ def demo_run(
     write_json(out / "siting_plan.json", siting.to_dict())
     siting_layers = siting.geojson_layers()
     routes_layer = routing.geojson()
-    for name, layer in {**siting_layers, "routes": routes_layer}.items():
-        write_json(out / f"{name}.geojson", geojson_to_crs(layer, system))
+    summary = {**{f"siting.{k}": v for k, v in siting.to_dict().items()},
+               **{f"routing.{k}": v for k, v in routing.plan.to_dict().items()}}  # fmt: skip
+    table = indicator_table(plan_indicators(siting, routing), lang)
+    write_plan_files(out, {**siting_layers, "routes": routes_layer}, formats=formats,
+                     crs=system, lang=lang, summary=summary, indicators=table)  # fmt: skip
     write_json(out / "routing_plan.json", routing.plan.to_dict())
     (out / "routes.txt").write_text(route_tables(routing.plan), encoding="utf-8")
     progress("drawing the maps (HTML, PNG) ...")

@@ -422,3 +422,32 @@ def test_two_tier_siting_with_budget_options(plans: dict) -> None:
     # a one-tier plan has no centres layer: 404 naming why
     other = client.get(f"/plans/{plans['siting']['plan_id']}/centres.geojson", headers=A)
     assert other.status_code == 404 and "no centres layer" in other.text
+
+
+def test_plan_export_gpkg_xlsx_csv(plans: dict, tmp_path) -> None:
+    import io
+    import zipfile
+
+    import openpyxl
+    import pyogrio
+
+    client = plans["client"]
+    rid, sid = plans["routing"]["plan_id"], plans["siting"]["plan_id"]
+    r = client.get(f"/plans/{rid}/export?f=gpkg", headers=A)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geopackage+sqlite3"
+    (tmp_path / "r.gpkg").write_bytes(r.content)
+    layers = dict(pyogrio.list_layers(tmp_path / "r.gpkg"))
+    assert layers["routes"] == "LineString" and layers["stops"] == "Point"
+    assert layers["unserved"] == "Point"  # the sea order, apart from the stops
+    unserved = pyogrio.read_dataframe(tmp_path / "r.gpkg", layer="unserved")
+    assert unserved["order_id"].tolist() == ["sea"]
+    r = client.get(f"/plans/{sid}/export?f=xlsx&lang=zh", headers=A)
+    assert r.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert {"summary", "stations", "assignments", "indicators"} <= set(book.sheetnames)
+    assert "站点编号" in [c.value for c in book["stations"][1]]
+    r = client.get(f"/plans/{sid}/export?f=csv", headers=A)
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "stations.csv" in names and "indicators.csv" in names
+    assert client.get(f"/plans/{sid}/export?f=kml", headers=A).status_code == 422
+    assert client.get(f"/plans/{sid}/export?f=gpkg", headers=B).status_code == 404

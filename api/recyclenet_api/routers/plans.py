@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
@@ -262,3 +262,70 @@ def plan_indicators(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanInd
         indicators=row.data["indicators"],
         evaluation=[i.to_dict() for i in evaluation],
     )
+
+
+EXPORT_MEDIA = {
+    "gpkg": ("application/geopackage+sqlite3", "gpkg"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "csv": ("application/zip", "csv.zip"),
+    "shp": ("application/zip", "shp.zip"),
+}
+
+
+def _export(row: Plan, fmt: str, crs: CoordSystem, lang: str) -> bytes:
+    """The plan's stored layers, summary and indicators as one file (zip for csv/shp)."""
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from recyclenet import indicators as pilot
+    from recyclenet.export.files import indicator_table, write_plan_files
+
+    plan = row.data["plan"]
+    evaluation = (pilot.siting_indicators(plan) if row.kind == "siting"
+                  else pilot.routing_indicators(plan))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_plan_files(tmp, row.data.get("layers") or {}, formats=(fmt,), crs=crs,
+                                 lang=lang, summary=plan,
+                                 indicators=indicator_table(evaluation, lang))  # fmt: skip
+        if fmt in ("gpkg", "xlsx"):
+            return files[0].read_bytes()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted((Path(tmp) / fmt).iterdir()):
+                zf.write(path, path.name)
+        return buf.getvalue()
+
+
+@router.get(
+    "/{plan_id}/export",
+    response_class=Response,
+    summary="Every layer of a siting or routing plan as one GeoPackage, workbook or zip",
+    description=(
+        "`f=gpkg`: one GeoPackage, a layer per kind (one geometry type each: stations, "
+        "assignments, unassigned, coverage, centres, centre_links; routes, stops, unserved) "
+        "plus `summary` and `indicators` tables. `f=xlsx`: an Excel workbook with the same "
+        "sheets (points as lon/lat columns). `f=csv` / `f=shp`: a zip of one CSV (UTF-8 "
+        "with BOM) or Shapefile (UTF-8, 10-character field names listed in fields.csv) per "
+        "layer. `lang=zh` gives Chinese CSV and Excel headers; `crs` as for the layers."
+    ),
+    responses={200: {"content": {m: {} for m, _ in EXPORT_MEDIA.values()}}},
+)
+async def export_plan(
+    plan_id: str,
+    ctx: ContextDep,
+    tenant: TenantDep,
+    crs: CrsQuery,
+    f: Literal["gpkg", "xlsx", "csv", "shp"] = "gpkg",
+    lang: Literal["en", "zh"] = "en",
+) -> Response:
+    row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
+    if row is None:
+        raise not_found("plan", plan_id)
+    if row.kind not in PLAN_LAYERS or not isinstance(row.data, dict) or "plan" not in row.data:
+        raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no layers to export")
+    body = await run_in_threadpool(_export, row, f, crs, lang)
+    media, ext = EXPORT_MEDIA[f]
+    return Response(content=body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{plan_id}.{ext}"'})

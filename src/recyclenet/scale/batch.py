@@ -837,6 +837,7 @@ def run_batch(
     *,
     client: Client | None = None,
     progress: Callable[[str], None] = print,
+    formats: str | Sequence[str] = ("geojson",),
 ) -> BatchResult:
     """Run every scenario of a spec; write plans, errors and ``summary.csv`` to ``out``.
 
@@ -852,14 +853,20 @@ def run_batch(
     progress : callable
         Receives one line per step and per finished scenario (``[3/9] id: ok, 1.2 s``
         or ``[4/9] id: FAILED InputError: ...``).
+    formats : str or sequence
+        File formats of each scenario's layers (see
+        :func:`recyclenet.export.files.write_plan_files`): ``geojson``, ``gpkg``, ``shp``,
+        ``csv``, ``xlsx`` or ``all``.
 
     Returns
     -------
     BatchResult
         Failed scenarios are rows with ``status`` ``failed``; nothing is raised for them.
     """
+    from ..export.files import parse_formats, write_plan_files
     from ..pipeline import write_json
 
+    fmts = parse_formats(formats)
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -891,11 +898,14 @@ def run_batch(
             (folder / "error.txt").write_text(str(res) + "\n", encoding="utf-8")
         else:
             row.update(status="ok", error="")
+            layers = {n[: -len(".geojson")]: d for n, d in res.files.items()
+                      if n.endswith(".geojson")}  # fmt: skip
             for name, doc in res.files.items():
                 if isinstance(doc, str):
                     (folder / name).write_text(doc, encoding="utf-8")
-                else:
+                elif not name.endswith(".geojson"):
                     write_json(folder / name, doc)
+            write_plan_files(folder, layers, formats=fmts)
             row.update(res.row)
         row["done_at_s"] = round(time.perf_counter() - started, 3)
         rows[sid] = row
