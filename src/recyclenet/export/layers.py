@@ -5,8 +5,9 @@ The library builds its layers as RFC 7946 FeatureCollections (``SitingRun.geojso
 frames every file writer (:mod:`recyclenet.export.files`) and the Python API
 (``to_geodataframe``) use:
 
-- one geometry type per layer: the routing collection becomes ``routes`` (LineString),
-  ``stops`` (Point, unload and depot visits included) and ``unserved`` (Point); siting
+- one geometry type per layer: the routing collection (or the API's ``stops`` layer)
+  becomes ``routes`` (LineString), ``stops`` (Point, unload and depot visits included) and
+  ``unserved`` (Point); siting
   ``assignments`` keeps its lines and unassigned demand goes to ``unassigned``; ``centres``
   keeps its points and station → centre lines go to ``centre_links``;
 - typed columns: numbers are float64 (int64 when every value is an integer, e.g.
@@ -36,7 +37,8 @@ PRIMARY_GEOMETRY = {
 _SPLIT = {("assignments", "point"): "unassigned", ("centres", "line"): "centre_links"}
 #: Layers a collection always yields, empty or not (a plan with no unserved order has an
 #: empty ``unserved`` sheet, not none).
-_ALWAYS = {"routes": ("routes", "stops", "unserved"), "assignments": ("assignments", "unassigned")}
+_ALWAYS = {"routes": ("routes", "stops", "unserved"), "stops": ("stops", "unserved"),
+           "assignments": ("assignments", "unassigned")}
 #: Columns whose values are numbers even when every value is null.
 NUMERIC_FIELDS = frozenset({"capacity", "fixed_cost", "cost", "households", "share", "radius",
                             "value", "objective", "bound", "gap", "sequence"})  # fmt: skip
@@ -57,7 +59,7 @@ def split_features(name: str, collection: Mapping[str, Any]) -> dict[str, list[d
         geom = feat.get("geometry") or {}
         family = _FAMILY.get(geom.get("type", ""), "none")
         kind = (feat.get("properties") or {}).get("kind")
-        if name == "routes" and "kind" in (feat.get("properties") or {}):
+        if name in ("routes", "stops") and "kind" in (feat.get("properties") or {}):
             target = "routes" if kind == "route" else "unserved" if kind == "unserved" else "stops"
         elif PRIMARY_GEOMETRY.get(name, family) == family:
             target = name
