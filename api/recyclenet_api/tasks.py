@@ -26,6 +26,7 @@ JOB_KINDS: dict[str, str] = {
     "matrix": "recyclenet_api.tasks:matrix_task",
     "siting": "recyclenet_api.planning:siting_task",
     "routing": "recyclenet_api.planning:routing_task",
+    "park": "recyclenet_api.routers.parks:park_task",
 }
 """Job kind -> ``"module:function"`` run in the worker process."""
 

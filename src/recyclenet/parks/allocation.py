@@ -190,8 +190,8 @@ def _distance(matrix: Matrix, a: str, b: str) -> float:
     return float(matrix.distance_m[i, j])
 
 
-def eligible(park: Park, stream: Stream, matrix: Matrix) -> tuple[list[Receiver], str]:
-    """Receivers that may take the stream, and, when there are none, the reason why."""
+def _candidates(park: Park, stream: Stream) -> tuple[list[Receiver], str]:
+    """Receivers whose codes and licence allow the stream (no road needed), or why none."""
     code = park.code_of(stream)
     haz = code.kind == "hazardous"
     accepting = [r for r in park.receivers if r.accepts(code)]
@@ -213,6 +213,34 @@ def eligible(park: Park, stream: Stream, matrix: Matrix) -> tuple[list[Receiver]
             f"the only receivers of code {code.code} are its own enterprise "
             f"{stream.enterprise_id!r}"
         )
+    return others, ""
+
+
+def unplaceable(park: Park) -> list[UnplacedStream]:
+    """Streams no receiver may take whatever the roads (codes, licences): checked first."""
+    out = []
+    for s in park.streams:
+        recs, why = _candidates(park, s)
+        if not recs:
+            out.append(UnplacedStream(s.id, s.tonnes_per_year, why))
+    return out
+
+
+def check_placeable(park: Park) -> None:
+    """Raise an :class:`InputError` naming every stream :func:`unplaceable` finds."""
+    left = unplaceable(park)
+    if left:
+        raise InputError(
+            "streams that cannot be placed: "
+            + "; ".join(f"{u.stream_id}: {u.reason}" for u in left)
+        )
+
+
+def eligible(park: Park, stream: Stream, matrix: Matrix) -> tuple[list[Receiver], str]:
+    """Receivers that may take the stream, and, when there are none, the reason why."""
+    others, why = _candidates(park, stream)
+    if not others:
+        return [], why
     reach = [
         r
         for r in others

@@ -20,7 +20,7 @@ from ..matrix import Matrix, build_matrix
 from ..network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
 from ..points import Points
 from ..routing.geojson import plan_to_geojson
-from .allocation import Allocation, Unplaced, allocate, location_of
+from .allocation import Allocation, Unplaced, allocate, check_placeable, location_of
 from .collection import (
     Collection,
     check_collection,
@@ -294,6 +294,8 @@ def plan_park(
     t0 = time.perf_counter()
     if not (time_limit_s > 0 and math.isfinite(time_limit_s)):
         raise InputError(f"time_limit_s must be positive, got {time_limit_s!r}")
+    if unplaced == "raise":
+        check_placeable(park)  # before the network is loaded: codes and licences
     profiles = sorted({v.profile for v in park.vehicles} or {"truck_18t"})
     counts = {p: sum(v.profile == p for v in park.vehicles) for p in profiles}
     main = max(profiles, key=lambda p: (counts[p], p))
