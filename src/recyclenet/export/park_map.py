@@ -28,7 +28,8 @@ from .map_png import (
     _text_setup,
 )
 
-FLOW_COLOUR = {"general": "#2e7d32", "hazardous": "#c62828", "exchange": "#ef6c00"}
+#: Flow colours by kind (apart from the vehicle palette, which draws the routes).
+FLOW_COLOUR = {"general": "#004d40", "hazardous": "#880e4f", "exchange": "#ff6f00"}
 #: Flows labelled with their tonnes, largest first.
 LABELLED_FLOWS = 8
 
@@ -56,9 +57,9 @@ def write_park_png(
             [c[0] for c in coords],
             [c[1] for c in coords],
             color=colours[str(p.get("vehicle_id"))],
-            linewidth=1.6,
-            alpha=0.55,
-            zorder=3,
+            linewidth=2.0,
+            alpha=0.85,
+            zorder=4,
         )
     for vehicle, colour in colours.items():
         handles.append(_line_handle(colour, f"{text['map_park_route']} {vehicle}", 2.0))
@@ -74,8 +75,8 @@ def write_park_png(
             [c[1] for c in coords],
             color=FLOW_COLOUR[kind],
             linewidth=1.0 + 5.0 * math.sqrt(t / top),
-            alpha=0.8,
-            zorder=4,
+            alpha=0.35,
+            zorder=3,
             linestyle="--" if kind == "exchange" else "-",
         )
         if kind not in seen:
