@@ -102,6 +102,13 @@ class SitingRun:
             })  # fmt: skip
         return {"type": "FeatureCollection", "features": features}
 
+    def to_geodataframes(self, *, coverage: bool = True) -> dict[str, Any]:
+        """The layers as GeoDataFrames (EPSG:4326), one geometry type each: ``stations``,
+        ``assignments``, ``unassigned``, ``coverage`` (and ``centres``, ``centre_links``)."""
+        from .export.layers import layer_frames
+
+        return layer_frames(self.geojson_layers(coverage=coverage))
+
     def geojson_layers(self, *, coverage: bool = True) -> dict[str, dict[str, Any]]:
         """``stations``, ``assignments``, ``coverage`` (and ``centres``) layers (RFC 7946)."""
         layers = siting_geojson(self.plan, self.problem)
@@ -339,6 +346,13 @@ class RoutingRun:
         if self.zones is None:
             return []
         return zone_violations(self.zones, self.plan, self.leg_path())
+
+    def to_geodataframes(self) -> dict[str, Any]:
+        """``routes`` (LineStrings along the roads), ``stops`` and ``unserved`` (Points) as
+        GeoDataFrames (EPSG:4326)."""
+        from .export.layers import layer_frames
+
+        return layer_frames({"routes": self.geojson()})
 
     def geojson(self) -> dict[str, Any]:
         """Routes as LineStrings that follow the roads, stops and unserved orders."""
