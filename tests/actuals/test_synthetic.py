@@ -34,3 +34,14 @@ def test_month_of_records_around_a_plan() -> None:
     assert v1.days > 5 and abs(v1.reported_km / v1.planned_km - 1) < 0.1
     assert {r.destination_id for r in recs if r.station_id} == {"C1"}
     assert sum(1 for r in recs if r.order_id and r.destination_id == "dismantler_1") > 0
+
+
+def test_station_pickups_take_turns_between_vehicles() -> None:
+    exp = expectation_from_plans(SITING, rates=RATES)
+    recs = synthetic_records(exp, start=date(2023, 3, 1), days=14, seed=1,
+                             vehicle_ids=["v1", "v2"], miss_rate=0.0)  # fmt: skip
+    by_vehicle = {v: sum(1 for r in recs if r.vehicle_id == v) for v in ("v1", "v2")}
+    assert by_vehicle["v1"] > 0 and by_vehicle["v2"] > 0
+    # one km report per vehicle and day
+    reports = [(r.vehicle_id, r.time.date()) for r in recs if r.vehicle_km is not None]
+    assert len(reports) == len(set(reports)) > 0

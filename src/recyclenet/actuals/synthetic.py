@@ -105,7 +105,7 @@ def synthetic_records(
     work_days = [start + timedelta(days=k) for k in range(days)
                  if (start + timedelta(days=k)).weekday() != 6]  # fmt: skip
     # station scrap: every station_interval_days, staggered by station
-    n = 0
+    n = pickups = 0
     for i, sid in enumerate(sorted(expectation.station_kg_per_year)):
         per = expectation.station_kg_per_year[sid]
         last = start
@@ -115,7 +115,8 @@ def synthetic_records(
                 continue
             elapsed = (day - last).days + 1
             last = day + timedelta(days=1)
-            vid = vehicle_ids[n % len(vehicle_ids)]
+            vid = vehicle_ids[pickups % len(vehicle_ids)]
+            pickups += 1
             for category, group in STATION_SCRAP:
                 kg = per.get(group, 0.0) * elapsed / 365.0 * factor
                 kg *= float(rng.lognormal(0.0, noise)) if noise else 1.0
