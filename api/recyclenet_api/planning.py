@@ -39,6 +39,7 @@ import numpy as np
 
 from recyclenet import geo
 from recyclenet.errors import InputError
+from recyclenet.network.zones import read_restriction_zones
 
 from .tasks import Progress, _noop, to_jsonable
 
@@ -455,6 +456,9 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         time_limit_s=float(payload["time_limit_s"]),
         seed=int(payload["seed"]),
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
+        restriction_zones=read_restriction_zones(payload["restriction_zones"])
+        if payload.get("restriction_zones")
+        else None,
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
     return routing_result(payload, run)

@@ -678,6 +678,13 @@ class RoutingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    restriction_zones: dict[str, Any] | None = Field(
+        default=None,
+        description="Restriction zones (货车限行区): a GeoJSON FeatureCollection of polygons "
+        "(lon/lat in the datum of ?crs=) with properties id, vehicles ('hgv', 'all' or "
+        "profile names) and closed (hours, e.g. '07:00-20:00'). While a zone is closed the "
+        "vehicles it binds keep out; stops inside get its open hours or are unserved.",
+    )
     replan: ReplanIn | None = Field(
         default=None,
         description="A plan in progress to re-plan: the done or started stops stay, the "

@@ -451,3 +451,24 @@ def test_plan_export_gpkg_xlsx_csv(plans: dict, tmp_path) -> None:
     assert "stations.csv" in names and "indicators.csv" in names
     assert client.get(f"/plans/{sid}/export?f=kml", headers=A).status_code == 422
     assert client.get(f"/plans/{sid}/export?f=gpkg", headers=B).status_code == 404
+
+
+def _zone(closed: str) -> dict[str, Any]:
+    box = [[24.9485, 60.1692], [24.9505, 60.1692], [24.9505, 60.1705], [24.9485, 60.1705],
+           [24.9485, 60.1692]]  # fmt: skip
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [box]},
+        "properties": {"id": "限行区", "vehicles": "hgv", "closed": closed}}]}  # fmt: skip
+
+
+def test_routing_with_restriction_zone(shared: dict) -> None:
+    """o002 (a refrigerator: box truck only) lies in a zone closed to trucks all day."""
+    client, nid = shared["client"], shared["network"]["id"]
+    body = routing_body(nid, restriction_zones=_zone("06:00-22:00"))
+    job = client.post("/routing?wait=60", json=body, headers=A).json()
+    assert job["status"] == "done", job
+    unserved = {u["order_id"]: u for u in job["plan"]["data"]["plan"]["unserved"]}
+    assert set(unserved) == {"o002"} and "限行区" in unserved["o002"]["message"]
+    r = client.post("/routing?wait=60", json=routing_body(nid, restriction_zones=_zone("PH")),
+                    headers=A)  # fmt: skip
+    assert r.status_code == 422 and "body.restriction_zones" in r.text and "'PH'" in r.text

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from recyclenet.errors import InputError
+
 from ..deps import AppContext, ContextDep, TenantDep
 from ..planning import PayloadError, plan_document, replan_inputs, routing_inputs
 from ..schemas import REPLAN_EXAMPLE, ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
@@ -26,6 +28,19 @@ from .common import (
 )
 
 router = APIRouter(tags=["routing"])
+
+
+def zones_payload(doc: dict[str, Any], crs: str) -> dict[str, Any]:
+    """The zones GeoJSON in WGS-84, checked now so that a bad zone is a 422 naming it."""
+    from recyclenet.geo import geojson_from_crs
+    from recyclenet.network.zones import read_restriction_zones
+
+    try:
+        wgs84 = geojson_from_crs(doc, crs) if crs != "wgs84" else doc
+        read_restriction_zones(wgs84)
+    except (InputError, ValueError) as exc:
+        raise field_problem("body.restriction_zones", str(exc)) from None
+    return wgs84
 
 
 @router.post(
@@ -113,6 +128,8 @@ async def create_routing(
         "seed": body.seed,
         "crs": crs,
     }
+    if body.restriction_zones is not None:
+        payload["restriction_zones"] = zones_payload(body.restriction_zones, crs)
     if body.replan is not None:
         if body.engine == "pyvrp":
             raise field_problem(
