@@ -122,7 +122,7 @@ def evaluation_section(
               for c in ("green", "amber", "red", "grey")}  # fmt: skip
     lines = [
         f"{lab['evaluation_as_of']}{sep}{evaluation.as_of}",
-        ", ".join(f"{lab['light_' + c]}: {n}" for c, n in counts.items() if n),
+        ", ".join(f"{lab['light_' + c]} ({n})" for c, n in counts.items() if n),
     ]
     return Section(lab["evaluation_title"], lines=lines, columns=columns, rows=rows,
                    numeric=(4, 6, 7), images=images)  # fmt: skip

@@ -320,7 +320,7 @@ def demo_actuals(
         f"{format_number(r.expected_kg)} kg ({r.start} – {r.end})",
         f"{lab['actuals_flagged_below']}{sep}{', '.join(r.flagged('below')) or '–'}",
         f"{lab['evaluation_title']}{sep}" + ", ".join(
-            f"{lab['light_' + c]}: {n}" for c in ("green", "amber", "red", "grey")
+            f"{lab['light_' + c]} ({n})" for c in ("green", "amber", "red", "grey")
             if (n := sum(1 for x in ev.evaluation.rows if x.light == c))),
     )  # fmt: skip
     fund_planned = fund_section(planned, lang=lang,
