@@ -103,6 +103,11 @@ def read_graphml(path: Path) -> Any:
         raise NetworkError(f"{path} could not be parsed as GraphML ({exc})") from exc
 
 
+#: Edge attributes osmnx and :meth:`RoadNetwork.to_networkx` derive (not OSM tags).
+_DERIVED_EDGE_ATTRIBUTES = frozenset({"geometry", "length", "travel_time", "speed_kph", "osmid",
+                                      "reversed", "length_m", "duration_s"})  # fmt: skip
+
+
 def pieces_from_graph(
     graph: Any, profile: VehicleProfile, period: Period | None = None
 ) -> tuple[list[EdgePiece], int]:
@@ -116,7 +121,7 @@ def pieces_from_graph(
         tags = {
             k: _graphml_value(val)
             for k, val in data.items()
-            if k not in {"geometry", "length", "travel_time", "speed_kph", "osmid", "reversed"}
+            if k not in _DERIVED_EDGE_ATTRIBUTES
             and val is not None
         }
         tags.pop("oneway", None)  # the graph's edge direction already encodes one-way

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -381,18 +382,54 @@ class RoadNetwork:
         }
 
     def to_networkx(self) -> Any:
-        """A ``networkx.MultiDiGraph`` with ``length_m`` and ``duration_s`` edge weights."""
-        import networkx as nx
+        """The network as an osmnx-style ``networkx.MultiDiGraph``.
 
-        graph = nx.MultiDiGraph()
+        Nodes are keyed by OSM node id with ``x``/``y`` (lon/lat) and ``osmid``; the graph
+        has ``crs`` (``epsg:4326``), ``simplified`` and the recyclenet ``profile``. Each
+        directed edge carries what osmnx puts there: ``osmid`` (way id), ``length`` (m),
+        ``speed_kph``, ``travel_time`` (s), ``geometry`` (a shapely LineString in lon/lat),
+        ``oneway`` and ``reversed``, the way's OSM tags (``highway``, ``name``,
+        ``maxspeed``, ...), and recyclenet's ``length_m``/``duration_s``. So
+        ``ox.graph_to_gdfs``, ``ox.plot_graph`` and ``ox.routing.shortest_path`` work on
+        it, and :meth:`to_graphml` writes a file :func:`~recyclenet.load_network` reads
+        back to the same network.
+        """
+        import networkx as nx
+        from shapely.geometry import LineString
+
+        graph = nx.MultiDiGraph(crs="epsg:4326", simplified=True, created_with="recyclenet",
+                                profile=self.profile.name)  # fmt: skip
+        osm = self.node_osm_id
         for i in range(self.n_nodes):
-            graph.add_node(i, x=float(self.node_lon[i]), y=float(self.node_lat[i]),
-                           osmid=int(self.node_osm_id[i]))  # fmt: skip
+            graph.add_node(int(osm[i]), x=float(self.node_lon[i]), y=float(self.node_lat[i]),
+                           osmid=int(osm[i]))  # fmt: skip
+        skip = {"oneway"}  # the edge direction says it; osmnx keeps a bool
         for e in range(self.n_edges):
-            graph.add_edge(int(self.edge_u[e]), int(self.edge_v[e]), key=e,
-                           length_m=float(self.edge_length_m[e]),
-                           duration_s=float(self.edge_duration_s[e]))  # fmt: skip
+            u, v = int(osm[self.edge_u[e]]), int(osm[self.edge_v[e]])
+            twin = int(self.edge_twin[e])
+            attrs = {k: val for k, val in self.edge_tags[e].items() if k not in skip}
+            attrs.update(
+                osmid=int(self.edge_way_id[e]),
+                length=float(self.edge_length_m[e]),
+                speed_kph=float(self.edge_speed_kph[e]),
+                travel_time=float(self.edge_duration_s[e]),
+                length_m=float(self.edge_length_m[e]),
+                duration_s=float(self.edge_duration_s[e]),
+                geometry=LineString(self.edge_geometry[e]),
+                oneway=twin < 0,
+                reversed=bool(twin >= 0 and e > twin),
+            )
+            graph.add_edge(u, v, **attrs)
         return graph
+
+    def to_graphml(self, path: str | Path) -> Path:
+        """Write :meth:`to_networkx` as an osmnx GraphML file; returns the path."""
+        import osmnx as ox
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ox.save_graphml(self.to_networkx(), path)
+        return path
 
     def edge_name(self, edge: int) -> str:
         """The street name of an edge (``name`` tag, UTF-8 as in OSM), or ''."""
