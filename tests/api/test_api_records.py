@@ -205,3 +205,35 @@ def test_plan_actuals_and_evaluation_per_tenant(api: TestClient) -> None:
     bad = {**body, "targets": [{**body["targets"][0], "target_year": 2020}]}
     r = api.post(f"/plans/{plan_a}/evaluation", json=bad, headers=A)
     assert r.status_code == 422 and "targets[0]" in r.json()["detail"]
+
+
+def test_routing_plan_actuals(api: TestClient) -> None:
+    """A routing plan: planned orders from its stops layer, vehicle-km per day."""
+    visit = {"kind": "start", "location_id": "depot", "distance_from_previous_m": 0.0,
+             "load_kg": 0.0, "volume_m3": 0.0}  # fmt: skip
+    plan = {"routes": [{"vehicle_id": "v1", "vehicle_type_id": "car", "profile": "car",
+                        "distance_m": 30_000.0, "duration_s": 3600.0, "visits": [visit]}],
+            "kg_by_material": {}, "cost": 1.0, "unserved": []}  # fmt: skip
+    stops = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.4, 39.9]},
+         "properties": {"kind": "order", "order_id": o, "items": [{"category": "tv", "count": 1}]}}
+        for o in ("o1", "o2", "o3")]}  # fmt: skip
+    store = api.app.state.ctx.store  # type: ignore[attr-defined]
+    with store._session.begin() as s:
+        s.add(Plan(id="route1", tenant="tenant-a", kind="routing",
+                   data={"plan": plan, "layers": {"stops": stops}, "indicators": {}}))  # fmt: skip
+    recs = [_ticket("r1", "2026-03-02 10:00", order_id="o1", category="tv", units=1,
+                    vehicle_id="v1", vehicle_km=28),
+            _ticket("r2", "2026-03-03 10:00", order_id="o3", category="电视机", units=1,
+                    vehicle_id="v1", vehicle_km=33)]  # fmt: skip
+    assert api.post("/records", json={"records": recs}, headers=A).status_code == 200
+    r = api.get("/plans/route1/actuals?from=2026-03-01&to=2026-03-08&bucket=day", headers=A)
+    assert r.status_code == 200, r.text
+    act = r.json()["actuals"]
+    assert act["missed_order_ids"] == ["o2"]
+    assert act["vehicles"] == [{"vehicle_id": "v1", "days": 2, "planned_km": 60.0,
+                                "reported_km": 61.0}]  # fmt: skip
+    assert r.json()["stations"] is None
+    assert (
+        api.get("/plans/route1/actuals?from=2026-03-01&to=2026-03-08", headers=B).status_code == 404
+    )
