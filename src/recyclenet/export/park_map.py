@@ -84,7 +84,7 @@ def write_park_png(
             handles.append(
                 _line_handle(
                     FLOW_COLOUR[kind],
-                    f"{text['map_park_flow']}: {kind}",
+                    f"{text['map_park_flow']}: {text['map_park_flow_' + kind]}",
                     2.5,
                     "--" if kind == "exchange" else "-",
                 )

@@ -71,8 +71,9 @@ class StreamSchedule:
         1: every week; k: the weekdays of every k-th week.
     interval_limit_days : float
         ``min(storage days, storage tonnes / t per day)``.
-    binding : {"storage_t", "storage_days", "vehicle", "none"}
-        Which limit sets the interval (``vehicle``: :data:`MAX_LOADS_PER_PICKUP`).
+    binding : {"storage_t", "storage_days", "vehicle", "max_period", "none"}
+        Which limit sets the interval (``vehicle``: :data:`MAX_LOADS_PER_PICKUP`;
+        ``max_period``: :data:`MAX_PERIOD_WEEKS`, the storage limits allow longer).
     max_gap_days : float
         Longest time between two pickups in the schedule.
     max_stock_t : float
@@ -201,6 +202,8 @@ def schedule_pickups(park: Park, streams: Sequence[Stream] | None = None) -> Sch
         elif by_vehicle < limit:
             limit, binding = best_gap, "vehicle"
         period = max(1, min(MAX_PERIOD_WEEKS, int(limit // 7))) if math.isfinite(limit) else 4
+        if limit >= 7 * (MAX_PERIOD_WEEKS + 1):
+            binding = "max_period"  # the limit allows more than the longest period
         chosen: tuple[int, ...] | None = None
         for f in range(1, len(days) + 1):
             options = [
