@@ -30,6 +30,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[api,dev]"
+	$(BIN)/recyclenet network warmup  # compile the numba kernels now, not at the first matrix
 	touch $(STAMP)
 
 demo: $(STAMP)

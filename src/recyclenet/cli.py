@@ -178,6 +178,19 @@ def network_info(
         typer.echo(f"{key:>22}: {value}")
 
 
+@network_app.command("warmup")
+def network_warmup() -> None:
+    """Compile the numba kernels into numba's disk cache now (done after installing, so
+    that the first matrix does not wait for the compiler)."""
+    from .network.warmup import warm
+
+    res = warm()
+    typer.echo(f"{res['kernels']} numba kernels compiled and cached in {res['seconds']:.1f} s")
+    if res["not_compiled"]:
+        typer.echo(f"not reached by the warm-up: {res['not_compiled']}", err=True)
+        raise typer.Exit(1)
+
+
 @network_app.command("matrix")
 @friendly_errors
 def network_matrix(

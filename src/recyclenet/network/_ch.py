@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from . import warmup
 from ._heap import heap_pop, heap_push
 
 WITNESS_SETTLE_LIMIT = 60
@@ -280,6 +281,7 @@ class ContractionHierarchy:
 
     def __init__(self, n: int, tails: npt.NDArray[np.int64], heads: npt.NDArray[np.int64],
                  weights: npt.NDArray[np.float64]) -> None:  # fmt: skip
+        warmup.wait()  # a first import's background compile, if under way
         cap = 32
         while True:
             ok, rank, frm, to, w, fwd = _build(n, tails.astype(np.int64), heads.astype(np.int64),

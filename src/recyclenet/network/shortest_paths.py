@@ -31,6 +31,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from . import warmup
 from ._dijkstra import search_rows
 from .build import DURATION_RESOLUTION_S, LENGTH_RESOLUTION_M
 from .snap import AT_NODE_M
@@ -384,6 +385,7 @@ def many_to_many(
     out = np.full((len(sources), len(targets)), np.inf, dtype=np.float64)
     if len(sources) == 0 or len(targets) == 0:
         return out
+    warmup.wait()  # a first import's background compile, if under way
     slot = np.full(csr.shape[0], -1, dtype=np.int64)
     slot[targets] = np.arange(len(targets))
     indptr = csr.indptr.astype(np.int64)
