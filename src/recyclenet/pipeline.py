@@ -566,7 +566,7 @@ def demo_run(
     ]
     progress("a seeded month of collection records: plan versus actual, evaluation ...")
     actuals = demo_actuals(out, siting, routing, stations_layer=siting_layers["stations"],
-                           seed=seed, lang=lang)  # fmt: skip
+                           roads_layer=layers["roads"], seed=seed, lang=lang)  # fmt: skip
     for suffix in ("html", "md"):
         write_report(out / f"report.{suffix}", indicators, lang=lang,
                      title=f"{label('map_title', lang)} · {network}",

@@ -96,6 +96,10 @@ def test_import_twice_then_report_zh(tmp_path: Path) -> None:
         "S3": "no_records",
     }
     assert (out / "actuals_ferrous.png").stat().st_size > 5000
+    assert (out / "station_achievement.png").stat().st_size > 5000
+    assert "![station_achievement](station_achievement.png)" in (
+        out / "actuals_report.md"
+    ).read_text(encoding="utf-8")
     md = (out / "actuals_report.md").read_text(encoding="utf-8")
     assert "## 计划与实际对比" in md and "明显低于计划" in md
     assert "| S2 | 西城 | 500 | 100 | 20 | 明显低于计划 | 1 |" in md

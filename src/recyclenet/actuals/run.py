@@ -2,8 +2,8 @@
 
 ``import_records``: record files -> a JSON-lines record store (idempotent).
 ``report_actuals``: a plan directory (``recyclenet demo`` / ``site`` / ``route`` output)
-and records -> ``plan_vs_actual.json``, ``station_achievement.geojson``, one series PNG
-per material and ``actuals_report.md`` / ``.html``.
+and records -> ``plan_vs_actual.json``, ``station_achievement.geojson`` and ``.png``, one
+series PNG per material and ``actuals_report.md`` / ``.html``.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def report_actuals(
     stations_layer: Mapping[str, Any] | None = None,
     order_items: Mapping[str, Mapping[str, float]] | None = None,
     facilities: Mapping[str, FacilityInfo] | None = None,
+    roads_layer: Mapping[str, Any] | None = None,
     write_reports: bool = True,
 ) -> ActualsOutput:
     """Plan versus actual for a stored plan and records, with its files.
@@ -127,11 +128,13 @@ def report_actuals(
     facilities : mapping, optional
         Facility id -> :class:`~recyclenet.actuals.fund.FacilityInfo`: adds the appliance
         fund estimate of the records (``fund.json`` and a report section).
+    roads_layer : FeatureCollection, optional
+        Roads under ``station_achievement.png`` (the map of the stations by achievement).
     write_reports : bool
         Also write ``actuals_report.md`` and ``.html`` (the demo adds the section to its
         own report instead).
     """
-    from ..export.charts import write_series_pngs
+    from ..export.charts import write_achievement_png, write_series_pngs
     from ..export.report import write_report
     from ..pipeline import write_json
     from .report import actuals_section, fund_section
@@ -150,10 +153,15 @@ def report_actuals(
     dest.mkdir(parents=True, exist_ok=True)
     files = [dest / "plan_vs_actual.json"]
     write_json(files[0], result.to_dict())
+    charts: tuple[Path, ...] = ()
     if stations_layer is not None:
+        layer = achievement_layer(result, stations_layer)
         files.append(dest / "station_achievement.geojson")
-        write_json(files[-1], achievement_layer(result, stations_layer))
-    charts = tuple(write_series_pngs(dest, result, lang=lang))
+        write_json(files[-1], layer)
+        if layer["features"]:
+            charts += (write_achievement_png(dest / "station_achievement.png", layer,
+                                             roads=roads_layer, lang=lang),)  # fmt: skip
+    charts += tuple(write_series_pngs(dest, result, lang=lang))
     sections = [actuals_section(result, lang=lang, images=charts)]
     fund = None
     if facilities is not None:
@@ -262,6 +270,7 @@ def demo_actuals(
     routing: Any,
     *,
     stations_layer: Mapping[str, Any],
+    roads_layer: Mapping[str, Any] | None = None,
     seed: int = 7,
     lang: str = "en",
     start: date = DEMO_START,
@@ -306,7 +315,7 @@ def demo_actuals(
     actual = report_actuals(docs, records, start=start, end=end, out=out, lang=lang,
                             stations_layer=stations_layer,
                             order_items=expectation.order_items, facilities=facilities,
-                            write_reports=False)  # fmt: skip
+                            roads_layer=roads_layer, write_reports=False)  # fmt: skip
     planned = estimate_fund(units_from_routing(plan_doc, expectation.order_items, start),
                             facilities)  # fmt: skip
     write_json(out / "fund_planned_day.json", planned.to_dict())

@@ -11,11 +11,11 @@ Labels in English or Chinese, with the CJK font lookup of :mod:`.map_png`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .map_png import _text_setup
+from .map_png import _draw_roads, _extent, _figure_size, _finish, _new_axes, _scatter, _text_setup
 
 if TYPE_CHECKING:
     from ..actuals.compare import PlanVsActual
@@ -89,4 +89,43 @@ def write_progress_png(path: str | Path, evaluation: Evaluation, *, lang: str = 
     return out
 
 
-__all__ = ["LIGHT_COLOURS", "write_progress_png", "write_series_pngs"]
+def write_achievement_png(
+    path: str | Path,
+    stations: Mapping[str, Any],
+    *,
+    roads: Mapping[str, Any] | None = None,
+    lang: str = "en",
+    dpi: int = 150,
+) -> Path:
+    """A map of the stations coloured by achievement (the ``station_achievement`` layer).
+
+    Parameters
+    ----------
+    stations : FeatureCollection
+        :func:`recyclenet.actuals.compare.achievement_layer` output (``flag`` and
+        ``colour`` properties).
+    roads : FeatureCollection, optional
+        Road lines drawn underneath.
+    """
+    lab, font = _text_setup(lang)
+    layers: dict[str, Mapping[str, Any]] = {"stations": stations}
+    if roads is not None:
+        layers["roads"] = roads
+    fig, ax = _new_axes(_figure_size(_extent({"stations": stations}), None), dpi)
+    _draw_roads(ax, roads)
+    handles: list[Any] = []
+    by_flag: dict[str, list[tuple[float, float]]] = {}
+    colour: dict[str, str] = {}
+    for f in stations.get("features", []):
+        p = f.get("properties") or {}
+        x, y = f["geometry"]["coordinates"][:2]
+        by_flag.setdefault(str(p.get("flag")), []).append((float(x), float(y)))
+        colour[str(p.get("flag"))] = str(p.get("colour", "#7f7f7f"))
+    for flag in ("below", "ok", "above", "no_records", "not_planned"):
+        _scatter(ax, handles, by_flag.get(flag, []), lab.get(f"flag_{flag}", flag),
+                 face=colour.get(flag, "#7f7f7f"), size=80.0)  # fmt: skip
+    return _finish(fig, ax, {"stations": stations}, handles, lab["actuals_map_title"], font,
+                   Path(path))  # fmt: skip
+
+
+__all__ = ["LIGHT_COLOURS", "write_achievement_png", "write_progress_png", "write_series_pngs"]
