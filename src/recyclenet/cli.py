@@ -485,6 +485,78 @@ def batch(
         raise typer.Exit(1)
 
 
+bench_app = typer.Typer(
+    help="Benchmark instances: one JSON line per instance (instance, cost or objective, "
+    "status, time_s, reference, gap).",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
+FilesArg = Annotated[list[Path], typer.Argument(help="Instance files.")]
+ReferenceOpt = Annotated[
+    Path | None,
+    typer.Option(help="CSV with 'instance' and a reference column (cost, objective, bks, "
+                 "optimal or value)."),
+]  # fmt: skip
+
+
+@bench_app.command("vrplib")
+@friendly_errors
+def bench_vrplib_cmd(
+    files: FilesArg,
+    engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
+    time_limit_s: Annotated[float, typer.Option(help="Time limit per instance, s.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    reference: ReferenceOpt = None,
+) -> None:
+    """CVRPLIB (.vrp) and Solomon instances, read by the vrplib package; the reference
+    defaults to the .sol file beside a .vrp file."""
+    from .bench import bench_vrplib, read_reference
+
+    ref = read_reference(reference)
+    for path in files:
+        result = bench_vrplib(path, engine=engine, time_limit_s=time_limit_s, seed=seed,
+                              reference=ref)  # fmt: skip
+        typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _bench_siting(model: str, files: list[Path], time_limit_s: float, seed: int,
+                  reference: Path | None, capacity: float | None = None) -> None:  # fmt: skip
+    from .bench import bench_siting, read_reference
+
+    ref = read_reference(reference)
+    for path in files:
+        result = bench_siting(path, model=model, time_limit_s=time_limit_s, seed=seed,
+                              capacity=capacity, reference=ref)  # fmt: skip
+        typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@bench_app.command("pmedian")
+@friendly_errors
+def bench_pmedian_cmd(
+    files: FilesArg,
+    time_limit_s: Annotated[float, typer.Option(help="Time limit per instance, s.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    reference: ReferenceOpt = None,
+) -> None:
+    """OR-Library p-median instances (pmedK.txt)."""
+    _bench_siting("pmedian", files, time_limit_s, seed, reference)
+
+
+@bench_app.command("cflp")
+@friendly_errors
+def bench_cflp_cmd(
+    files: FilesArg,
+    time_limit_s: Annotated[float, typer.Option(help="Time limit per instance, s.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    reference: ReferenceOpt = None,
+    capacity: Annotated[
+        float | None, typer.Option(help="Capacity replacing the word 'capacity' (capa/b/c).")
+    ] = None,
+) -> None:
+    """OR-Library capacitated facility location instances (capXX.txt; split demand)."""
+    _bench_siting("cflp", files, time_limit_s, seed, reference, capacity)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

@@ -1,4 +1,5 @@
-"""CVRPLIB (TSPLIB-format CVRP) and Solomon VRPTW instances as routing problems.
+"""CVRPLIB (TSPLIB-format CVRP) and Solomon VRPTW instances as routing problems, read by
+the ``vrplib`` package (PyVRP's reader of both formats).
 
 The conversions follow the conventions of the published optima, so plan costs compare
 directly:
@@ -17,6 +18,7 @@ from the matrix.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,82 +27,81 @@ from ..matrix import Matrix
 from .problem import Depot, Order, RoutingProblem, VehicleType
 
 
-def load_instance(path: str | Path) -> RoutingProblem:
-    """A CVRPLIB ``.vrp`` or Solomon ``.txt`` file as a :class:`RoutingProblem`."""
-    p = Path(path)
+def _format(p: Path) -> str:
+    """``vrplib`` (CVRPLIB/TSPLIB) or ``solomon``, from the file's first lines."""
     try:
-        text = p.read_text()
+        head = p.read_text(errors="replace")[:4000].upper()
     except OSError as exc:
         raise InputError(f"cannot read {p}: {exc}") from None
-    if "NODE_COORD_SECTION" in text:
-        return cvrp_problem(p)
-    if "CUSTOMER" in text and "VEHICLE" in text:
-        return solomon_problem(p)
+    if "NODE_COORD_SECTION" in head or "EDGE_WEIGHT_SECTION" in head:
+        return "vrplib"
+    if "CUSTOMER" in head and "VEHICLE" in head:
+        return "solomon"
     raise InputError(f"{p}: neither a CVRPLIB (.vrp) nor a Solomon instance")
+
+
+def _read(p: Path, fmt: str) -> dict[str, Any]:
+    import vrplib
+
+    try:
+        return vrplib.read_instance(p, instance_format=fmt, compute_edge_weights=False)
+    except Exception as exc:  # vrplib raises ValueError, IndexError, KeyError on bad files
+        raise InputError(f"{p}: not a readable {fmt} instance ({type(exc).__name__}: {exc})"
+                         ) from None  # fmt: skip
+
+
+def load_instance(path: str | Path) -> RoutingProblem:
+    """A CVRPLIB ``.vrp`` or Solomon ``.txt`` file as a :class:`RoutingProblem` (read by
+    the ``vrplib`` package)."""
+    p = Path(path)
+    return cvrp_problem(p) if _format(p) == "vrplib" else solomon_problem(p)
 
 
 def cost_scale(path: str | Path) -> float:
     """Divide plan costs by this to get the instance's objective (10 for Solomon)."""
-    return 1.0 if "NODE_COORD_SECTION" in Path(path).read_text() else 10.0
+    return 1.0 if _format(Path(path)) == "vrplib" else 10.0
 
 
 def reference_cost(path: str | Path) -> float | None:
-    """The ``Cost`` line of the ``.sol`` file beside a ``.vrp`` file, if any."""
+    """The cost of the ``.sol`` file beside an instance file, if any."""
+    import vrplib
+
     sol = Path(path).with_suffix(".sol")
     if not sol.is_file():
         return None
-    for line in sol.read_text().splitlines():
-        if line.strip().lower().startswith("cost"):
-            return float(line.split()[-1])
-    return None
+    try:
+        cost = vrplib.read_solution(sol).get("cost")
+    except Exception:  # a malformed solution file is no reference
+        return None
+    return None if cost is None else float(cost)
 
 
 def read_cvrp(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Coordinates (depot first), demands, capacity, k from a CVRPLIB ``.vrp`` file."""
-    tokens = path.read_text().split()
-    capacity = 0
-    coords: list[tuple[float, float]] = []
-    demand: list[float] = []
-    dim = 0
-    i = 0
-    while i < len(tokens):
-        t = tokens[i].rstrip(":")
-        if t == "DIMENSION":
-            i += 1 if tokens[i + 1] != ":" else 2
-            dim = int(tokens[i])
-        elif t == "CAPACITY":
-            i += 1 if tokens[i + 1] != ":" else 2
-            capacity = int(tokens[i])
-        elif t == "NODE_COORD_SECTION":
-            for _ in range(dim):
-                coords.append((float(tokens[i + 2]), float(tokens[i + 3])))
-                i += 3
-        elif t == "DEMAND_SECTION":
-            for _ in range(dim):
-                demand.append(float(tokens[i + 2]))
-                i += 2
-        i += 1
+    path = Path(path)
+    doc = _read(path, "vrplib")
+    try:
+        coords = np.asarray(doc["node_coord"], dtype=float)
+        demand = np.asarray(doc["demand"], dtype=float)
+        capacity = int(doc["capacity"])
+    except KeyError as exc:
+        raise InputError(f"{path}: incomplete CVRPLIB file (no {exc.args[0]} section)") from None
+    depots = [int(d) for d in np.atleast_1d(doc.get("depot", [0]))]
+    if depots != [0] or len(demand) != len(coords) or capacity <= 0:
+        raise InputError(f"{path}: CVRPLIB files need one depot (node 1), a demand per node "
+                         "and a capacity > 0")  # fmt: skip
     k = int(path.stem.split("-k")[-1]) if "-k" in path.stem else 0
-    if not coords or len(demand) != len(coords) or capacity <= 0:
-        raise InputError(f"{path}: incomplete CVRPLIB file (DIMENSION, CAPACITY, sections)")
-    return np.array(coords), np.array(demand), capacity, k
+    return coords, demand, capacity, k
 
 
 def read_solomon(path: Path) -> tuple[int, int, np.ndarray]:
     """(vehicles, capacity, rows of id x y demand ready due service) from a Solomon file."""
-    lines = [ln.split() for ln in path.read_text().splitlines()]
-    nums = [ln for ln in lines if ln and all(_isnum(x) for x in ln)]
-    vehicles, capacity = int(nums[0][0]), int(nums[0][1])
-    rows = np.array([[float(x) for x in ln] for ln in nums[1:] if len(ln) == 7])
-    return vehicles, capacity, rows
-
-
-def _isnum(x: str) -> bool:
-    try:
-        float(x)
-    except ValueError:
-        return False
-    return True
+    path = Path(path)
+    doc = _read(path, "solomon")
+    xy = np.asarray(doc["node_coord"], dtype=float)
+    tw = np.asarray(doc["time_window"], dtype=float)
+    rows = np.column_stack([np.arange(len(xy)), xy, doc["demand"], tw, doc["service_time"]])
+    return int(doc["vehicles"]), int(doc["capacity"]), rows.astype(float)
 
 
 def _fleet_size(name: str, k: int, n: int) -> int:
