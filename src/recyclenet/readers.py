@@ -85,6 +85,8 @@ KINDS: dict[str, Kind] = {
         Kind("fleet", ("id",), ("count",), "none"),
         Kind("districts", ("id",), ("name",), "polygon"),
         Kind("zones", ("id",), ("name",), "polygon"),
+        # industrial park tables (recyclenet.parks.io): lon/lat read, converted there
+        Kind("park", ("id",), ("name", "lon", "lat"), "none"),
     )
 }
 """Every kind of user table, by name."""

@@ -182,3 +182,18 @@ def test_cli_park_plan(tmp_path: Path, doc) -> None:
     )
     assert res.exit_code == 2
     assert "S99: no receiver accepts code HW10" in res.output
+
+
+def test_gbk_csv_with_chinese_headers(tmp_path: Path, doc) -> None:
+    # a GBK-encoded CSV as Excel in China writes it, headers 编号/名称/经度/纬度
+    lines = ["编号,名称,经度,纬度,gate_windows"]
+    lines += [
+        f"{e['id']},{e['name']},{e['lon']},{e['lat']},{e['gate_windows']}"
+        for e in doc["enterprises"]
+    ]
+    (tmp_path / "ent.csv").write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    park = read_park(_write(tmp_path, {**doc, "enterprises": "ent.csv"}))
+    e = park.enterprises_by_id["E07"]
+    assert e.name == "食品厂 Food processing"
+    assert e.lon == pytest.approx(doc["enterprises"][6]["lon"])
+    assert e.gate_windows == ((7 * 3600.0, 16 * 3600.0),)

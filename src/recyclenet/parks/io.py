@@ -45,7 +45,6 @@ from typing import Any, TypeVar
 from ..errors import InputError
 from ..geo import check_crs, to_wgs84
 from ..routing.io import _bool, _windows
-from ..tables import read_table
 from .model import (
     CandidateSite,
     Depot,
@@ -293,37 +292,53 @@ def _yaml_table(value: Any, base: Path, key: str, source: str) -> list[dict[str,
     if value is None:
         return []
     if isinstance(value, str):
-        path = (base / value).resolve()
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _xlsx_sheets(path).get(key, [])
-        return list(read_table(path, "")[1])
+        return _file_rows(base / value)
     if isinstance(value, list) and all(isinstance(x, Mapping) for x in value):
         return [dict(x) for x in value]
     raise InputError(f"{source}: {key} must be a list of rows or a CSV file name")
 
 
-def _xlsx_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
+def _file_rows(path: str | Path, sheet: str | None = None) -> list[dict[str, Any]]:
+    """Rows of a park table in any format the readers take (CSV in UTF-8 or GBK, Excel,
+    GIS files; English or Chinese column names such as 编号, 名称, 经度, 纬度)."""
+    from ..readers import _present, read_frame
+
+    frame = read_frame(path, kind="park", layer=sheet)
+    cols = [str(c) for c in frame.columns if c != "geometry"]
+    return [
+        {c: (v if _present(v) else None) for c, v in zip(cols, rec, strict=True)}
+        for rec in frame[cols].itertuples(index=False, name=None)
+    ]
+
+
+def _sheet_names(path: Path) -> list[str]:
     try:
         import openpyxl
-    except ImportError:  # pragma: no cover - a core dependency
-        raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # zipfile/openpyxl raise several unrelated types
         raise InputError(f"cannot read workbook {path}: {exc}") from None
-    out: dict[str, list[dict[str, Any]]] = {}
-    for ws in wb.worksheets:
-        rows = list(ws.iter_rows(values_only=True))
-        if not rows:
-            continue
-        head = [str(h).strip() if h is not None else "" for h in rows[0]]
-        table = []
-        for r in rows[1:]:
-            if r is None or all(c is None or str(c).strip() == "" for c in r):
-                continue
-            table.append({h: c for h, c in zip(head, r, strict=False) if h})
-        out[ws.title.strip().lower()] = table
+    names = list(wb.sheetnames)
     wb.close()
+    return names
+
+
+def _xlsx_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Table sheets through the readers; ``settings``/``shared`` as key/value rows."""
+    from ..readers import _excel_rows
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in _sheet_names(path):
+        key = name.strip().lower()
+        if key in ("settings", "shared"):
+            rows = _excel_rows(path, name)
+            out[key] = [
+                {"key": r[0], "value": r[1] if len(r) > 1 else None}
+                for r in rows[1:]
+                if r and r[0] is not None
+            ]
+        elif key in TABLES:
+            out[key] = _file_rows(path, name)
     return out
 
 
