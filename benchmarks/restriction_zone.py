@@ -8,17 +8,19 @@ Usage::
 Orders are random street positions (seeded), 20-200 kg each, half with a morning,
 midday or afternoon window; the depot and the sorting centre are the road nodes nearest
 the north-west and south-east corners; the fleet is the default mix (electric
-tricycles, 4.2 m box trucks) with more vehicles. The zone is a rectangle over the centre
-covering ``--share`` of the extract's width and height, closed to ``hgv`` (the trucks)
-during ``--closed``. The day is planned without and with the zone; for each: served
-orders, unserved by reason, vehicle-km by vehicle type, the plan check (``check_plan``)
-and, with the zone, the truck legs and stops found inside it while closed (route
-geometry with times, :meth:`RoutingRun.zone_violations`).
+tricycles, 4.2 m box trucks) with three times the vehicles (``--no-breaks``: without
+their lunch breaks). The zone is a rectangle over the centre covering ``--share`` of
+the extract's width and height, closed to ``hgv`` (the trucks) during ``--closed``.
+The day is planned without and with the zone; for each: served orders, unserved by
+reason, vehicle-km by vehicle type, the plan check (``check_plan``) and, with the zone,
+the truck legs and stops found inside it while closed (route geometry with times,
+:meth:`RoutingRun.zone_violations`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -43,6 +45,7 @@ def main() -> int:
     parser.add_argument("--closed", default="07:00-20:00")
     parser.add_argument("--share", type=float, default=0.3)
     parser.add_argument("--engine", default="auto")
+    parser.add_argument("--no-breaks", action="store_true", help="drop the fleet's lunch breaks")
     args = parser.parse_args()
 
     net = load_network(args.network, profile="box_truck_4_2m")
@@ -67,7 +70,9 @@ def main() -> int:
 
     depot = Depot("depot", *node_near(west, north))
     centre = Facility("sorting_centre", *node_near(east, south), unload_s=900.0)
-    fleet = [vt.__class__(**{**vt.__dict__, "count": vt.count * 3}) for vt in read_fleet()]
+    fleet = [dataclasses.replace(vt, count=vt.count * 3) for vt in read_fleet()]
+    if args.no_breaks:
+        fleet = [dataclasses.replace(vt, break_window=None, break_s=0.0) for vt in fleet]
     cx, cy = (west + east) / 2, (south + north) / 2
     hw, hh = (east - west) * args.share / 2, (north - south) * args.share / 2
     box = shapely.box(cx - hw, cy - hh, cx + hw, cy + hh)

@@ -175,7 +175,7 @@ def network_info(
         typer.echo(json.dumps(info, ensure_ascii=False))
         return
     for key, value in info.items():
-        typer.echo(f"{key:>22}: {value}")
+        typer.echo(f"{key:>25}: {value}")
 
 
 @network_app.command("warmup")
