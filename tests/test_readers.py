@@ -197,3 +197,26 @@ def test_empty_ids_and_old_xls_are_named(tmp_path):
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InputError, match=r"\.xls.*save the sheet as \.xlsx"):
         read_points(tmp_path / "old.xls")
+
+
+def test_restriction_zones_and_districts_from_geopackage_and_shapefile(tmp_path):
+    from recyclenet.network.zones import read_restriction_zones
+    from recyclenet.scale.districts import read_districts
+
+    zones = gpd.GeoDataFrame(
+        {"编号": ["中心区", "东区"], "closed": ["07:00-20:00", "00:00-24:00"],
+         "vehicles": ["hgv", "hgv;box_truck_4_2m"]},
+        geometry=[box(120.15, 30.27, 120.16, 30.28), box(120.17, 30.27, 120.18, 30.28)],
+        crs=4326,
+    )  # fmt: skip
+    zones.to_crs(3857).to_file(tmp_path / "zones.gpkg", layer="限行区")
+    z1, z2 = read_restriction_zones(tmp_path / "zones.gpkg")
+    assert (z1.id, z2.id) == ("中心区", "东区") and z2.vehicles == {"hgv", "box_truck_4_2m"}
+    assert z1.geometry.bounds == pytest.approx((120.15, 30.27, 120.16, 30.28), abs=1e-7)
+    zones.drop(columns="编号").to_file(tmp_path / "zones.shp", encoding="UTF-8")
+    assert [z.id for z in read_restriction_zones(tmp_path / "zones.shp")] == ["zone1", "zone2"]
+    districts = gpd.GeoDataFrame({"name": ["西湖区", "上城区"]}, geometry=zones.geometry,
+                                 crs=4326).to_crs(4547)  # fmt: skip
+    districts.to_file(tmp_path / "d.shp", encoding="GBK")
+    d1, d2 = read_districts(tmp_path / "d.shp")
+    assert (d1.id, d2.name) == ("西湖区", "上城区")

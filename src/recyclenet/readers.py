@@ -84,7 +84,7 @@ KINDS: dict[str, Kind] = {
         Kind("depots", ("id",), ("kind", "unload_s", "open", "close"), "point"),
         Kind("fleet", ("id",), ("count",), "none"),
         Kind("districts", ("id",), ("name",), "polygon"),
-        Kind("zones", ("id",), ("name",), "polygon"),
+        Kind("zones", (), ("id", "name"), "polygon"),
         # industrial park tables (recyclenet.parks.io): lon/lat read, converted there
         Kind("park", ("id",), ("name", "lon", "lat"), "none"),
     )
@@ -421,11 +421,14 @@ def normalise_frame(
     for col in attrs:
         key = str(col)
         renamed = col in used and normalise_name(col) not in canonical
-        if col == found["id"] and normalise_name(col) in names:
+        if col == found.get("id") and normalise_name(col) in names:
             renamed = False  # a name used as the id stays a property too
         if key in out.columns or renamed:
             continue
         out[key] = frame[col].to_numpy()
+    if "id" not in found:  # only kinds whose id is optional (zones): zone1, zone2, ...
+        out["id"] = [f"{spec.name.rstrip('s')}{i + 1}" for i in range(len(out))]
+        found["id"] = "id"
     ids = [_text(v) for v in out["id"]]
     empty = [first_line + i for i, v in enumerate(ids) if not v]
     if empty:

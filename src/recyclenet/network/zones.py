@@ -93,7 +93,9 @@ def _vehicles(value: Any, where: str) -> frozenset[str]:
 def read_restriction_zones(
     source: str | Path | Mapping[str, Any], *, crs: str = "wgs84"
 ) -> tuple[RestrictionZone, ...]:
-    """Read restriction zones from a GeoJSON file or an already parsed GeoJSON object.
+    """Read restriction zones from a GeoJSON file, an already parsed GeoJSON object, or any
+    polygon file :func:`recyclenet.readers.read_frame` opens (GeoPackage ``file:layer``,
+    Shapefile, KML, ...; columns ``id``, ``closed``, ``vehicles``).
 
     Raises
     ------
@@ -106,6 +108,15 @@ def read_restriction_zones(
     if isinstance(source, Mapping):
         doc: Any = source
         label = "restriction zones"
+    elif Path(str(source).rpartition(":")[0] or source).suffix.lower() not in ("", ".geojson",
+                                                                                ".json"):
+        # GeoPackage, Shapefile, KML, ...: the one reader (any CRS, layer choice, encodings)
+        from ..export.layers import frame_features
+        from ..readers import read_frame
+
+        label = str(source)
+        doc = frame_features(read_frame(source, kind="zones", crs=crs))
+        crs = "wgs84"  # read_frame converted the datum
     else:
         label = str(source)
         try:
