@@ -259,6 +259,11 @@ def _start_child(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked child
             try:
+                # a session of its own: with the kernel's autogroup scheduling, processes
+                # of one session share one session's CPU time, so on a busy machine the
+                # second search would only halve the first one's share instead of adding
+                # a core (measured: 978 + 878 iterations in 10 s against 1,790 alone)
+                os.setsid()
                 os.close(r)
                 try:
                     answer: object = _run_pyvrp(problem, diag, child_deadline, seed)
