@@ -460,11 +460,17 @@ def plan_vs_actual(
     while day < d1:
         buckets[bucket_start(day, bucket)] += 1
         day += timedelta(days=1)
+    per_bucket: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for m, rs in got_m.items():
+        for r in rs:
+            acc = per_bucket[(bucket_start(r.time.date(), bucket), m)]
+            acc[0] += r.kg
+            acc[1] += 1
     for b, ndays in sorted(buckets.items()):
         for m in sorted(set(exp_m) | set(got_m)):
-            rs = [r for r in got_m.get(m, []) if bucket_start(r.time.date(), bucket) == b]
+            kg, n = per_bucket.get((b, m), (0.0, 0.0))
             e = exp_m.get(m, 0.0) * ndays / days
-            period_rows.append(Row(f"{b.isoformat()}|{m}", e, sum(r.kg for r in rs), len(rs)))
+            period_rows.append(Row(f"{b.isoformat()}|{m}", e, kg, int(n)))
 
     # sorting centres and other destinations
     to_dest: dict[str, float] = defaultdict(float)
