@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from recyclenet.siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
+
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
@@ -436,7 +438,7 @@ class SitingCreate(_In):
     radius: float | None = Field(
         default=None, gt=0, le=1_000_000, description="Service radius in the metric's unit."
     )
-    households_per_station: float = Field(default=1500.0, gt=0, le=1e7)
+    households_per_station: float = Field(default=DEFAULT_HOUSEHOLDS_PER_STATION, gt=0, le=1e7)
     budget: float | None = Field(
         default=None, ge=0, le=1e15, description="Budget on fixed (and closing) costs."
     )
@@ -445,8 +447,9 @@ class SitingCreate(_In):
     )
     uncoverable: Literal["raise", "leave"] = Field(
         default="raise",
-        description="min_stations: reject demand that no site reaches within the radius "
-        "(422 naming it), or leave it unassigned and cover the rest.",
+        description="Demand no site can serve (none within the radius, off the network, or "
+        "load above the capacity in reach): reject it (422 naming it), or leave it "
+        "unassigned with the reason and plan for the rest (every model).",
     )
     centres: SiteCollection | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from .geo import check_crs, check_lonlat, from_wgs84, geojson_to_crs, to_wgs84
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, load_network, shortest_route
 from .points import read_points
+from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 app = typer.Typer(
     help="recyclenet: plan recycling collection networks and routes on OpenStreetMap roads.",
@@ -353,7 +354,9 @@ def site(
     radius: Annotated[
         float | None, typer.Option(help="Service radius in the metric's unit.")
     ] = None,
-    norm: Annotated[float, typer.Option(help="Households per station (min_stations).")] = 1500.0,
+    norm: Annotated[
+        float, typer.Option(help="Households per station (min_stations).")
+    ] = DEFAULT_HOUSEHOLDS_PER_STATION,
     budget: Annotated[
         float | None, typer.Option(help="Budget on fixed (and closing) costs.")
     ] = None,
@@ -361,8 +364,9 @@ def site(
     uncoverable: Annotated[
         str,
         typer.Option(
-            help="min_stations: 'raise' on demand no site reaches within the radius, "
-            "or 'leave' it unassigned and cover the rest."
+            help="Demand no site can serve (none within the radius, off the network, or "
+            "load above the capacity in reach): 'raise', or 'leave' it unassigned (with "
+            "the reason) and plan for the rest. Every model."
         ),
     ] = "raise",
     centres: Annotated[

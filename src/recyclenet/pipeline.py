@@ -42,6 +42,7 @@ from .routing import (
 )
 from .routing.zones import ZonedProblem, ZoneViolation, restrict_to_zones, zone_violations
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
+from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 # --------------------------------------------------------------------------- siting
 
@@ -129,7 +130,7 @@ def plan_siting(
     metric: str = "distance_m",
     p: int | None = None,
     radius: float | None = None,
-    households_per_station: float = 1500.0,
+    households_per_station: float = DEFAULT_HOUSEHOLDS_PER_STATION,
     cell_m: float = 100.0,
     road_spacing_m: float = 150.0,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
@@ -153,8 +154,8 @@ def plan_siting(
     metric : {"distance_m", "duration_s"}
         What ``radius`` and the objective measure.
     uncoverable : {"raise", "leave"}
-        Min stations: reject demand that no site reaches within the radius, or leave it
-        unassigned and cover the rest (see :class:`SitingProblem`).
+        Reject demand that no site can serve, or leave it unassigned (with the reason)
+        and plan for the rest; every model (see :class:`SitingProblem`).
     centres : sequence of Site, optional
         Sorting centres (capacity in tonnes/year). When given, the open stations are
         then assigned to centres by a capacitated model on the ``centre_profile`` road
@@ -518,7 +519,8 @@ def demo_run(
         centres.append(Site(id=cid, lon=float(drive.node_lon[node]),
                             lat=float(drive.node_lat[node]), capacity=200.0,
                             fixed_cost=100_000.0))  # fmt: skip
-    progress(f"siting stations (min stations, {radius_m:g} m walk, 1,500 households each, "
+    progress(f"siting stations (min stations, {radius_m:g} m walk, "
+             f"{DEFAULT_HOUSEHOLDS_PER_STATION:,.0f} households each, "
              "keeping OSM recycling points) and a sorting centre ...")  # fmt: skip
     siting = plan_siting(walk, model="min_stations", radius=radius_m, centres=centres,
                          time_limit_s=time_limit_s, seed=seed, uncoverable="leave",

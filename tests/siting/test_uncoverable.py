@@ -56,10 +56,26 @@ def test_leave_with_unreachable_rows() -> None:
     assert set(plan.unassigned_ids) == {"d10", "d11", "d12"}
 
 
-def test_leave_is_only_for_min_stations() -> None:
+def test_leave_works_for_every_model() -> None:
     km = [0, 1, 2, 10, 11, 12]
-    with pytest.raises(InputError, match="'min_stations' only"):
-        SitingProblem(line_demand(), line_sites(), line_matrix(km, km), model="p_median", p=2,
-                      uncoverable="leave")  # fmt: skip
+    mx = line_matrix(km, km)
+    dist = np.array(mx.distance_m, dtype=float)
+    dist[3:, :] = np.inf  # d10, d11, d12 are off the network
+    mx = type(mx)(mx.origin_ids, mx.destination_ids, dist / 10, dist)
+    for model, extra in (("p_median", {"p": 1}), ("cflp", {}), ("max_coverage", {"p": 1,
+                         "radius": 1500.0}), ("min_stations", {"radius": 1500.0})):  # fmt: skip
+        # CFLP: a fixed cost makes one site the optimum, as for p = 1
+        sites = line_sites(**{k: {**SITES_OK.get(k, {}), "fixed_cost": 1e6}
+                              for k in ("s0", "s1", "s2", "s10", "s11", "s12")})  # fmt: skip
+        prob = SitingProblem(line_demand(), sites, mx, model=model, uncoverable="leave", **extra)  # type: ignore[arg-type]
+        plan = solve_siting(prob, time_limit_s=10)
+        assert plan.status == "optimal", model
+        assert set(plan.unassigned_ids) == {"d10", "d11", "d12"}, model
+        assert plan.open_ids == ("s1",), model
+        reason = plan.unassigned_reasons["d10"]
+        assert ("radius 1500" in reason) if "radius" in extra else ("reachable" in reason)
+        assert plan.indicators.households_assigned == pytest.approx(6.0), model
+    with pytest.raises(InputError, match=r"'d10', 'd11', 'd12' cannot reach any usable site"):
+        SitingProblem(line_demand(), line_sites(**SITES_OK), mx, model="p_median", p=1)
     with pytest.raises(InputError, match="uncoverable must be"):
         _problem(uncoverable="drop")

@@ -97,13 +97,13 @@ def test_capacity_below_demand(line):
         SitingProblem(demand, sites, mx, model="cflp")
 
 
-def test_single_source_load_above_every_capacity(line):
+def test_single_source_load_above_every_capacity_is_split(line):
     demand, _, mx = line
     sites = line_sites(**{f"s{x}": {"capacity": 2.5} for x in LINE_KM})
-    with pytest.raises(InputError, match=r"demand ids 'd1' have a load above the capacity"):
-        SitingProblem(demand, sites, mx, model="cflp")
-    # allowed when demand may be split
-    SitingProblem(demand, sites, mx, model="cflp", single_source=False)
+    # d1 (3 households) is above every site's capacity: accepted, and split
+    prob = SitingProblem(demand, sites, mx, model="cflp")
+    assert [prob.demand_ids[i] for i in np.nonzero(prob.split_rows())[0]] == ["d1"]
+    assert prob.uncoverable_reasons() == {}
 
 
 def test_budget_below_forced_cost(line):

@@ -28,7 +28,8 @@ marked ``failed`` with its error; the others go on. Outputs in ``OUT``:
 
 Siting options: ``model``, ``profile`` (walk), ``metric`` (distance_m), ``p``,
 ``radius_m`` (with metric distance_m) or ``radius_s`` (with duration_s), ``norm``
-(households per station), ``keep_existing``, ``budget``, ``time_limit_s``, ``seed``,
+(households per station), ``keep_existing``, ``uncoverable`` (``raise`` or ``leave``),
+``budget``, ``time_limit_s``, ``seed``,
 ``demand``, ``sites``, ``centres``, ``centre_profile``, ``cell_m``, ``road_spacing_m``,
 ``districts`` (a GeoJSON: solve district by district), ``admin_level`` (districts from
 the OSM boundaries instead), ``outside``. Grid keys: ``model``, ``metric``, ``p``,
@@ -58,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
+from ..siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 from .cluster import TaskFailure, run_tasks, share
 
 if TYPE_CHECKING:
@@ -188,6 +190,7 @@ SITING_KEYS: dict[str, Validator] = {
     "radius_s": _number(optional=True),
     "norm": _number(),
     "keep_existing": _choice(("all", "allow_closing")),
+    "uncoverable": _choice(("raise", "leave")),
     "budget": _number(strict=False, optional=True),
     "time_limit_s": _number(),
     "seed": _integer(),
@@ -208,8 +211,9 @@ SITING_DEFAULTS: dict[str, Any] = {
     "p": None,
     "radius_m": None,
     "radius_s": None,
-    "norm": 1500.0,
+    "norm": DEFAULT_HOUSEHOLDS_PER_STATION,
     "keep_existing": "all",
+    "uncoverable": "raise",
     "budget": None,
     "time_limit_s": 30.0,
     "seed": 0,
@@ -231,6 +235,7 @@ SITING_GRID: tuple[str, ...] = (
     "radius_s",
     "norm",
     "keep_existing",
+    "uncoverable",
     "budget",
     "time_limit_s",
     "seed",
@@ -635,6 +640,7 @@ def _run_siting(inputs: _SitingInputs, options: Mapping[str, Any]) -> _Outcome:
         households_per_station=options["norm"],
         budget=options["budget"],
         keep_existing=options["keep_existing"],
+        uncoverable=options["uncoverable"],
     )
     limit, seed = float(options["time_limit_s"]), int(options["seed"])
     key = options["districts"] or ("osm" if options["admin_level"] is not None else None)

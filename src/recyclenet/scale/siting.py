@@ -48,6 +48,7 @@ from ..network import DEFAULT_MAX_SNAP_DISTANCE_M
 from ..points import Points
 from ..siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
 from ..siting.assemble import assignment_indicators
+from ..siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 from ..siting.plan import Assignment, Indicators, PlanStatus
 from ..siting.two_tier import station_demand
 from .cluster import Progress, TaskFailure, run_tasks, share, worker_count
@@ -368,7 +369,7 @@ def site_by_district(
     metric: str = "distance_m",
     p: int | None = None,
     radius: float | None = None,
-    households_per_station: float = 1500.0,
+    households_per_station: float = DEFAULT_HOUSEHOLDS_PER_STATION,
     keep_existing: str = "all",
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     outside: Outside = "report",
@@ -686,7 +687,7 @@ def _indicators(
         site_hh[a.site_id] = site_hh.get(a.site_id, 0.0) + h
         site_load[a.site_id] = site_load.get(a.site_id, 0.0) + ld
     norm = (
-        float(options.get("households_per_station", 1500.0))
+        float(options.get("households_per_station", DEFAULT_HOUSEHOLDS_PER_STATION))
         if options.get("model") == "min_stations"
         else math.inf
     )

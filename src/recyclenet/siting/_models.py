@@ -238,6 +238,7 @@ def capacitated(
     offset: float = 0.0,
     overflow_rows: IntArray | None = None,
     overflow_cost: FloatArray | None = None,
+    split_rows: BoolArray | None = None,
 ) -> Built:
     """Capacitated location: min Σ site_cost y + Σ pair_cost x + offset.
 
@@ -246,6 +247,7 @@ def capacitated(
     Used for CFLP and, with site_cost = 1, for min stations. Optional overflow
     variables (one per listed row, priced at a lower bound on the row's unlisted pairs
     and using no capacity) make a restricted model a relaxation of the full one.
+    ``split_rows`` (bool per row) may be split across sites even when ``single_source``.
     """
     m = rules.forced.size
     k = pair_i.size
@@ -260,7 +262,7 @@ def capacitated(
     is_int = np.zeros(n_vars, dtype=bool)
     is_int[:m] = True
     if single_source:
-        is_int[m : m + k] = True
+        is_int[m : m + k] = True if split_rows is None else ~split_rows[pair_i]
     blocks = [
         _assignment_block(n, pair_i, m, n_vars, m + k + np.arange(q), o_rows),
         _linking_block(pair_j, m, n_vars),

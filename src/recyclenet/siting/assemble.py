@@ -17,6 +17,7 @@ from .plan import Assignment, Indicators, SitingPlan
 from .problem import SitingProblem
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def _weighted_percentile(values: FloatArray, weights: FloatArray, q: float) -> float:
@@ -113,6 +114,8 @@ def build_plan(problem: SitingProblem, out: Outcome, cost: FloatArray, time_s: f
     )
     assigned = np.zeros(n, dtype=bool)
     assigned[a_i] = True
+    served_by = np.bincount(a_i, minlength=n) if shares else np.zeros(n, dtype=np.int64)
+    split_rows = np.nonzero(served_by > 1)[0].tolist()
     w_h = hh[a_i] * a_s
     site_hh = (
         np.bincount(a_j, weights=w_h, minlength=len(sites)) if shares else np.zeros(len(sites))
@@ -153,8 +156,55 @@ def build_plan(problem: SitingProblem, out: Outcome, cost: FloatArray, time_s: f
         closed_ids=tuple(ids[j] for j in np.nonzero(existing & ~open_mask)[0]),
         assignment=assignment,
         unassigned_ids=tuple(problem.demand[int(i)].id for i in np.nonzero(~assigned)[0]),
+        unassigned_reasons=_reasons(problem, assigned, bool(open_mask.any())),
+        split_ids=tuple(problem.demand_ids[i] for i in sorted(set(split_rows))),
+        warnings=_warnings(problem, indicators, len(open_pos)),
         indicators=indicators,
         heuristic_objective=out.heuristic_objective,
         solver=out.solver,
         message=out.message,
     )
+
+
+#: Warn when the mean households per open station is below this share of the norm.
+DEGENERATE_SHARE = 0.25
+
+
+def _reasons(problem: SitingProblem, assigned: BoolArray, any_open: bool) -> dict[str, str]:
+    """Why each unassigned demand point is not served."""
+    known = problem.uncoverable_reasons()
+    out: dict[str, str] = {}
+    for i in np.nonzero(~assigned)[0].tolist():
+        if i in known:
+            out[problem.demand_ids[i]] = known[i]
+        elif not any_open:
+            out[problem.demand_ids[i]] = "no plan (no open site)"
+        elif problem.model == "max_coverage":
+            out[problem.demand_ids[i]] = "outside the radius of the p open sites"
+        else:
+            out[problem.demand_ids[i]] = "no open site reachable"
+    return out
+
+
+def _warnings(problem: SitingProblem, ind: Indicators, n_open: int) -> tuple[str, ...]:
+    """Doubts about a plan a planner should see (degenerate results)."""
+    out: list[str] = []
+    norm = problem.households_per_station
+    mean = ind.households_per_station_mean
+    if n_open and math.isfinite(mean) and mean < DEGENERATE_SHARE * norm:
+        why = {
+            "cflp": "site fixed costs too low for the access costs (give sites a fixed cost)",
+            "p_median": "p is large for this demand",
+            "max_coverage": "p is large for this demand",
+            "min_stations": "the radius, not the capacity, sets the number of stations",
+        }[problem.model]
+        out.append(
+            f"{n_open} stations serve {mean:.0f} households each on average, far below the "
+            f"norm of {norm:g}: {why}; check the demand estimate too"
+        )
+    if ind.households_total > 0 and ind.households_assigned < 0.5 * ind.households_total:
+        out.append(
+            f"only {ind.households_assigned:.0f} of {ind.households_total:.0f} households "
+            "are assigned to a station"
+        )
+    return tuple(out)

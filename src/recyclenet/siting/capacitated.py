@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _models
+from . import capacitated_heuristics as ch
 from ._context import (
     FULL_LIST_PAIRS,
     OPTIMALITY_GAP,
@@ -26,6 +28,7 @@ from ._context import (
     SolveContext,
     infeasible,
     relative_gap,
+    within_budget,
 )
 from ._ortools import MipResult, SolverName, solve_mip
 from .plan import PlanStatus
@@ -39,108 +42,155 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: CFLP: cheapest sites per demand point in the first restricted model.
 CFLP_INITIAL_LIST = 10
+#: Sites per demand point in the CFLP heuristic's lists (more only if capacity needs it).
+CFLP_HEURISTIC_LIST = 30
+#: Share of the time limit the heuristic may use at most (it usually needs far less).
+HEURISTIC_SHARE = 0.4
+#: Below this many seconds left the MIP is not started (the heuristic plan stands).
+MIN_MIP_S = 0.3
 
 
 def solve_capacitated(
     problem: SitingProblem,
     cost: FloatArray,
-    metric: FloatArray,
     weight: FloatArray,
+    load: FloatArray,
+    split: BoolArray,
     rules: _models.SiteRules,
     ctx: SolveContext,
 ) -> Outcome:
+    """Min stations or CFLP on the rows given (uncoverable rows already removed).
+
+    ``split`` marks rows whose load is above every single site's capacity: they may be
+    split across sites whatever ``single_source`` says.
+    """
+    if problem.model == "cflp":
+        return _cflp(problem, cost, weight, load, split, rules, ctx)
+    return _min_stations(problem, cost, weight, load, split, rules, ctx)
+
+
+def _min_stations(
+    problem: SitingProblem,
+    cost: FloatArray,
+    weight: FloatArray,
+    load: FloatArray,
+    split: BoolArray,
+    rules: _models.SiteRules,
+    ctx: SolveContext,
+) -> Outcome:
+    """Greedy cover + drop, then the capacitated covering MIP capped at the greedy count."""
     n, m = cost.shape
-    deadline, solver, seed, threads = ctx.deadline, ctx.solver, ctx.seed, ctx.threads
-    load = problem.load_array()
+    solver = ctx.solver
     capacity = problem.capacity_array()
-    if problem.model == "min_stations":
-        assert problem.radius is not None
-        ok = np.isfinite(cost) & (cost <= problem.radius)
-        # rows: the demand the model covers (all of it unless uncoverable="leave")
-        rows = np.nonzero(ok.any(axis=1))[0]
-        pi, pj = np.nonzero(ok[rows])
-        scale = float(weight.sum()) * problem.radius
-        pair_cost = 0.5 * weight[rows[pi]] * cost[rows[pi], pj] / max(scale, 1e-12)
-        site_cost = np.ones(m)
-        offset = 0.0
-        left = n - rows.size
+    assert problem.radius is not None
+    ok = np.isfinite(cost) & (cost <= problem.radius) & rules.allowed[None, :]
+    pi, pj = np.nonzero(ok)
+    pi, pj = pi.astype(np.int64), pj.astype(np.int64)
+    scale = float(weight.sum()) * problem.radius
+    pair_cost = 0.5 * weight[pi] * cost[pi, pj] / max(scale, 1e-12)
+    if not problem.single_source:
+        split = np.ones(n, dtype=bool)
+    start = time.perf_counter()
+    heur_deadline = start + HEURISTIC_SHARE * max(0.0, ctx.deadline - start)
+    pairs = ch.Pairs.build(pi, pj, pair_cost, n, m)
+    heur = ch.greedy_cover(pairs, forced=rules.forced, allowed=rules.allowed, load=load,
+                           capacity=capacity, split=split, deadline=heur_deadline)  # fmt: skip
+    best: ch.Solution | None = None
+    if (
+        heur.feasible
+        and within_budget(rules, heur.open_mask)
+        and (rules.p is None or heur.open_mask.sum() <= rules.p)
+    ):
+        best = heur
+    heur_count = float(heur.open_mask.sum()) if best is not None else math.nan
+    lower = float(ch.capacity_lower_bound(load, capacity, rules.allowed, rules.forced))
+    solver_used = "heuristic"
+    message = ""
+    mip_rules = rules
+    if best is not None:  # the MIP only looks for plans with no more stations
+        cap_p = int(best.open_mask.sum()) if rules.p is None else min(rules.p, int(heur_count))
+        mip_rules = replace(rules, p=cap_p, p_exact=False)
+    proven = best is not None and heur_count <= lower
+    if not proven and ctx.remaining_s() > MIN_MIP_S:
+        built = _models.capacitated(n, pi, pj, pair_cost, load, capacity, np.ones(m), mip_rules,
+                                    single_source=True, split_rows=split)  # fmt: skip
+        res: MipResult = ctx.mip(built.model)
+        if res.status == "infeasible" and best is None:
+            return infeasible(
+                solver, "no assignment respects the capacities, radius, budget and p together"
+            )
+        if math.isfinite(res.bound):
+            lower = max(lower, float(math.ceil(res.bound - 0.5 - 1e-9)))
+        if res.values is not None:
+            y = built.y(res.values)
+            x = built.pair_values(res.values)
+            sel = x > 1e-6
+            shares = [(int(a), int(b), float(v))
+                      for a, b, v in zip(pi[sel], pj[sel], x[sel], strict=True)]  # fmt: skip
+            mip_obj = float(y.sum()) + float((pair_cost * x).sum())
+            if best is None or mip_obj < best.open_mask.sum() + best.assign_cost - 1e-9:
+                best = ch.Solution(y, shares, np.zeros(0, dtype=np.int64), mip_obj - y.sum())
+                solver_used = solver
+            if res.status == "optimal":
+                proven = True
+        elif res.status != "infeasible":
+            message = f"{solver} found no better plan within the time limit"
+    if best is None:
+        return Outcome(None, "time_limit_no_solution", math.nan, lower, solver_used,
+                       "neither the greedy cover nor the MIP found a plan within the time "
+                       "limit (budget or p too tight?)")  # fmt: skip
+    best = _drop_empty(best, rules)
+    objective = float(best.open_mask.sum())
+    if proven:
+        lower = max(lower, objective)
+    gap = relative_gap(objective, lower)
+    status: PlanStatus = "optimal" if gap <= OPTIMALITY_GAP else "feasible"
+    origin = ("greedy cover + drop heuristic" if solver_used == "heuristic"
+              else f"{solver} improved the greedy cover")  # fmt: skip
+    if status == "optimal":
+        message = f"{origin}; proven optimal"
     else:
-        return _cflp(problem, cost, weight, rules, ctx)
-    built = _models.capacitated(
-        rows.size,
-        pi.astype(np.int64),
-        pj.astype(np.int64),
-        pair_cost,
-        load[rows],
-        capacity,
-        site_cost,
-        rules,
-        single_source=problem.single_source,
-        offset=offset,
-    )
-    res: MipResult = solve_mip(
-        built.model,
-        time_limit_s=max(0.1, deadline - time.perf_counter()),
-        solver=solver,
-        seed=seed,
-        threads=threads,
-    )
-    if res.status == "infeasible":
-        return infeasible(
-            solver, "no assignment respects the capacities, radius, budget and p together"
-        )
-    if res.values is None:
-        return Outcome(
-            None,
-            "time_limit_no_solution",
-            math.nan,
-            res.bound,
-            solver,
-            f"{solver} found no solution within the time limit",
-        )
-    y = built.y(res.values)
-    x = built.pair_values(res.values)
-    sel = x > 1e-6
-    shares = [
-        (int(rows[a]), int(b), float(v)) for a, b, v in zip(pi[sel], pj[sel], x[sel], strict=True)
-    ]
-    objective = float(y.sum())
-    bound = math.ceil(res.bound - 0.5 - 1e-9) if math.isfinite(res.bound) else math.nan
-    gap = relative_gap(objective, bound)
-    status: PlanStatus = (
-        "optimal" if res.status == "optimal" or gap <= OPTIMALITY_GAP else "feasible"
-    )
-    return Outcome(
-        y,
-        status,
-        objective,
-        bound,
-        solver,
-        ("proven optimal" if status == "optimal" else "time limit reached")
-        + (f"; {left} demand point(s) with no site within the radius left unassigned"
-           if left else ""),
-        shares=shares,
-    )  # fmt: skip
+        message = f"{origin}; " + (message or "time limit reached")
+    return Outcome(best.open_mask, status, objective, lower, solver_used, message,
+                   shares=best.shares, heuristic_objective=heur_count)  # fmt: skip
+
+
+def _drop_empty(
+    sol: ch.Solution, rules: _models.SiteRules, keep_also: BoolArray | None = None
+) -> ch.Solution:
+    """Close open sites that serve nobody, unless they must (or ``keep_also``) stay open."""
+    used = np.zeros(sol.open_mask.size, dtype=bool)
+    for _, j, s in sol.shares:
+        if s > 0:
+            used[j] = True
+    stay = rules.forced if keep_also is None else rules.forced | keep_also
+    keep = sol.open_mask & (used | stay)
+    return ch.Solution(keep, sol.shares, sol.left, sol.assign_cost)
 
 
 def _cflp(
     problem: SitingProblem,
     cost: FloatArray,
     weight: FloatArray,
+    load: FloatArray,
+    split: BoolArray,
     rules: _models.SiteRules,
     ctx: SolveContext,
 ) -> Outcome:
-    """CFLP over each demand point's cheapest sites, with overflow, grown until unused.
+    """Greedy start, then CFLP over each demand point's cheapest sites, grown until unused.
 
-    Each round's MIP optimum is a lower bound. Rows that use their overflow get their
-    list doubled plus every site open in that round. With split demand, each round's
-    open set is also completed into a feasible plan by a transportation LP over all
-    pairs (an upper bound), so a plan is returned even if the last round is cut short.
+    The greedy (add by saving, open for capacity, drop) gives the incumbent. Each
+    round's MIP optimum is a lower bound. Rows that use their overflow get their list
+    doubled plus every site open in that round. With split demand, each round's open
+    set is also completed into a feasible plan by a transportation LP over all pairs
+    (an upper bound). The best plan found is returned, so the heuristic plan stands
+    when the MIP is cut short.
     """
     n, m = cost.shape
-    deadline, solver, seed, threads = ctx.deadline, ctx.solver, ctx.seed, ctx.threads
-    load = problem.load_array()
+    deadline, solver = ctx.deadline, ctx.solver
     capacity = problem.capacity_array()
+    if not problem.single_source:
+        split = np.ones(n, dtype=bool)
     with np.errstate(invalid="ignore"):
         unit = problem.cost_per_unit * weight[:, None] * cost
     unit = np.where(rules.allowed[None, :] & np.isfinite(cost), unit, np.inf)
@@ -148,6 +198,30 @@ def _cflp(
     srt = np.take_along_axis(unit, order, axis=1)
     finite = np.isfinite(unit)
     finite_count = finite.sum(axis=1)
+    site_cost = rules.fixed_cost - rules.closing_cost
+    offset = float(rules.closing_cost.sum())
+    best: tuple[float, BoolArray, list[tuple[int, int, float]]] | None = None
+    heur_obj = math.nan
+    start = time.perf_counter()
+    heur_deadline = start + HEURISTIC_SHARE * max(0.0, deadline - start)
+    for k in (CFLP_HEURISTIC_LIST, m):  # short lists first; all pairs if capacity needs it
+        k_h = np.minimum(finite_count, k)
+        rr, cc = np.nonzero(np.arange(min(k, m))[None, :] < k_h[:, None])
+        hj = order[rr, cc].astype(np.int64)
+        pairs = ch.Pairs.build(rr.astype(np.int64), hj, unit[rr, hj], n, m)
+        heur = ch.greedy_cflp(pairs, forced=rules.forced, allowed=rules.allowed, load=load,
+                              capacity=capacity, split=split, site_cost=site_cost,
+                              deadline=heur_deadline)  # fmt: skip
+        if heur.feasible or k >= m or time.perf_counter() > heur_deadline:
+            break
+    if (
+        heur.feasible
+        and within_budget(rules, heur.open_mask)
+        and (rules.p is None or heur.open_mask.sum() <= rules.p)
+    ):
+        heur_obj = float(site_cost[heur.open_mask].sum()) + heur.assign_cost + offset
+        best = (heur_obj, heur.open_mask, heur.shares)
+    solver_used = "heuristic"
     if n * int(rules.allowed.sum()) <= FULL_LIST_PAIRS:
         k_row = finite_count.copy()
     else:
@@ -156,10 +230,9 @@ def _cflp(
     site_cost = rules.fixed_cost - rules.closing_cost
     offset = float(rules.closing_cost.sum())
     lower = -math.inf
-    best: tuple[float, BoolArray, list[tuple[int, int, float]]] | None = None
     rounds = 0
     proven = False
-    while True:
+    while ctx.remaining_s() > MIN_MIP_S:
         rounds += 1
         listed = extra.copy()
         rr, cc = np.nonzero(np.arange(m)[None, :] < k_row[:, None])
@@ -178,18 +251,13 @@ def _cflp(
             capacity,
             site_cost,
             rules,
-            single_source=problem.single_source,
+            single_source=True,
             offset=offset,
             overflow_rows=o_rows,
             overflow_cost=o_cost,
+            split_rows=split,
         )
-        res = solve_mip(
-            built.model,
-            time_limit_s=max(0.1, deadline - time.perf_counter()),
-            solver=solver,
-            seed=seed,
-            threads=threads,
-        )
+        res = ctx.mip(built.model)
         _log.debug(
             "cflp round %d: %d pairs, %d overflow rows, %s obj %.9g bound %.9g in %.2f s",
             rounds,
@@ -201,6 +269,8 @@ def _cflp(
             res.time_s,
         )
         if res.status == "infeasible":
+            if best is not None:
+                break  # cannot happen with a feasible incumbent; keep it
             return infeasible(
                 solver, "no assignment respects the capacities, budget and p together"
             )
@@ -216,16 +286,18 @@ def _cflp(
             shares = [
                 (int(a), int(b), float(v)) for a, b, v in zip(pi[sel], pj[sel], x[sel], strict=True)
             ]
-            if best is None or res.objective < best[0]:
+            if best is None or res.objective < best[0] - 1e-9 * max(1.0, abs(best[0])):
                 best = (res.objective, y, shares)
+                solver_used = solver
             proven = res.status == "optimal"
             break
-        if not problem.single_source:
+        if split.all():
             repaired = _transport(
                 problem, unit, y, load, capacity, site_cost, offset, rules, deadline, solver
             )
             if repaired is not None and (best is None or repaired[0] < best[0]):
                 best = repaired
+                solver_used = solver
         if best is not None and best[0] - lower <= OPTIMALITY_GAP * max(1.0, abs(best[0])):
             proven = True
             break
@@ -240,21 +312,31 @@ def _cflp(
             "time_limit_no_solution",
             math.nan,
             lower,
-            solver,
-            f"{solver} found no complete plan within the time limit",
+            solver_used,
+            "neither the greedy nor the MIP found a complete plan within the time limit",
         )
     objective, y, shares = best
+    # an existing site whose closing costs more than keeping it stays open
+    dropped = _drop_empty(ch.Solution(y, shares, np.zeros(0, dtype=np.int64)), rules,
+                          keep_also=site_cost < 0)  # fmt: skip
+    objective -= float(site_cost[y & ~dropped.open_mask].sum())
+    y = dropped.open_mask
     bound = objective if proven else lower
     gap = relative_gap(objective, bound)
     status: PlanStatus = "optimal" if gap <= OPTIMALITY_GAP else "feasible"
+    origin = ("greedy + drop heuristic" if solver_used == "heuristic"
+              else f"{solver} (from the greedy start)")  # fmt: skip
     return Outcome(
         y,
         status,
         objective,
         bound,
-        solver,
-        f"proven optimal in {rounds} round(s)" if status == "optimal" else "time limit reached",
+        solver_used,
+        f"{origin}; proven optimal in {rounds} round(s)"
+        if status == "optimal"
+        else f"{origin}; time limit reached",
         shares=shares,
+        heuristic_objective=heur_obj,
     )
 
 

@@ -7,12 +7,14 @@ recyclables per year follow ``data/recyclables_per_household.csv``.
 
 Sites: existing ``amenity=recycling`` points (status ``existing``), parking, commercial
 and retail land (``candidate``), and road nodes thinned to one per grid cell
-(``candidate``), so that every street block has a candidate nearby.
+(``candidate``), so that every street block has a candidate nearby. Each carries the
+yearly running cost of a station from ``data/station_costs.csv`` (an estimate with its
+sources) as ``fixed_cost``; their capacity is the problem's households-per-station norm.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import numpy as np
@@ -73,12 +75,24 @@ def recyclables_per_household() -> dict[str, float]:
     return {row["material"]: float(row["kg_per_household_year"]) for row in rows}
 
 
+@cache
+def station_costs() -> dict[str, float]:
+    """Default yearly cost (CNY) of a station by candidate kind, ``data/station_costs.csv``.
+
+    Estimates from staffing, wage, equipment and rent; the table states its sources.
+    """
+    _, rows = read_table(None, "station_costs.csv")
+    return {row["kind"]: float(row["fixed_cost_cny_per_year"]) for row in rows}
+
+
 def candidate_sites(
     network: RoadNetwork,
     features: OsmFeatures,
     *,
     kinds: Sequence[str] = CANDIDATE_KINDS,
     road_spacing_m: float = 150.0,
+    capacity: float | None = None,
+    fixed_costs: Mapping[str, float] | None = None,
 ) -> list[Site]:
     """Candidate and existing station sites from OSM places and thinned road nodes.
 
@@ -87,7 +101,13 @@ def candidate_sites(
     kinds : sequence of str
         Which of ``recycling`` (existing stations), ``parking``, ``commercial``,
         ``retail`` and ``road`` (road nodes, one per ``road_spacing_m`` grid cell) to use.
+    capacity : float or None
+        Capacity of every site in households; None (default) means the problem's
+        households-per-station norm (see :meth:`SitingProblem.capacity_array`).
+    fixed_costs : mapping of kind to float, optional
+        Yearly cost of a station by kind; default :func:`station_costs` (CNY/year).
     """
+    costs = station_costs() if fixed_costs is None else dict(fixed_costs)
     unknown = sorted(set(kinds) - set(CANDIDATE_KINDS))
     if unknown:
         raise InputError(f"unknown candidate kinds {unknown}; choose from {CANDIDATE_KINDS}")
@@ -101,7 +121,8 @@ def candidate_sites(
         status: SiteStatus = "existing" if place.kind == "recycling" else "candidate"
         prefix = "station" if status == "existing" else place.kind
         sites.append(Site(id=f"{prefix}_{place.osm_id}", lon=place.lon, lat=place.lat,
-                          status=status))  # fmt: skip
+                          status=status, fixed_cost=costs.get(place.kind, 0.0),
+                          capacity=capacity))  # fmt: skip
     if "road" in kinds:
         if road_spacing_m <= 0:
             raise InputError(f"road_spacing_m must be > 0, got {road_spacing_m}")
@@ -120,7 +141,8 @@ def candidate_sites(
         for node in order[first]:
             sites.append(Site(id=f"node_{int(network.node_osm_id[node])}",
                               lon=float(network.node_lon[node]),
-                              lat=float(network.node_lat[node])))  # fmt: skip
+                              lat=float(network.node_lat[node]),
+                              fixed_cost=costs.get("road", 0.0), capacity=capacity))  # fmt: skip
     if not sites:
         raise InputError(f"no candidate sites of kinds {list(kinds)} in this extract")
     return sites

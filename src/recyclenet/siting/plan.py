@@ -114,6 +114,15 @@ class SitingPlan:
         What produced the answer (e.g. ``"highs"``, ``"heuristic"``).
     message : str
         Why the status is what it is.
+    unassigned_reasons : dict of str to str
+        Why each unassigned demand point is not served (no site within the radius, off
+        the network, load above the capacity in reach, or not covered by the p sites).
+    split_ids : tuple of str
+        Demand points whose load is above every single site's capacity (e.g. a
+        5,000-household compound), served by several sites in shares.
+    warnings : tuple of str
+        Doubts about the result worth a look (e.g. far fewer households per station
+        than the norm: sites too cheap, or p too large).
     """
 
     model: str
@@ -133,6 +142,9 @@ class SitingPlan:
     heuristic_objective: float = math.nan
     solver: str = ""
     message: str = ""
+    unassigned_reasons: dict[str, str] = field(default_factory=dict)
+    split_ids: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def site_of(self) -> dict[str, str]:
         """Demand id → site id serving the largest share."""
@@ -166,6 +178,9 @@ class SitingPlan:
             "kept_ids": list(self.kept_ids),
             "closed_ids": list(self.closed_ids),
             "unassigned_ids": list(self.unassigned_ids),
+            "unassigned_reasons": dict(self.unassigned_reasons),
+            "split_ids": list(self.split_ids),
+            "warnings": list(self.warnings),
             "assignment": [
                 {
                     "demand_id": a.demand_id,
@@ -215,7 +230,22 @@ class SitingPlan:
             )
         if self.message:
             lines.append(self.message)
+        if self.unassigned_ids:
+            lines.append(self.unassigned_text())
+        if self.split_ids:
+            lines.append(f"split across several stations (load above one station's capacity): "
+                         f"{len(self.split_ids)} demand point(s)")  # fmt: skip
+        lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def unassigned_text(self) -> str:
+        """One line: how many demand points are unassigned, grouped by reason."""
+        by_reason: dict[str, int] = {}
+        for did in self.unassigned_ids:
+            why = self.unassigned_reasons.get(did, "not assigned")
+            by_reason[why] = by_reason.get(why, 0) + 1
+        parts = "; ".join(f"{k} ({v})" for k, v in sorted(by_reason.items(), key=lambda x: -x[1]))
+        return f"unassigned: {len(self.unassigned_ids)} demand point(s): {parts}"
 
 
 @dataclass(frozen=True)

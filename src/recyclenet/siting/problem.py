@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from ..matrix import Matrix
+from .defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 ModelKind = Literal["p_median", "max_coverage", "min_stations", "cflp"]
 SiteStatus = Literal["existing", "required", "candidate", "forbidden"]
@@ -33,7 +34,6 @@ Uncoverable = Literal["raise", "leave"]
 
 MODEL_KINDS: tuple[str, ...] = ("p_median", "max_coverage", "min_stations", "cflp")
 SITE_STATUSES: tuple[str, ...] = ("existing", "required", "candidate", "forbidden")
-DEFAULT_HOUSEHOLDS_PER_STATION = 1500.0
 _MAX_LISTED = 10
 
 
@@ -133,7 +133,8 @@ class Site:
         objective and in the budget.
     capacity : float, optional
         In the problem's ``capacity_unit`` (households, or tonnes/year); ``None`` means
-        unlimited (min-stations then uses ``households_per_station``).
+        the problem's ``households_per_station`` norm in min stations and in a CFLP
+        counted in households, unlimited otherwise.
     closing_cost : float, default 0
         Cost of closing an ``existing`` site; must be 0 for other statuses.
     """
@@ -202,8 +203,9 @@ class SitingProblem:
     radius : float, optional
         Service radius in metres or seconds (``metric``); required for max coverage and
         min stations, optional elsewhere (then used for indicators only).
-    households_per_station : float, default 1500
-        Capacity norm of a station in min-stations when a site has no capacity.
+    households_per_station : float, default DEFAULT_HOUSEHOLDS_PER_STATION (1500)
+        Capacity norm of a station (min stations, CFLP in households) when a site has
+        no capacity of its own.
     budget : float, optional
         Upper bound on Σ fixed_cost of open sites + Σ closing_cost of closed existing.
     keep_existing : {"all", "allow_closing"}
@@ -214,11 +216,15 @@ class SitingProblem:
     cost_per_unit : float, default 1
         CFLP: money per (weight × metric unit) of assignment.
     uncoverable : {"raise", "leave"}, default "raise"
-        Min stations: what to do with demand that no usable site reaches within
-        ``radius`` (e.g. houses far from any path at the edge of an extract). ``raise``
-        rejects the problem, naming them; ``leave`` covers everything else with the
-        fewest stations and leaves these unassigned (``SitingPlan.unassigned_ids``),
-        so coverage indicators show them as not covered.
+        What to do with demand that no usable site can serve (:meth:`uncoverable_reasons`:
+        no site within ``radius`` for min stations and max coverage, none reachable for
+        p-median and CFLP, e.g. houses far from any path at the edge of an extract, or a
+        load above the total capacity of the sites in reach). ``raise`` rejects the
+        problem, naming them; ``leave`` solves for everything else and leaves these
+        unassigned (``SitingPlan.unassigned_ids`` with the reason in
+        ``SitingPlan.unassigned_reasons``), so coverage indicators show them as not
+        covered. A point whose load is above every single site's capacity is split across
+        sites (``SitingPlan.split_ids``), whatever ``single_source`` says.
     """
 
     demand: Sequence[Demand]
@@ -336,34 +342,29 @@ class SitingProblem:
                     f"budget {self.budget:g} is below the fixed cost {forced_cost:g} of the "
                     f"sites that must stay open: {_ids_text(forced)}"
                 )
-        cost = self.cost_array()
-        finite = np.isfinite(cost)
         if self.uncoverable not in ("raise", "leave"):
             raise InputError(f"uncoverable must be 'raise' or 'leave', got {self.uncoverable!r}")
-        if self.uncoverable == "leave" and self.model != "min_stations":
-            raise InputError("uncoverable='leave' applies to model 'min_stations' only")
-        leave = self.uncoverable == "leave"
-        no_site = [self.demand[int(i)].id for i in np.nonzero(~finite.any(axis=1))[0]]
-        if no_site and self.model != "max_coverage" and not leave:
-            raise InputError(
-                f"demand ids {_ids_text(no_site)} cannot reach any usable site in the matrix "
-                "(all inf or only forbidden sites); fix the network or drop these points"
-            )
-        if self.model == "min_stations":
-            assert self.radius is not None
-            within = cost <= self.radius
-            out = np.nonzero(~within.any(axis=1))[0]
-            if out.size and not leave:
-                hh = float(sum(self.demand[int(i)].households for i in out))
+        reasons = self.uncoverable_reasons()
+        # max coverage leaves uncovered demand by its nature: it never raises
+        if reasons and self.uncoverable == "raise" and self.model != "max_coverage":
+            out = sorted(reasons)
+            hh = float(sum(self.demand[i].households for i in out))
+            ids = _ids_text([self.demand[i].id for i in out])
+            if self.model == "min_stations":
                 raise InputError(
-                    f"full coverage is infeasible: {out.size} demand ids ({hh:g} households) "
+                    f"full coverage is infeasible: {len(out)} demand ids ({hh:g} households) "
                     f"have no usable site within radius {self.radius:g} {self._radius_unit}: "
-                    f"{_ids_text([self.demand[int(i)].id for i in out])}; raise the radius or add "
-                    "candidate sites near them"
+                    f"{ids}; raise the radius, add candidate sites near them, or pass "
+                    "uncoverable='leave' to leave them unassigned"
                 )
+            raise InputError(
+                f"demand ids {ids} cannot reach any usable site in the matrix (all inf or only "
+                "forbidden sites); fix the network, drop these points, or pass "
+                "uncoverable='leave' to leave them unassigned"
+            )
         if self.model in ("min_stations", "cflp"):
-            reach = finite if self.model == "cflp" else cost <= (self.radius or 0.0)
-            load = self.load_array() * reach.any(axis=1)  # left-out demand needs no room
+            load = self.load_array()
+            load[sorted(reasons)] = 0.0  # left-out demand needs no room
             cap = self.capacity_array()
             total_cap = float(cap[np.array([s.status != "forbidden" for s in self.sites])].sum())
             if load.sum() > total_cap * (1 + 1e-9):
@@ -372,15 +373,66 @@ class SitingProblem:
                     f"below total demand ({load.sum():g} {self.capacity_unit}); add sites or "
                     "capacity"
                 )
-            if self.single_source:
-                best = np.where(reach, cap[None, :], 0.0).max(axis=1, initial=0.0)
-                big = np.nonzero(load > best * (1 + 1e-9))[0]
-                if big.size:
-                    raise InputError(
-                        f"demand ids {_ids_text([self.demand[int(i)].id for i in big])} have a "
-                        f"load above the capacity of every site they can use "
-                        f"(single_source=True); split these points or allow split assignment"
-                    )
+
+    def reach_array(self) -> npt.NDArray[np.bool_]:
+        """Demand × site: may this site serve this demand (usable, reachable, in radius)?
+
+        Max coverage and min stations need the site within ``radius``; p-median and CFLP
+        need a finite cost.
+        """
+        cost = self.cost_array()
+        if self.model in ("min_stations", "max_coverage"):
+            assert self.radius is not None
+            return np.asarray(cost <= self.radius)
+        return np.isfinite(cost)
+
+    def uncoverable_reasons(self) -> dict[int, str]:
+        """Demand positions no plan can serve, with the reason (in words, for the report).
+
+        A point is uncoverable when no usable site reaches it (within the radius for
+        min stations and max coverage), or, in capacitated models, when its load is above
+        the total capacity of the sites that reach it (then even split it cannot be
+        served whole).
+        """
+        cached = self.__dict__.get("_uncoverable")
+        if cached is not None:
+            return dict(cached)
+        reach = self.reach_array()
+        out: dict[int, str] = {}
+        if self.model in ("min_stations", "max_coverage"):
+            why = f"no usable site within radius {self.radius:g} {self._radius_unit}"
+        else:
+            why = "no usable site reachable on the network (off the roads or cut off)"
+        for i in np.nonzero(~reach.any(axis=1))[0]:
+            out[int(i)] = why
+        if self.model in ("min_stations", "cflp"):
+            load = self.load_array()
+            cap = self.capacity_array()
+            room = np.where(reach, cap[None, :], 0.0).sum(axis=1)
+            for i in np.nonzero((load > room * (1 + 1e-9)) & reach.any(axis=1))[0]:
+                out[int(i)] = (
+                    f"load {load[i]:g} {self.capacity_unit} above the total capacity "
+                    f"{room[i]:g} of the sites that reach it"
+                )
+        object.__setattr__(self, "_uncoverable", out)
+        return dict(out)
+
+    def split_rows(self) -> npt.NDArray[np.bool_]:
+        """Demand positions whose load exceeds the capacity of every site that reaches them.
+
+        In capacitated models these points are split across several sites even with
+        ``single_source=True`` (a 5,000-household compound needs several stations);
+        the plan lists them in ``SitingPlan.split_ids``. Empty for other models.
+        """
+        n = len(self.demand)
+        if self.model not in ("min_stations", "cflp"):
+            return np.zeros(n, dtype=bool)
+        reach = self.reach_array()
+        load = self.load_array()
+        best = np.where(reach, self.capacity_array()[None, :], 0.0).max(axis=1, initial=0.0)
+        split = load > best * (1 + 1e-9)
+        split[list(self.uncoverable_reasons())] = False
+        return np.asarray(split)
 
     @property
     def _radius_unit(self) -> str:
@@ -448,8 +500,15 @@ class SitingProblem:
         return np.array([d.t_per_year for d in self.demand])
 
     def capacity_array(self) -> npt.NDArray[np.float64]:
-        """Capacity per site in ``capacity_unit`` (inf = unlimited; min-stations uses the norm)."""
-        default = self.households_per_station if self.model == "min_stations" else math.inf
+        """Capacity per site in ``capacity_unit``; a site without one gets the norm.
+
+        The norm (``households_per_station``) applies in min stations and in a CFLP
+        counted in households; elsewhere a site without capacity is unlimited (inf).
+        """
+        norm = self.model == "min_stations" or (
+            self.model == "cflp" and self.capacity_unit == "households"
+        )
+        default = self.households_per_station if norm else math.inf
         return np.array([default if s.capacity is None else s.capacity for s in self.sites])
 
     def with_options(self, **changes: object) -> SitingProblem:

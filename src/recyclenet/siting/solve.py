@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from ..errors import InputError
-from ._context import SolveContext, site_rules
+from ._context import Outcome, SolveContext, site_rules
 from ._ortools import GRACE_S, SolverName
 from .assemble import build_plan
 from .capacitated import solve_capacitated
@@ -67,10 +69,23 @@ def solve_siting(
     rules = site_rules(problem)
     cost = problem.cost_array()
     weight = problem.weight_array()
-    if problem.model == "p_median":
-        out = solve_p_median(problem, cost, weight, rules, ctx)
-    elif problem.model == "max_coverage":
+    # demand no plan can serve is left out (uncoverable="leave"; "raise" raised already)
+    keep = np.ones(len(problem.demand), dtype=bool)
+    keep[list(problem.uncoverable_reasons())] = False
+    rows = np.nonzero(keep)[0]
+    if problem.model == "max_coverage":
         out = solve_max_coverage(problem, cost, weight, rules, ctx)
+    elif rows.size == 0:
+        out = Outcome(rules.forced.copy(), "optimal", 0.0, 0.0, "none",
+                      "no demand point can be served: nothing to solve")  # fmt: skip
+    elif problem.model == "p_median":
+        out = solve_p_median(problem, cost[rows], weight[rows], rules, ctx)
     else:
-        out = solve_capacitated(problem, cost, problem.metric_array(), weight, rules, ctx)
+        out = solve_capacitated(problem, cost[rows], weight[rows], problem.load_array()[rows],
+                                problem.split_rows()[rows], rules, ctx)  # fmt: skip
+        if out.shares is not None:
+            out.shares = [(int(rows[i]), j, v) for i, j, v in out.shares]
+    left = len(problem.demand) - rows.size
+    if left and problem.model != "max_coverage":
+        out.message += f"; {left} demand point(s) no site can serve left unassigned"
     return build_plan(problem, out, cost, time.perf_counter() - t0)
