@@ -282,6 +282,27 @@ def network_route(
         typer.echo(f"crs: {system}")
 
 
+UrbanContextOpt = Annotated[
+    str,
+    typer.Option(
+        help="Derived demand: urban context of residential land without mapped buildings "
+        "(auto, low_rise, mid_rise, mid_high_rise, high_rise, super_high_rise; floor-area "
+        "ratios of GB 50180-2018)."
+    ),
+]
+HouseholdsTotalOpt = Annotated[
+    float | None,
+    typer.Option(help="Derived demand: scale the estimate to this many households."),
+]
+RasterOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Derived demand: GeoTIFF of persons per cell (e.g. WorldPop) to calibrate the "
+        "estimate cell by cell (needs rasterio: pip install 'recyclenet[raster]')."
+    ),
+]
+
+
 @app.command("demo")
 @friendly_errors
 def demo(
@@ -296,6 +317,9 @@ def demo(
     period: PeriodOpt = None,
     restriction_zones: ZonesOpt = None,
     fmt: FormatOpt = "geojson",
+    urban_context: UrbanContextOpt = "auto",
+    households_total: HouseholdsTotalOpt = None,
+    population_raster: RasterOpt = None,
 ) -> None:
     """The main job on the embedded sample: roads, stations, sorting centre, one day of routes.
 
@@ -320,7 +344,9 @@ def demo(
                       speed_model=speed_model, period=period,
                       restriction_zones=_zones(restriction_zones, system),
                       formats=formats,
-                      progress=step)  # fmt: skip
+                      progress=step, urban_context=urban_context,
+                      households_total=households_total,
+                      population_raster=population_raster)  # fmt: skip
     for line in result:
         typer.echo(f"      {line}")
     step(f"done: outputs in {out}/")
@@ -381,6 +407,16 @@ def site(
     crs: CrsOpt = "wgs84",
     fmt: FormatOpt = "geojson",
     lang: LangOpt = "en",
+    urban_context: UrbanContextOpt = "auto",
+    households_total: HouseholdsTotalOpt = None,
+    demand_districts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Derived demand: GeoJSON of district polygons with 'id' and 'households' "
+            "totals (e.g. a statistics yearbook); households in each are scaled to its total."
+        ),
+    ] = None,
+    population_raster: RasterOpt = None,
 ) -> None:
     """Site community collection stations (p-median, coverage, min stations, CFLP)."""
     from .export.files import parse_formats, write_run_files
@@ -396,9 +432,14 @@ def site(
         centres=read_sites(centres, crs=system, kind="centres") if centres else None,
         demand=read_demand(demand, crs=system) if demand else None,
         sites=read_sites(sites, crs=system) if sites else None,
-        cache_dir=_cache_dir(None),
+        cache_dir=_cache_dir(None), urban_context=urban_context,
+        households_total=households_total, demand_districts=demand_districts,
+        population_raster=population_raster,
     )  # fmt: skip
     write_json(out / "plan.json", run.to_dict())
+    if run.demand_estimate is not None:
+        for line in run.demand_estimate.summary_lines():
+            typer.echo(f"demand: {line}")
     written = write_run_files(out, run, formats=formats, crs=system, lang=lang)
     typer.echo(run.plan.summary())
     if run.centres is not None:

@@ -1,4 +1,4 @@
-"""Non-road OSM features for siting: residential buildings and candidate places.
+"""Non-road OSM features for siting: residential buildings and land, candidate places.
 
 Read with pyosmium like the roads (PBF and XML alike; areas assembled from closed ways
 and multipolygon relations). Household estimates follow ``data/households.csv``.
@@ -7,7 +7,7 @@ and multipolygon relations). Household estimates follow ``data/households.csv``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +37,10 @@ class Building:
     levels: float
     households: float
     name: str = ""
+    flats_tagged: bool = False
+    """``building:flats`` gave the households (else footprint x levels)."""
+    levels_tagged: bool = False
+    """``building:levels`` was tagged (else the type's default levels)."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,22 @@ class Place:
 
 
 @dataclass(frozen=True)
+class ResidentialArea:
+    """A ``landuse=residential`` area (a compound, 小区, or a housing district)."""
+
+    osm_id: str
+    name: str
+    geometry: shapely.Geometry
+    """(Multi)Polygon in WGS-84 lon/lat degrees."""
+
+
+@dataclass(frozen=True)
 class OsmFeatures:
     """What a file holds for siting."""
 
     buildings: list[Building]
     places: list[Place]
+    residential_areas: list[ResidentialArea] = field(default_factory=list)
 
 
 @cache
@@ -128,6 +143,7 @@ def read_osm_features(source: str | Path) -> OsmFeatures:
     wkb = osmium.geom.WKBFactory()
     raw_buildings: list[tuple[str, dict[str, str], object]] = []
     places: list[Place] = []
+    areas: list[ResidentialArea] = []
     try:
         processor = (
             osmium.FileProcessor(str(path))
@@ -152,6 +168,8 @@ def read_osm_features(source: str | Path) -> OsmFeatures:
             oid = ("w" if obj.from_way() else "r") + str(obj.orig_id())
             if "building" in tags:
                 raw_buildings.append((oid, tags, geom))
+            elif tags.get("landuse") == "residential":
+                areas.append(ResidentialArea(oid, tags.get("name", ""), geom))
             kind = ""
             if tags.get("amenity") in ("recycling", "parking"):
                 kind = tags["amenity"]
@@ -174,7 +192,9 @@ def read_osm_features(source: str | Path) -> OsmFeatures:
         area = shapely.area(projected)
         for (oid, tags, _), lo, la, a in zip(raw_buildings, lon, lat, area):
             households, levels = estimate_households(tags, float(a))
+            flats = _number(tags.get("building:flats")) is not None
+            tagged = _number(tags.get("building:levels")) is not None
             buildings.append(Building(oid, float(lo), float(la), tags.get("building", "yes"),
                                       round(float(a), 1), levels, households,
-                                      tags.get("name", "")))  # fmt: skip
-    return OsmFeatures(buildings=buildings, places=places)
+                                      tags.get("name", ""), flats, tagged))  # fmt: skip
+    return OsmFeatures(buildings=buildings, places=places, residential_areas=areas)

@@ -12,9 +12,9 @@ facilities and orders (orders a profile cannot reach become unreachable for it) 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -44,6 +44,9 @@ from .routing.zones import ZonedProblem, ZoneViolation, restrict_to_zones, zone_
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
+if TYPE_CHECKING:
+    from .siting.demand import DemandEstimate
+
 # --------------------------------------------------------------------------- siting
 
 
@@ -57,13 +60,30 @@ class SitingRun:
     centres: SitingPlan | None = None
     """Tier 2 (open station → sorting centre), when centres were given."""
     centre_sites: tuple[Site, ...] = ()
+    demand_estimate: DemandEstimate | None = None
+    """Where derived demand came from (households by source, density), when derived."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan as JSON; with tier 2 under ``centres``."""
+        """The plan as JSON; with tier 2 under ``centres``, derived demand's account under
+        ``demand_estimate`` and the unassigned households under ``unassigned``."""
         doc = self.plan.to_dict(self.problem)
         if self.centres is not None:
             doc["centres"] = self.centres.to_dict()
+        if self.demand_estimate is not None:
+            doc["demand_estimate"] = self.demand_estimate.to_dict()
+        doc["unassigned"] = self.unassigned_households()
         return doc
+
+    def unassigned_households(self) -> dict[str, Any]:
+        """Households left unassigned, in total and by reason."""
+        hh = {d.id: d.households for d in self.problem.demand}
+        by_reason: dict[str, float] = {}
+        for did in self.plan.unassigned_ids:
+            why = self.plan.unassigned_reasons.get(did, "not assigned")
+            by_reason[why] = by_reason.get(why, 0.0) + hh[did]
+        return {"demand_points": len(self.plan.unassigned_ids),
+                "households": round(sum(by_reason.values()), 2),
+                "households_by_reason": {k: round(v, 2) for k, v in by_reason.items()}}  # fmt: skip
 
     def coverage_layer(self) -> dict[str, Any]:
         """One network service-area Polygon per open station (RFC 7946, CCW exterior).
@@ -142,6 +162,10 @@ def plan_siting(
     time_limit_s: float = 30.0,
     seed: int = 0,
     cache_dir: str | Path | None = None,
+    urban_context: str = "auto",
+    households_total: float | None = None,
+    demand_districts: str | Path | None = None,
+    population_raster: str | Path | None = None,
 ) -> SitingRun:
     """Site stations on a real network; demand and sites derived from OSM when not given.
 
@@ -160,17 +184,28 @@ def plan_siting(
         Sorting centres (capacity in tonnes/year). When given, the open stations are
         then assigned to centres by a capacitated model on the ``centre_profile`` road
         network (two tiers in sequence, see :func:`solve_two_tier`).
+    urban_context, households_total, demand_districts, population_raster
+        How demand is derived when no demand is given (see
+        :func:`recyclenet.siting.demand.estimate_demand`): the urban context of residential
+        land without mapped buildings, and calibration to a total, to district totals
+        (GeoJSON with ``households``) or to a population raster (GeoTIFF).
     """
     from .osm_features import read_osm_features
-    from .siting.osm_inputs import candidate_sites, demand_from_buildings
+    from .siting.demand import estimate_demand
+    from .siting.osm_inputs import candidate_sites
 
     net = network if isinstance(network, RoadNetwork) else load_network(network, profile=profile)
+    estimate = None
     if demand is None or sites is None:
         if isinstance(network, RoadNetwork):
             raise InputError("give demand and sites, or a network source to derive them from")
         features = read_osm_features(network)
         if demand is None:
-            demand = demand_from_buildings(features.buildings, cell_m=cell_m)
+            estimate = estimate_demand(features, cell_m=cell_m, urban_context=urban_context,
+                                       households_total=households_total,
+                                       districts=demand_districts,
+                                       population_raster=population_raster)  # fmt: skip
+            demand = estimate.demand
         if sites is None:
             sites = candidate_sites(net, features, road_spacing_m=road_spacing_m)
     s_pts = Points.from_located(sites)
@@ -193,12 +228,12 @@ def plan_siting(
     )  # fmt: skip
     if not centres:
         plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
-        return SitingRun(plan=plan, problem=problem, network=net)
+        return SitingRun(plan=plan, problem=problem, network=net, demand_estimate=estimate)
     assert centre_matrix is not None
     two = solve_two_tier(problem, centres, centre_matrix, metric=metric,
                          time_limit_s=time_limit_s, seed=seed)  # fmt: skip
     return SitingRun(plan=two.stations, problem=problem, network=net, centres=two.centres,
-                     centre_sites=tuple(centres))  # fmt: skip
+                     centre_sites=tuple(centres), demand_estimate=estimate)  # fmt: skip
 
 
 def _truck_reachable(sites: Sequence[Site], centre_matrix: Matrix, profile: str) -> list[Site]:
@@ -479,8 +514,15 @@ def demo_run(
     restriction_zones: Sequence[RestrictionZone] | None = None,
     formats: str | Sequence[str] = ("geojson",),
     progress: Any = print,
+    urban_context: str = "auto",
+    households_total: float | None = None,
+    population_raster: str | Path | None = None,
 ) -> list[str]:
     """The demo: site stations and a sorting centre, plan one seeded day, write outputs.
+
+    Demand is derived from the extract (:func:`recyclenet.siting.demand.estimate_demand`,
+    with ``urban_context``, ``households_total`` and ``population_raster``); demand no
+    station can serve is left unassigned and reported with the reason.
 
     Writes to ``out``: ``network_info.json``, ``siting_plan.json``,
     ``routing_plan.json``, the GeoJSON layers (in ``crs``: wgs84, gcj02 or bd09),
@@ -509,6 +551,15 @@ def demo_run(
     drive = walk.with_profile("box_truck_4_2m")
     info = drive.info()
     progress(f"{info['nodes']} nodes, {info['edges']} edges (truck), {info['length_km']} km")
+    derived = _derived_inputs(network, walk, urban_context=urban_context,
+                              households_total=households_total,
+                              population_raster=population_raster)  # fmt: skip
+    estimate = derived.pop("estimate")
+    for line in estimate.summary_lines():
+        progress(f"demand: {line}")
+    # a centre can take the whole area's recyclables (the demo routes to one centre)
+    tonnes = sum(d.t_per_year for d in derived["demand"])
+    centre_t = max(200.0, float(np.ceil(1.2 * tonnes)))
     # sorting-centre candidates and the depot: road nodes at the edge of the area
     west, south, east, north = drive.bbox
     corners = {"centre_sw": (west, south), "centre_ne": (east, north),
@@ -517,14 +568,22 @@ def demo_run(
     for cid, (lon, lat) in corners.items():
         node = int(np.argmin((drive.node_lon - lon) ** 2 + (drive.node_lat - lat) ** 2))
         centres.append(Site(id=cid, lon=float(drive.node_lon[node]),
-                            lat=float(drive.node_lat[node]), capacity=200.0,
+                            lat=float(drive.node_lat[node]), capacity=centre_t,
                             fixed_cost=100_000.0))  # fmt: skip
     progress(f"siting stations (min stations, {radius_m:g} m walk, "
              f"{DEFAULT_HOUSEHOLDS_PER_STATION:,.0f} households each, "
              "keeping OSM recycling points) and a sorting centre ...")  # fmt: skip
     siting = plan_siting(walk, model="min_stations", radius=radius_m, centres=centres,
                          time_limit_s=time_limit_s, seed=seed, uncoverable="leave",
-                         **_derived_inputs(network, walk))  # fmt: skip
+                         **derived)  # fmt: skip
+    siting = replace(siting, demand_estimate=estimate)
+    left = siting.unassigned_households()
+    if left["demand_points"]:
+        why = "; ".join(f"{k}: {v:,.0f}" for k, v in left["households_by_reason"].items())
+        progress(f"unassigned: {left['households']:,.0f} households in "
+                 f"{left['demand_points']} demand point(s) ({why})")  # fmt: skip
+    for line in siting.plan.warnings:
+        progress(f"warning: {line}")
     assert siting.centres is not None
     centre_id = siting.centres.open_ids[0]
     centre = next(c for c in centres if c.id == centre_id)
@@ -577,13 +636,16 @@ def demo_run(
     return [*headline(indicators, lang), *solved, *actuals.summary]
 
 
-def _derived_inputs(network: str | Path, walk: RoadNetwork) -> dict[str, Any]:
+def _derived_inputs(network: str | Path, walk: RoadNetwork, **demand: Any) -> dict[str, Any]:
+    """Demand (with its estimate) and candidate sites derived from the OSM extract."""
     from .osm_features import read_osm_features
-    from .siting.osm_inputs import candidate_sites, demand_from_buildings
+    from .siting.demand import estimate_demand
+    from .siting.osm_inputs import candidate_sites
 
     features = read_osm_features(network)
-    return {"demand": demand_from_buildings(features.buildings),
-            "sites": candidate_sites(walk, features)}  # fmt: skip
+    estimate = estimate_demand(features, **demand)
+    return {"demand": estimate.demand, "sites": candidate_sites(walk, features),
+            "estimate": estimate}  # fmt: skip
 
 
 def write_json(path: Path, doc: Any) -> None:

@@ -145,3 +145,44 @@ def test_cflp_with_free_sites_opens_none_that_serve_nobody() -> None:
     assert mean < 0.25 * 1500
     assert any("far below the norm of 1500" in w for w in plan.warnings)
     assert "fixed cost" in plan.warnings[0]
+
+
+@pytest.fixture(scope="module")
+def dense_city_problem(tmp_path_factory: pytest.TempPathFactory) -> SitingProblem:
+    """The demo's station tier on the generated dense city (see tests/osm_city.py)."""
+    from osm_city import write_dense_city
+    from recyclenet.matrix import build_matrix
+    from recyclenet.network import load_network
+    from recyclenet.osm_features import read_osm_features
+    from recyclenet.points import Points
+    from recyclenet.siting.demand import estimate_demand
+    from recyclenet.siting.osm_inputs import candidate_sites
+
+    path = write_dense_city(tmp_path_factory.mktemp("dense") / "dense.osm")
+    walk = load_network(path, profile="walk")
+    features = read_osm_features(path)
+    est = estimate_demand(features)
+    sites = candidate_sites(walk, features)
+    mx = build_matrix(walk, Points.from_located(est.demand), Points.from_located(sites),
+                      too_far="unreachable")  # fmt: skip
+    return SitingProblem(est.demand, sites, mx, model="min_stations", radius=500.0,
+                         uncoverable="leave")  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_dense_city_min_stations_every_seed_short_limit(
+    dense_city_problem: SitingProblem, seed: int
+) -> None:
+    prob = dense_city_problem
+    compound = next(d for d in prob.demand if d.households >= 5000)
+    far = [d for d in prob.demand if d.lon > 116.43]
+    assert len(far) == 1 and far[0].households == 80.0
+    plan = solve_siting(prob, time_limit_s=1.0, seed=seed)
+    assert plan.status in ("optimal", "feasible") and plan.open_ids
+    assert plan.unassigned_ids == (far[0].id,)
+    assert plan.unassigned_reasons[far[0].id].startswith("no usable site reachable")
+    assert compound.id in plan.split_ids
+    total = sum(d.households for d in prob.demand)
+    assert plan.indicators.households_assigned == pytest.approx(total - 80.0)
+    assert max(plan.indicators.load_by_site.values()) <= 1500.0 + 1e-6
+    assert len(plan.open_ids) >= math.ceil((total - 80.0) / 1500.0)

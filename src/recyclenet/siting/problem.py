@@ -399,12 +399,11 @@ class SitingProblem:
             return dict(cached)
         reach = self.reach_array()
         out: dict[int, str] = {}
-        if self.model in ("min_stations", "max_coverage"):
-            why = f"no usable site within radius {self.radius:g} {self._radius_unit}"
-        else:
-            why = "no usable site reachable on the network (off the roads or cut off)"
+        off = "no usable site reachable on the network (off the roads or cut off)"
+        near = f"no usable site within radius {self.radius or 0:g} {self._radius_unit}"
+        reachable = np.isfinite(self.cost_array()).any(axis=1)
         for i in np.nonzero(~reach.any(axis=1))[0]:
-            out[int(i)] = why
+            out[int(i)] = near if reachable[i] else off
         if self.model in ("min_stations", "cflp"):
             load = self.load_array()
             cap = self.capacity_array()
