@@ -108,7 +108,10 @@ def test_cflp_always_has_a_plan_without_the_mip(no_mip: None, seed: int) -> None
     sites = [Site(s.id, s.lon, s.lat, fixed_cost=2e5, capacity=2000.0) for s in sites]
     prob = SitingProblem(demand, sites, mx, model="cflp")
     plan = solve_siting(prob, time_limit_s=1.0, seed=seed)
-    assert plan.status == "feasible" and plan.solver == "heuristic"
+    assert plan.solver == "heuristic"
+    # the Lagrangian bound gives the gap without any MIP
+    assert 0 < plan.bound <= plan.objective
+    assert plan.status == ("optimal" if plan.gap <= 1e-6 else "feasible")
     assert not plan.unassigned_ids
     assert max(plan.indicators.load_by_site.values()) <= 2000.0 + 1e-6
     served = {a.site_id for a in plan.assignment}
@@ -127,6 +130,16 @@ def test_cflp_heuristic_close_to_the_optimum() -> None:
     assert plan.status == "optimal"
     assert plan.heuristic_objective >= plan.objective - 1e-6
     assert plan.heuristic_objective <= 1.15 * plan.objective
+    # the Lagrangian bound of the same problem is below the optimum and close to it
+    from recyclenet.siting.capacitated_heuristics import cflp_lagrangian_bound
+
+    cost = prob.cost_array() * prob.weight_array()[:, None]
+    n_sites = len(sites)
+    lag = cflp_lagrangian_bound(cost, prob.load_array(), prob.capacity_array(),
+                                np.full(n_sites, 1e5), forced=np.zeros(n_sites, bool),
+                                allowed=np.ones(n_sites, bool), upper=plan.heuristic_objective,
+                                deadline=float("inf"), iterations=300)  # fmt: skip
+    assert 0.85 * plan.objective <= lag <= plan.objective + 1e-6
 
 
 def test_cflp_with_free_sites_opens_none_that_serve_nobody() -> None:

@@ -48,6 +48,8 @@ CFLP_HEURISTIC_LIST = 30
 HEURISTIC_SHARE = 0.4
 #: Below this many seconds left the MIP is not started (the heuristic plan stands).
 MIN_MIP_S = 0.3
+#: CFLP: share of the time left for the Lagrangian bound after the greedy.
+LAGRANGIAN_SHARE = 0.15
 
 
 def solve_capacitated(
@@ -230,9 +232,15 @@ def _cflp(
     site_cost = rules.fixed_cost - rules.closing_cost
     offset = float(rules.closing_cost.sum())
     lower = -math.inf
+    if best is not None:  # Lagrangian bound: may prove the greedy plan without a MIP
+        lag_deadline = time.perf_counter() + LAGRANGIAN_SHARE * max(0.0, ctx.remaining_s())
+        lower = offset + ch.cflp_lagrangian_bound(
+            unit, load, capacity, site_cost, forced=rules.forced, allowed=rules.allowed,
+            upper=best[0] - offset, deadline=lag_deadline,
+        )  # fmt: skip
     rounds = 0
-    proven = False
-    while ctx.remaining_s() > MIN_MIP_S:
+    proven = best is not None and best[0] - lower <= OPTIMALITY_GAP * max(1.0, abs(best[0]))
+    while not proven and ctx.remaining_s() > MIN_MIP_S:
         rounds += 1
         listed = extra.copy()
         rr, cc = np.nonzero(np.arange(m)[None, :] < k_row[:, None])

@@ -180,6 +180,7 @@ def _open_for_capacity(
     shares = list(sol.shares)
     total = sol.assign_cost
     cost_pos = np.maximum(site_cost, 0.0)
+    n_options = np.diff(pairs.ptr)
     while unserved.any():
         reach = np.asarray(A.T @ np.where(unserved, np.maximum(rem, 1e-6), 0.0)).ravel()
         gain = np.minimum(reach, room)
@@ -195,7 +196,8 @@ def _open_for_capacity(
         open_mask[j] = True
         lo, hi = by_site.indptr[j], by_site.indptr[j + 1]
         rows, costs = by_site.indices[lo:hi], by_site.data[lo:hi]
-        for k in np.argsort(costs, kind="stable").tolist():
+        # rows with the fewest sites in reach first (they have least choice), then cheapest
+        for k in np.lexsort((costs, n_options[rows])).tolist():
             i = int(rows[k])
             if not unserved[i]:
                 continue
@@ -339,3 +341,82 @@ def capacity_lower_bound(load: FloatArray, capacity: FloatArray, allowed: BoolAr
         k = int(np.searchsorted(cum, total * (1 - 1e-9))) + 1 if total > 0 else 0
         k = min(k, caps.size)
     return max(k, int(forced.sum()))
+
+
+#: Above this many demand x site entries the CFLP Lagrangian bound is not computed.
+LAGRANGIAN_DENSE_LIMIT = 2_000_000
+#: Subgradient steps taken whatever the deadline (each is O(n x m), milliseconds).
+MIN_LAGRANGIAN_STEPS = 10
+
+
+def cflp_lagrangian_bound(
+    unit: FloatArray,
+    load: FloatArray,
+    capacity: FloatArray,
+    site_cost: FloatArray,
+    *,
+    forced: BoolArray,
+    allowed: BoolArray,
+    upper: float,
+    deadline: float,
+    iterations: int = 200,
+) -> float:
+    """Lower bound on the CFLP (single- or multi-source) by Lagrangian relaxation.
+
+    The assignment rows Σ_j x_ij = 1 are relaxed with multipliers u_i; what is left
+    splits by site: open j (cost f_j) and fill it with the rows of negative reduced cost
+    c_ij − u_i, best ratio to load first, up to its capacity (a continuous knapsack), or
+    keep it closed (0; forced sites must open). L(u) = Σ u_i + Σ_j min(0, f_j + K_j(u))
+    is a lower bound for every u; subgradient steps (Held-Karp, toward ``upper``) raise
+    it. ``unit`` is the dense cost (inf = not allowed); returns -inf when too large.
+    """
+    n, m = unit.shape
+    if n * m > LAGRANGIAN_DENSE_LIMIT or n == 0:
+        return -math.inf
+    cost = np.where(allowed[None, :] & np.isfinite(unit), unit, np.inf)
+    finite_row = np.isfinite(cost).any(axis=1)
+    if not finite_row.all():
+        return -math.inf
+    best_bound = -math.inf
+    u = np.nanmin(np.where(np.isfinite(cost), cost, np.nan), axis=1)  # start: nearest
+    lam = 2.0
+    stall = 0
+    ld = np.maximum(load, 1e-12)
+    cap = np.where(np.isfinite(capacity), capacity, load.sum() + 1.0)
+    for it in range(iterations):
+        if it >= MIN_LAGRANGIAN_STEPS and time.perf_counter() > deadline:
+            break
+        red = cost - u[:, None]  # n x m reduced costs (inf where not allowed)
+        neg = red < 0
+        ratio = np.where(neg, red / ld[:, None], 0.0)
+        order = np.argsort(ratio, axis=0, kind="stable")
+        r_sorted = np.take_along_axis(np.where(neg, red, 0.0), order, axis=0)
+        l_sorted = np.where(np.take_along_axis(neg, order, axis=0), ld[order], 0.0)
+        cum = np.cumsum(l_sorted, axis=0)
+        prev = cum - l_sorted
+        frac = np.clip((cap[None, :] - prev) / l_sorted.clip(1e-12), 0.0, 1.0)
+        frac = np.where(l_sorted > 0, frac, 0.0)
+        k_val = (r_sorted * frac).sum(axis=0)
+        value = site_cost + k_val
+        open_j = (value < 0) | forced
+        open_j &= allowed
+        bound = float(u.sum() + value[open_j].sum())
+        if not math.isfinite(best_bound) or bound > best_bound + 1e-9 * max(1.0, abs(best_bound)):
+            best_bound, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 10:
+                lam /= 2.0
+                stall = 0
+        if lam < 1e-4 or best_bound >= upper * (1 - 1e-9):
+            break
+        # x_ij of the open sites, back in row order
+        x = np.zeros((n, m))
+        x_sorted = np.where(open_j[None, :], frac, 0.0)
+        np.put_along_axis(x, order, x_sorted, axis=0)
+        g = 1.0 - x.sum(axis=1)
+        norm = float((g * g).sum())
+        if norm <= 1e-12:
+            break  # the relaxed solution is feasible for the rows: bound is tight
+        u = u + lam * (upper - bound) / norm * g
+    return best_bound
