@@ -1,9 +1,10 @@
 """What every siting model family shares: the solve context, the outcome, site rules.
 
-A :class:`SolveContext` holds the deadline (one monotonic clock, ``time.perf_counter``),
-the MIP solver, seed and threads; :meth:`SolveContext.mip` is the one place a family
-calls the MIP adapter, with the time left. A family returns an :class:`Outcome`
-(positions, not ids), which :mod:`.assemble` turns into a :class:`SitingPlan`.
+A :class:`SolveContext` holds the :class:`~recyclenet.deadline.Deadline` (one monotonic
+clock for every solver), the MIP solver, seed and threads; :meth:`SolveContext.mip` is
+the one place a family calls the MIP adapter, with the time left. A family returns an
+:class:`Outcome` (positions, not ids), which :mod:`.assemble` turns into a
+:class:`SitingPlan`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ..deadline import Deadline
 from . import _models
 from ._ortools import MipResult, SolverName, solve_mip
 from .linear_model import LinearModel
@@ -37,20 +39,25 @@ class SolveContext:
 
     Attributes
     ----------
-    deadline : float
-        ``time.perf_counter()`` value by which the family must return.
+    deadline : Deadline
+        When the family must return (the plan is built after it).
     solver : {"highs", "scip"}
     seed, threads : int
     """
 
-    deadline: float
+    deadline: Deadline
     solver: SolverName = "highs"
     seed: int = 0
     threads: int = 1
 
     def remaining_s(self) -> float:
-        """Seconds left before the deadline (may be negative)."""
-        return self.deadline - time.perf_counter()
+        """Seconds left before the deadline (never negative)."""
+        return self.deadline.remaining_s()
+
+    def perf_deadline(self) -> float:
+        """The deadline as a ``time.perf_counter()`` value, for the position-level
+        heuristics that compare against that counter."""
+        return time.perf_counter() + self.deadline.remaining_s()
 
     def mip(self, model: LinearModel, *, min_s: float = 0.1) -> MipResult:
         """Solve ``model`` with the time left (at least ``min_s`` seconds)."""

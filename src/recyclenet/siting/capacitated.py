@@ -93,7 +93,7 @@ def _min_stations(
     if not problem.single_source:
         split = np.ones(n, dtype=bool)
     start = time.perf_counter()
-    heur_deadline = start + HEURISTIC_SHARE * max(0.0, ctx.deadline - start)
+    heur_deadline = start + HEURISTIC_SHARE * ctx.remaining_s()
     pairs = ch.Pairs.build(pi, pj, pair_cost, n, m)
     heur = ch.greedy_cover(pairs, forced=rules.forced, allowed=rules.allowed, load=load,
                            capacity=capacity, split=split, deadline=heur_deadline)  # fmt: skip
@@ -189,7 +189,7 @@ def _cflp(
     when the MIP is cut short.
     """
     n, m = cost.shape
-    deadline, solver = ctx.deadline, ctx.solver
+    deadline, solver = ctx.perf_deadline(), ctx.solver
     capacity = problem.capacity_array()
     if not problem.single_source:
         split = np.ones(n, dtype=bool)

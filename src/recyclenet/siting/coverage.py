@@ -31,7 +31,7 @@ def solve_max_coverage(
     ctx: SolveContext,
 ) -> Outcome:
     n, m = metric.shape
-    deadline, solver = ctx.deadline, ctx.solver
+    deadline, solver = ctx.perf_deadline(), ctx.solver
     assert rules.p is not None and problem.radius is not None
     radius = problem.radius
     covers = (metric <= radius) & rules.allowed[None, :]

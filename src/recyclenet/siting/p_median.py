@@ -94,7 +94,7 @@ def solve_p_median(
 ) -> Outcome:
     n, m = cost.shape
     assert rules.p is not None
-    deadline, solver = ctx.deadline, ctx.solver
+    deadline, solver = ctx.perf_deadline(), ctx.solver
     start = time.perf_counter()
     budget_s = max(0.0, deadline - start)
     forced = np.nonzero(rules.forced)[0]

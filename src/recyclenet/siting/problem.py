@@ -401,7 +401,7 @@ class SitingProblem:
         out: dict[int, str] = {}
         off = "no usable site reachable on the network (off the roads or cut off)"
         near = f"no usable site within radius {self.radius or 0:g} {self._radius_unit}"
-        reachable = np.isfinite(self.cost_array()).any(axis=1)
+        reachable = np.asarray(np.isfinite(self.cost_array()).any(axis=1))
         for i in np.nonzero(~reach.any(axis=1))[0]:
             out[int(i)] = near if reachable[i] else off
         if self.model in ("min_stations", "cflp"):

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..errors import InputError
 from ._context import Outcome, SolveContext, site_rules
 from ._ortools import GRACE_S, SolverName
@@ -32,6 +33,7 @@ def solve_siting(
     seed: int = 0,
     solver: SolverName = "highs",
     threads: int = 1,
+    deadline: Deadline | None = None,
 ) -> SitingPlan:
     """Solve a siting problem to proven optimality, or as well as the time limit allows.
 
@@ -48,6 +50,9 @@ def solve_siting(
     solver : {"highs", "scip"}
         MIP solver behind the OR-Tools adapter.
     threads : int, default 1
+    deadline : Deadline, optional
+        The caller's deadline (e.g. a two-tier solve's); default
+        ``Deadline.after(time_limit_s)``.
 
     Returns
     -------
@@ -63,9 +68,12 @@ def solve_siting(
     if solver not in ("highs", "scip"):
         raise InputError(f"solver must be 'highs' or 'scip', got {solver!r}")
     t0 = time.perf_counter()
+    if deadline is None:
+        deadline = Deadline.after(float(time_limit_s))
     # keep room for the solver's grace period and for building the plan
-    deadline = t0 + float(time_limit_s) - min(0.1 * time_limit_s, GRACE_S + 0.5)
-    ctx = SolveContext(deadline=deadline, solver=solver, seed=seed, threads=threads)
+    limit = min(deadline.remaining_s(), float(time_limit_s))
+    work = deadline.earlier(min(0.1 * limit, GRACE_S + 0.5))
+    ctx = SolveContext(deadline=work, solver=solver, seed=seed, threads=threads)
     rules = site_rules(problem)
     cost = problem.cost_array()
     weight = problem.weight_array()

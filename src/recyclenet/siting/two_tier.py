@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ..deadline import Deadline
 from ..errors import InputError
 from ..matrix import Matrix
 from ._context import site_rules
@@ -132,7 +133,9 @@ def solve_two_tier(
     TwoTierPlan
     """
     t0 = time.perf_counter()
-    plan1 = solve_siting(stations, time_limit_s=0.6 * time_limit_s, seed=seed, solver=solver)
+    deadline = Deadline.after(time_limit_s)
+    plan1 = solve_siting(stations, time_limit_s=0.6 * time_limit_s, seed=seed, solver=solver,
+                         deadline=deadline.share(0.6))  # fmt: skip
     if not plan1.open_ids:
         raise InputError(
             f"tier 1 gave no open station (status {plan1.status}); cannot site sorting centres"
@@ -148,8 +151,11 @@ def solve_two_tier(
         p=p,
         single_source=single_source,
     )
-    left = max(0.5, time_limit_s - (time.perf_counter() - t0))
-    plan2 = solve_siting(prob2, time_limit_s=left, seed=seed, solver=solver)
+    # tier 2 gets what is left, at least half a second (a greedy plan needs no more)
+    left = max(0.5, deadline.remaining_s())
+    plan2 = solve_siting(prob2, time_limit_s=left, seed=seed, solver=solver,
+                         deadline=deadline.within(left) if deadline.remaining_s() >= 0.5
+                         else Deadline.after(left))  # fmt: skip
     return TwoTierPlan(plan1, plan2, time.perf_counter() - t0)
 
 
