@@ -25,7 +25,7 @@ TARGETS_ZH = (
 
 def test_evaluation_with_missed_and_met_milestones(tmp_path: Path) -> None:
     path = tmp_path / "targets.csv"
-    path.write_text(TARGETS_ZH, encoding="utf-8")
+    path.write_bytes(TARGETS_ZH.encode("gbk"))  # as a Chinese spreadsheet saves it
     targets = read_targets(path)
     assert [t.indicator for t in targets][:2] == [
         "recovery_rate_main_materials",
@@ -104,3 +104,19 @@ def test_bad_targets(tmp_path: Path, row: str, needle: str) -> None:
 def test_target_checks_milestone_order() -> None:
     with pytest.raises(InputError, match="must increase"):
         Target("x", 1, 2020, 2, 2025, ((2023, 1.5), (2022, 1.2)))
+
+
+def test_targets_from_excel_and_the_demo_table(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in TARGETS_ZH.splitlines()[:3]:
+        ws.append([float(c) if c.replace(".", "").isdigit() else c for c in line.split(",")])
+    wb.save(tmp_path / "t.xlsx")
+    targets = read_targets(tmp_path / "t.xlsx")
+    assert [(t.indicator, t.baseline_year, t.target_value) for t in targets] == [
+        ("recovery_rate_main_materials", 2024, 50.0),
+        ("scrap_metal_t_per_year", 2024, 300.0),
+    ]
+    demo = read_targets(None)
+    assert {t.indicator for t in demo} >= {"community_coverage_share", "appliance_units_licensed"}

@@ -468,9 +468,9 @@ def plan_vs_actual(
             acc[1] += 1
     for b, ndays in sorted(buckets.items()):
         for m in sorted(set(exp_m) | set(got_m)):
-            kg, n = per_bucket.get((b, m), (0.0, 0.0))
+            kg, count = per_bucket.get((b, m), (0.0, 0.0))
             e = exp_m.get(m, 0.0) * ndays / days
-            period_rows.append(Row(f"{b.isoformat()}|{m}", e, kg, int(n)))
+            period_rows.append(Row(f"{b.isoformat()}|{m}", e, kg, int(count)))
 
     # sorting centres and other destinations
     to_dest: dict[str, float] = defaultdict(float)

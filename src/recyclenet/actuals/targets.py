@@ -160,8 +160,37 @@ def parse_milestones(text: str, where: str) -> tuple[tuple[int, float], ...]:
     return tuple(out)
 
 
+def _user_rows(path: str | Path) -> tuple[str, list[dict[str, str]]]:
+    """Rows of a user's CSV/TSV or .xlsx, through the readers' row readers (UTF-8 or GBK)."""
+    from ..readers import CSV_SUFFIXES, EXCEL_SUFFIXES, _csv_rows, _excel_rows, split_layer
+
+    file, sheet = split_layer(path)
+    if not file.is_file():
+        raise InputError(f"targets file not found: {file}")
+    suffix = file.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        raw = _excel_rows(file, sheet)
+    elif suffix in CSV_SUFFIXES:
+        raw = _csv_rows(file, None)
+    else:
+        raise InputError(f"{file}: targets must be a CSV/TSV or .xlsx file")
+    raw = [r for r in raw if any(c not in (None, "") and str(c).strip() for c in r)]
+    if not raw:
+        return str(file), []
+    header = ["" if c is None else str(c).strip() for c in raw[0]]
+    rows = [{h: "" if c is None else _cell(c) for h, c in zip(header, r) if h} for r in raw[1:]]
+    return str(file), rows
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def read_targets(path: str | Path | None) -> list[Target]:
-    """Targets from a CSV (UTF-8; English or Chinese headers); None: the demo's targets.
+    """Targets from a CSV/TSV (UTF-8 or GBK) or .xlsx with English or Chinese headers;
+    None: the demo's targets (``data/demo_targets.csv``).
 
     Columns: ``indicator, baseline_value, baseline_year, target_value, target_year`` and
     optionally ``name, unit, milestones, value`` (an entered current value).
@@ -171,7 +200,7 @@ def read_targets(path: str | Path | None) -> list[Target]:
     InputError
         Naming the file, row and column.
     """
-    where, rows = read_table(path, "demo_targets.csv")
+    where, rows = read_table(None, "demo_targets.csv") if path is None else _user_rows(path)
     out = []
     seen: set[str] = set()
     for n, raw in enumerate(rows, start=2):
