@@ -456,6 +456,8 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         time_limit_s=float(payload["time_limit_s"]),
         seed=int(payload["seed"]),
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
+        speed_model=payload.get("speed_model"),
+        period=payload.get("period"),
         restriction_zones=read_restriction_zones(payload["restriction_zones"])
         if payload.get("restriction_zones")
         else None,

@@ -681,6 +681,18 @@ class RoutingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    speed_model: Literal["free_flow", "urban"] = Field(
+        default="free_flow",
+        description="free_flow: speed limits and class defaults; urban: congested speeds of "
+        "a dense Chinese city centre by road class for the period (AMap/Baidu reports).",
+    )
+    period: str | None = Field(
+        default=None,
+        max_length=200,
+        description="When the vehicles drive: day (default, Mo-Fr 06:00-22:00), peak, "
+        "offpeak, night, opening hours ('Sa 08:00-12:00') or a departure time ('Mo 07:30'). "
+        "Time-conditional access (hgv:conditional) is applied for it.",
+    )
     restriction_zones: dict[str, Any] | None = Field(
         default=None,
         description="Restriction zones (货车限行区): a GeoJSON FeatureCollection of polygons "

@@ -465,10 +465,25 @@ def test_routing_with_restriction_zone(shared: dict) -> None:
     """o002 (a refrigerator: box truck only) lies in a zone closed to trucks all day."""
     client, nid = shared["client"], shared["network"]["id"]
     body = routing_body(nid, restriction_zones=_zone("06:00-22:00"))
-    job = client.post("/routing?wait=60", json=body, headers=A).json()
+    job = client.post("/routing?wait=180", json=body, headers=A).json()
     assert job["status"] == "done", job
     unserved = {u["order_id"]: u for u in job["plan"]["data"]["plan"]["unserved"]}
     assert set(unserved) == {"o002"} and "限行区" in unserved["o002"]["message"]
-    r = client.post("/routing?wait=60", json=routing_body(nid, restriction_zones=_zone("PH")),
+    urban = routing_body(nid, speed_model="urban", period="peak")
+    job = client.post("/routing?wait=180", json=urban, headers=A).json()
+    assert job["status"] == "done", job
+
+    def drive_s(j: dict) -> float:  # seconds at the wheel per km driven
+        routes = j["plan"]["data"]["plan"]["routes"]
+        secs = sum(v["travel_from_previous_s"] for r in routes for v in r["visits"])
+        return secs / sum(r["distance_m"] for r in routes)
+
+    slow = drive_s(job)
+    free = client.post("/routing?wait=180", json=routing_body(nid), headers=A).json()
+    fast = drive_s(free)
+    assert slow > 1.3 * fast  # peak factors are 0.42-0.70 on every class but service roads
+    r = client.post("/routing?wait=180", json=routing_body(nid, period="rush"), headers=A)
+    assert r.status_code == 422 and "body.period" in r.text
+    r = client.post("/routing?wait=180", json=routing_body(nid, restriction_zones=_zone("PH")),
                     headers=A)  # fmt: skip
     assert r.status_code == 422 and "body.restriction_zones" in r.text and "'PH'" in r.text

@@ -128,6 +128,15 @@ async def create_routing(
         "seed": body.seed,
         "crs": crs,
     }
+    payload["speed_model"] = body.speed_model
+    if body.period is not None:
+        from recyclenet.network.hours import get_period
+
+        try:
+            get_period(body.period)
+        except InputError as exc:
+            raise field_problem("body.period", str(exc)) from None
+        payload["period"] = body.period
     if body.restriction_zones is not None:
         payload["restriction_zones"] = zones_payload(body.restriction_zones, crs)
     if body.replan is not None:
