@@ -23,7 +23,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from recyclenet.actuals.compare import achievement_layer, expectation_from_plans, plan_vs_actual
+from recyclenet.actuals.compare import (
+    Bucket,
+    achievement_layer,
+    expectation_from_plans,
+    plan_vs_actual,
+)
 from recyclenet.actuals.national import SETS, national_table
 from recyclenet.actuals.records import Record, make_record
 from recyclenet.actuals.run import order_items_from_layer
@@ -202,7 +207,7 @@ def _plan(ctx: Any, tenant: str, plan_id: str) -> Plan:
     return row
 
 
-def _compare(row: Plan, records: list[Record], start: date, end: date, bucket: str) -> Any:
+def _compare(row: Plan, records: list[Record], start: date, end: date, bucket: Bucket) -> Any:
     plan = row.data.get("plan") or {}
     layers = row.data.get("layers") or {}
     if row.kind == "siting":
