@@ -197,3 +197,12 @@ def test_gbk_csv_with_chinese_headers(tmp_path: Path, doc) -> None:
     assert e.name == "食品厂 Food processing"
     assert e.lon == pytest.approx(doc["enterprises"][6]["lon"])
     assert e.gate_windows == ((7 * 3600.0, 16 * 3600.0),)
+
+
+def test_enterprise_in_the_sea_is_named(tmp_path: Path, doc, helsinki) -> None:
+    from recyclenet.errors import SnapError
+
+    ents = [dict(doc["enterprises"][0], id="E_海上", lon=24.80, lat=60.10), *doc["enterprises"]]
+    park = read_park(_write(tmp_path, {**doc, "enterprises": ents}))
+    with pytest.raises(SnapError, match="E_海上"):
+        plan_park(park, helsinki, time_limit_s=4.0)

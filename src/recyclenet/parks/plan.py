@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from ..indicators import Indicator, indicators_to_dict
 from ..matrix import Matrix, build_matrix
 from ..network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
@@ -316,6 +316,8 @@ def plan_park(
         unplaced=unplaced,
         time_limit_s=max(1.0, 0.25 * time_limit_s),
     )
+    if alloc.status in ("infeasible", "time_limit_no_solution"):
+        raise SolverError(f"no allocation of the streams: {alloc.message}; raise the time limit")
     placed = [s for s in park.streams if alloc.flows_of(s.id)]
     progress("weekly pickup schedule ...")
     schedule = schedule_pickups(park, placed)
