@@ -68,8 +68,9 @@ def main() -> int:
     args = parser.parse_args()
 
     t = time.perf_counter()
-    net = load_network(args.network)
+    loaded = load_network(args.network)
     t_load = time.perf_counter() - t
+    net = loaded.without_turn_restrictions()  # the node-graph comparison: no turn bans
     print(f"network {args.network}: {net.n_nodes} nodes, {net.n_edges} edges, "
           f"loaded in {t_load:.2f} s")  # fmt: skip
     rng = np.random.default_rng(args.seed)
@@ -80,17 +81,20 @@ def main() -> int:
 
     # Baseline: the usual osmnx approach (a MultiDiGraph, as osmnx builds) on the same
     # weights; then the same loop on a plain DiGraph, which networkx walks faster.
+    # Both graphs keyed by OSM node id, as osmnx (and RoadNetwork.to_networkx) do.
+    osm = net.node_osm_id
     multi = net.to_networkx()
     simple = nx.DiGraph()
-    for u, v, w in zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_duration_s.tolist()):
+    for u, v, w in zip(osm[net.edge_u].tolist(), osm[net.edge_v].tolist(),
+                       net.edge_duration_s.tolist()):  # fmt: skip
         if not simple.has_edge(u, v) or simple[u][v]["duration_s"] > w:
             simple.add_edge(u, v, duration_s=w)
-    d_list = d_nodes.tolist()
+    d_list = osm[d_nodes].tolist()
 
     def nx_loop(graph: nx.DiGraph) -> tuple[np.ndarray, float]:
         t0 = time.perf_counter()
         out = np.full((n, n), np.inf)
-        for i, s in enumerate(o_nodes.tolist()):
+        for i, s in enumerate(osm[o_nodes].tolist()):
             lengths = nx.single_source_dijkstra_path_length(graph, s, weight="duration_s")
             out[i] = [lengths.get(d, np.inf) for d in d_list]
         return out, time.perf_counter() - t0
@@ -126,7 +130,7 @@ def main() -> int:
     _print_table(f"\n{n} x {n} matrix (duration_s and distance_m)", rows)
 
     if args.turns:
-        equal &= _turn_mode(net, origins, dests, t_nx, args)
+        equal &= _turn_mode(loaded, origins, dests, t_nx, args)
 
     if args.big:
         k = min(args.big, net.n_nodes)

@@ -42,17 +42,18 @@ def test_matrix_equals_networkx_on_random_node_pairs(helsinki_network):
     m = rn.build_matrix(net, pts)
     assert m.origin_ids == m.destination_ids == pts.ids
     assert m.shape == (30, 30)
-    g = net.to_networkx()
+    g = net.to_networkx()  # nodes keyed by OSM id
+    osm = net.node_osm_id
 
     def tie_broken(u, v, data):  # fastest, then shortest (the documented tie-break)
         return min(d["duration_s"] + 1e-9 * d["length_m"] for d in data.values())
 
     for a, src in enumerate(idx):
-        durations = nx.single_source_dijkstra_path_length(g, int(src), weight="duration_s")
-        _, paths = nx.single_source_dijkstra(g, int(src), weight=tie_broken)
+        durations = nx.single_source_dijkstra_path_length(g, int(osm[src]), weight="duration_s")
+        _, paths = nx.single_source_dijkstra(g, int(osm[src]), weight=tie_broken)
         for b, dst in enumerate(idx):
-            assert m.duration_s[a, b] == pytest.approx(durations[int(dst)], abs=1e-6)
-            path = paths[int(dst)]
+            assert m.duration_s[a, b] == pytest.approx(durations[int(osm[dst])], abs=1e-6)
+            path = paths[int(osm[dst])]
             length = duration = 0.0
             for u, v in pairwise(path):
                 best = min(g[u][v].values(), key=lambda d: (d["duration_s"], d["length_m"]))
@@ -72,11 +73,12 @@ def test_many_node_pairs_equal_networkx_durations(helsinki_network):
     rng = np.random.default_rng(77)
     idx = rng.choice(net.n_nodes, size=120, replace=False)
     m = rn.build_matrix(net, node_points(net, idx))
-    g = net.to_networkx()
+    g = net.to_networkx()  # nodes keyed by OSM id
+    osm = net.node_osm_id
     expected = np.empty((120, 120))
     for a, src in enumerate(idx):
-        lengths = nx.single_source_dijkstra_path_length(g, int(src), weight="duration_s")
-        expected[a] = [lengths[int(dst)] for dst in idx]
+        lengths = nx.single_source_dijkstra_path_length(g, int(osm[src]), weight="duration_s")
+        expected[a] = [lengths[int(osm[dst])] for dst in idx]
     np.testing.assert_allclose(m.duration_s, expected, rtol=0, atol=1e-6)
 
 
