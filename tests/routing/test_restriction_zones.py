@@ -151,3 +151,25 @@ def test_cli_route_with_zones(tmp_path):
     zones.write_text(json.dumps(zones_doc(closed="sunrise-sunset")), encoding="utf-8")
     res = CliRunner().invoke(app, [*args[:-2], "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "'closed' 'sunrise-sunset'" in res.output
+
+
+def test_closed_intervals_by_weekday_and_overnight():
+    doc = zones_doc(closed="Mo-Fr 07:00-09:00,17:00-19:00; Sa 22:00-06:00")
+    (zone,) = read_restriction_zones(doc)
+    h = 3600.0
+    assert zone.closed_intervals_s(0) == [(7 * h, 9 * h), (17 * h, 19 * h)]
+    assert zone.closed_intervals_s(5) == [(22 * h, 24 * h)]
+    assert zone.closed_intervals_s(6) == [(0.0, 6 * h)]  # Saturday night spills into Sunday
+
+
+def test_depot_inside_a_closed_zone_is_an_input_error(day):
+    orders, depots, facilities = day
+    west, south = depots[0].lon - 0.001, depots[0].lat - 0.001
+    box = [[west, south], [west + 0.002, south], [west + 0.002, south + 0.002],
+           [west, south + 0.002], [west, south]]  # fmt: skip
+    with pytest.raises(
+        rn.InputError, match=r"depot .* is inside restriction zone\(s\) \['中心区'\]"
+    ):
+        plan_routes("helsinki", orders=orders, fleet=read_fleet(), depots=depots,
+                    facilities=facilities, engine="ortools", time_limit_s=1,
+                    restriction_zones=read_restriction_zones(zones_doc(box=box)))  # fmt: skip
