@@ -50,6 +50,7 @@ def test_excel_import(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
+    ws.append(["2023年3月 回收磅单"])  # a title row above the header
     ws.append(["单据号", "日期", "站点编号", "品类", "净重", "数量", "备注"])
     ws.append([1001, datetime(2026, 3, 4, 14, 0), "S1", "冰箱", None, 2, "两台"])
     ws.append(["1002", "2026-03-04", "S2", "scrap_mixed", 33.25, None, None])
@@ -60,6 +61,10 @@ def test_excel_import(tmp_path: Path) -> None:
     assert recs[0].category == "refrigerator" and recs[0].units == 2 and recs[0].kg == 110
     assert recs[0].time == datetime(2026, 3, 4, 14)
     assert recs[1].time == datetime(2026, 3, 4) and recs[1].net_kg == 33.25
+    ws.append(["1003", "someday", "S2", "scrap_mixed", 1, None, None])
+    wb.save(path)
+    with pytest.raises(InputError, match="row 5, column time"):  # the sheet's own row number
+        read_records(path)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,9 @@ FIELDS: tuple[str, ...] = (
     "district", "vehicle_km", "corrects", "note",
 )  # fmt: skip
 
+#: Rows searched for the header (title rows above it are skipped).
+_HEADER_SCAN_ROWS = 10
+
 _NUMBERS = ("size", "gross_kg", "tare_kg", "net_kg", "units", "vehicle_km")
 
 
@@ -317,9 +320,10 @@ def normalise_header(text: str) -> str:
 # --------------------------------------------------------------------------- files
 
 
-def _rows(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Header and data rows through the one user-table reader's row readers
-    (:mod:`recyclenet.readers`: encoding detection, separator sniffing, ``book.xlsx:Sheet``)."""
+def _rows(path: Path) -> tuple[list[str], list[list[Any]], int]:
+    """Header, data rows and the row number of the first data row, through the one
+    user-table reader's row readers (:mod:`recyclenet.readers`: encoding detection,
+    separator sniffing, ``book.xlsx:Sheet``)."""
     from ..readers import CSV_SUFFIXES, EXCEL_SUFFIXES, _csv_rows, _excel_rows, split_layer
 
     file, sheet = split_layer(path)
@@ -335,7 +339,16 @@ def _rows(path: Path) -> tuple[list[str], list[list[Any]]]:
     rows = [r for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
     if not rows:
         raise InputError(f"{file}: empty; expected a header row and one row per ticket")
-    return ["" if c is None else str(c) for c in rows[0]], rows[1:]
+    # sheets often carry a title row (``2023年3月磅单``) above the header: the header is the
+    # first of the first rows that names the required columns
+    aliases = column_aliases()
+    at = 0
+    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        named = {aliases.get(normalise_header(c)) for c in row if c not in (None, "")}
+        if {"document_id", "time", "category"} <= named:
+            at = i
+            break
+    return ["" if c is None else str(c) for c in rows[at]], rows[at + 1 :], at + 2
 
 
 def read_records(path: str | Path, *, catalog: Catalog | None = None) -> list[Record]:
@@ -348,10 +361,10 @@ def read_records(path: str | Path, *, catalog: Catalog | None = None) -> list[Re
         message names the file, the row (header = row 1) and the column.
     """
     p = Path(path)
-    header, rows = _rows(p)
+    header, rows, first = _rows(p)
     fields = _map_header(header, str(p))
     out = []
-    for n, row in enumerate(rows, start=2):
+    for n, row in enumerate(rows, start=first):
         values = {f: row[i] if i < len(row) else None for i, f in fields.items()}
         out.append(make_record(values, catalog=catalog, where=f"{p} row {n}"))
     return out
