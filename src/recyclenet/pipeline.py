@@ -585,19 +585,20 @@ def demo_run(
     for line in siting.plan.warnings:
         progress(f"warning: {line}")
     assert siting.centres is not None
-    centre_id = siting.centres.open_ids[0]
-    centre = next(c for c in centres if c.id == centre_id)
+    open_centres = [c for c in centres if c.id in set(siting.centres.open_ids)]
     open_ids = set(siting.plan.open_ids)
     stations = [s for s in siting.problem.sites if s.id in open_ids]
-    progress(f"{len(stations)} stations, sorting centre {centre_id}; generating one day of "
-             f"pickups (seed {seed}) ...")  # fmt: skip
+    progress(f"{len(stations)} stations, sorting centres {[c.id for c in open_centres]}; "
+             f"generating one day of pickups (seed {seed}) ...")  # fmt: skip
     orders = sample_day(siting.problem.demand, stations, seed=seed)
     dnode = int(np.argmin((drive.node_lon - west) ** 2 + (drive.node_lat - north) ** 2))
     depot = Depot("depot", float(drive.node_lon[dnode]), float(drive.node_lat[dnode]))
-    facility = Facility(f"unload_{centre_id}", centre.lon, centre.lat, unload_s=900.0)
+    # every open centre takes loads; each route ends empty at one (routing.delivery)
+    facilities = [Facility(f"unload_{c.id}", c.lon, c.lat, unload_s=900.0)
+                  for c in open_centres]  # fmt: skip
     progress(f"routing {len(orders)} orders with the default mixed fleet ...")
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
-                          facilities=[facility], time_limit_s=time_limit_s, seed=seed,
+                          facilities=facilities, time_limit_s=time_limit_s, seed=seed,
                           restriction_zones=restriction_zones)  # fmt: skip
     progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)

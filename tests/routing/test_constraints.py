@@ -190,15 +190,18 @@ def test_unloading_mid_shift_serves_more_than_one_load(engine):
     assert_feasible(plan, prob)
     route = plan.routes[0]
     assert len(route.order_ids) == 4
-    assert route.unload_ids == ("S",)
-    unload = next(v for v in route.visits if v.kind == "unload")
-    assert unload.load == (0.0, 0.0)
-    assert unload.departure_s - unload.start_s == pytest.approx(600.0)
+    # one unload mid-shift, one before going home (the day ends delivered)
+    assert route.unload_ids == ("S", "S")
+    assert [v.kind for v in route.visits[-2:]] == ["unload", "end"]
+    for unload in (v for v in route.visits if v.kind == "unload"):
+        assert unload.load == (0.0, 0.0)
+        assert unload.departure_s - unload.start_s == pytest.approx(600.0)
+    assert route.visits[-1].load == (0.0, 0.0)
     assert max(v.load_kg for v in route.visits) <= 300.0
     # brute force: every order of the 4 pickups with one unload after 1..3 of them
     best = min(
         sum(math.dist(xy[p], xy[q]) for p, q in itertools.pairwise(
-            ["D", *perm[:k], "S", *perm[k:], "D"]))
+            ["D", *perm[:k], "S", *perm[k:], "S", "D"]))
         for perm in itertools.permutations("abce") for k in (1, 2, 3)
     )  # fmt: skip
     assert route.distance_m == pytest.approx(best)

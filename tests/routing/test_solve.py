@@ -44,7 +44,9 @@ def _shape(plan: RoutePlan) -> dict:
 
 def test_both_engines_give_the_same_plan_shape_and_feasible_routes():
     prob = _problem()
-    plans = {e: solve_routing(prob, engine=e, time_limit_s=TL) for e in ("ortools", "pyvrp")}
+    # 3 s: with its final unload (the day ends delivered) the day has three unloads, and
+    # PyVRP needs more than 1 s on a loaded machine to find the optimum every time
+    plans = {e: solve_routing(prob, engine=e, time_limit_s=3 * TL) for e in ("ortools", "pyvrp")}
     for e, plan in plans.items():
         assert plan.engine == e
         assert_feasible(plan, prob)

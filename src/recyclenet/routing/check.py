@@ -24,7 +24,7 @@ ViolationKind = Literal[
     "travel_time", "capacity", "unknown_order", "served_twice", "skill", "time_window",
     "service_time", "not_facility", "facility_hours", "unload_time", "shift", "depot_hours",
     "max_duration", "max_distance", "max_unloads", "missing_break", "break_window",
-    "break_overlap", "distance_total", "served_and_unserved", "unaccounted",
+    "break_overlap", "loaded_at_end", "distance_total", "served_and_unserved", "unaccounted",
 ]  # fmt: skip
 
 #: Kinds whose ``amount`` is in seconds, metres, kg (first load dimension) or a count;
@@ -33,7 +33,7 @@ AMOUNT_UNITS: Mapping[str, str] = {
     "travel_time": "s", "time_window": "s", "service_time": "s", "facility_hours": "s",
     "unload_time": "s", "shift": "s", "depot_hours": "s", "max_duration": "s",
     "break_window": "s", "break_overlap": "s", "max_distance": "m", "distance_total": "m",
-    "capacity": "kg", "max_unloads": "count", "missing_break": "s",
+    "capacity": "kg", "loaded_at_end": "kg", "max_unloads": "count", "missing_break": "s",
 }  # fmt: skip
 
 
@@ -154,23 +154,29 @@ def check_plan_ids(
         raise InputError("the plan does not match its problem: " + "; ".join(errors))
 
 
-_Ctx = tuple[Mapping[str, int], Mapping[str, Order], dict[str, Facility], dict[str, Depot]]
+_Ctx = tuple[
+    Mapping[str, int], Mapping[str, Order], dict[str, Facility], dict[str, Depot], frozenset[str]
+]
 
 
 def check_context(problem: RoutingProblem) -> _Ctx:
-    """Lookups :func:`route_violations` needs, built once per problem."""
+    """Lookups :func:`route_violations` needs, built once per problem (the last: vehicle
+    types that must come back empty, see :mod:`.delivery`)."""
+    from .delivery import final_legs
+
     return (
         problem.position,
         problem.orders_by_id,
         {f.id: f for f in problem.facilities},
         {d.id: d for d in problem.depots},
+        frozenset(final_legs(problem)),
     )
 
 
 def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _Ctx,
                      seen: dict[str, str], tol_s: float = 1e-3) -> list[Violation]:  # fmt: skip
     """Constraint violations of one route (``seen``: order id -> vehicle, updated)."""
-    pos, orders, facilities, depots = ctx
+    pos, orders, facilities, depots, end_empty = ctx
     out: list[Violation] = []
     vid = r.vehicle_id
     where = f"route {vid}"
@@ -192,8 +198,12 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
         leg_m = float(dist[pos[a.location_id], pos[b.location_id]])
         total_m += leg_m
         if not math.isfinite(travel):
-            bad("unreachable", b.order_id or b.location_id, 1,
-                f"{a.location_id} -> {b.location_id} is unreachable for profile {vt.profile}")
+            bad(
+                "unreachable",
+                b.order_id or b.location_id,
+                1,
+                f"{a.location_id} -> {b.location_id} is unreachable for profile {vt.profile}",
+            )
             continue
         brk = sum(
             k.end_s - k.start_s
@@ -203,16 +213,24 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
         )
         early = a.departure_s + travel + brk - b.start_s
         if early > tol_s:
-            bad("travel_time", b.order_id or b.location_id, early,
+            bad(
+                "travel_time",
+                b.order_id or b.location_id,
+                early,
                 f"starts at {b.location_id} at {b.start_s:.1f} s, before it can get there "
-                f"({a.departure_s + travel + brk:.1f} s)")
+                f"({a.departure_s + travel + brk:.1f} s)",
+            )
     for s in v:
         over = max([-x for x in s.load] + [x - c for x, c in zip(s.load, cap)])
         if any(x < -_EPS_LOAD for x in s.load) or any(
             x > c * (1 + 1e-9) + _EPS_LOAD for x, c in zip(s.load, cap)
         ):
-            bad("capacity", s.order_id or s.location_id, over,
-                f"load {s.load} at {s.location_id} outside capacity {cap}")
+            bad(
+                "capacity",
+                s.order_id or s.location_id,
+                over,
+                f"load {s.load} at {s.location_id} outside capacity {cap}",
+            )
         if s.kind == "order":
             o = orders.get(s.location_id)
             if o is None:
@@ -222,14 +240,22 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
                 bad("served_twice", o.id, 1, f"order {o.id} served twice")
             seen[s.location_id] = vid
             if not o.required_skills <= vt.skills:
-                bad("skill", o.id, len(o.required_skills - vt.skills),
-                    f"lacks skills {sorted(o.required_skills - vt.skills)} for order {o.id}")
+                bad(
+                    "skill",
+                    o.id,
+                    len(o.required_skills - vt.skills),
+                    f"lacks skills {sorted(o.required_skills - vt.skills)} for order {o.id}",
+                )
             if o.time_windows and not any(
                 a - tol_s <= s.start_s <= b + tol_s for a, b in o.time_windows
             ):
                 miss = min(max(a - s.start_s, s.start_s - b) for a, b in o.time_windows)
-                bad("time_window", o.id, miss,
-                    f"order {o.id} served at {s.start_s:.1f} s outside {o.time_windows}")
+                bad(
+                    "time_window",
+                    o.id,
+                    miss,
+                    f"order {o.id} served at {s.start_s:.1f} s outside {o.time_windows}",
+                )
             short = s.start_s + o.service_s - s.departure_s
             if short > tol_s:
                 bad("service_time", o.id, short, f"order {o.id} service too short")
@@ -243,8 +269,12 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
                 f.time_window[0] - tol_s <= s.start_s <= f.time_window[1] + tol_s
             ):
                 miss = max(f.time_window[0] - s.start_s, s.start_s - f.time_window[1])
-                bad("facility_hours", f.id, miss,
-                    f"unload at {f.id} at {s.start_s:.1f} s outside hours {f.time_window}")
+                bad(
+                    "facility_hours",
+                    f.id,
+                    miss,
+                    f"unload at {f.id} at {s.start_s:.1f} s outside hours {f.time_window}",
+                )
             short = s.start_s + f.unload_s - s.departure_s
             if short > tol_s:
                 bad("unload_time", f.id, short, f"unload at {f.id} too short")
@@ -254,62 +284,100 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
         bad("shift", None, out_of_shift, f"{start:.1f}-{end:.1f} s outside shift {vt.shift}")
     sd = depots[vt.start_id].time_window if vt.start_id in depots else None
     if sd and not (sd[0] - tol_s <= start <= sd[1] + tol_s):
-        bad("depot_hours", vt.start_id, max(sd[0] - start, start - sd[1]),
-            f"leaves {vt.start_id} at {start:.1f} s outside {sd}")
+        bad(
+            "depot_hours",
+            vt.start_id,
+            max(sd[0] - start, start - sd[1]),
+            f"leaves {vt.start_id} at {start:.1f} s outside {sd}",
+        )
     ed = depots[vt.end_id].time_window if vt.end_id in depots else None
     if ed and v[-1].arrival_s > ed[1] + tol_s:
-        bad("depot_hours", vt.end_id, v[-1].arrival_s - ed[1],
-            f"back at {vt.end_id} at {v[-1].arrival_s:.1f} s, after it closes ({ed[1]:g} s)")
+        bad(
+            "depot_hours",
+            vt.end_id,
+            v[-1].arrival_s - ed[1],
+            f"back at {vt.end_id} at {v[-1].arrival_s:.1f} s, after it closes ({ed[1]:g} s)",
+        )
     if vt.max_duration_s is not None and end - start > vt.max_duration_s + tol_s:
-        bad("max_duration", None, end - start - vt.max_duration_s,
-            f"duration {end - start:.1f} s > {vt.max_duration_s}")
+        bad(
+            "max_duration",
+            None,
+            end - start - vt.max_duration_s,
+            f"duration {end - start:.1f} s > {vt.max_duration_s}",
+        )
     slack_m = 0.5 * len(v)  # engines round each leg to whole metres
     if vt.max_distance_m is not None and total_m > vt.max_distance_m + slack_m:
-        bad("max_distance", None, total_m - vt.max_distance_m,
-            f"distance {total_m:.1f} m > {vt.max_distance_m}")
+        bad(
+            "max_distance",
+            None,
+            total_m - vt.max_distance_m,
+            f"distance {total_m:.1f} m > {vt.max_distance_m}",
+        )
     if len(v) >= 3 and v[-2].kind == "unload" and vt.end_id not in facilities:
         unloads -= 1  # the day's final delivery is not a mid-shift unload
     if vt.max_unloads is not None and unloads > vt.max_unloads:
-        bad("max_unloads", None, unloads - vt.max_unloads,
-            f"{unloads} unloads > {vt.max_unloads}")
+        bad("max_unloads", None, unloads - vt.max_unloads, f"{unloads} unloads > {vt.max_unloads}")
+    if vt.id in end_empty and len(v) >= 2:
+        left = v[-2].load[0]
+        if v[-2].kind != "start" and any(x > _EPS_LOAD for x in v[-2].load):
+            bad(
+                "loaded_at_end",
+                v[-2].order_id or v[-2].location_id,
+                left,
+                f"returns to {vt.end_id} with {left:.1f} kg on board (unload at a facility first)",
+            )
     if vt.break_window is not None:
         b0, b1 = vt.break_window
         need = b0 + vt.break_s > start + tol_s and end > b1 + tol_s
         if need and not r.breaks:
-            bad("missing_break", None, vt.break_s,
+            bad(
+                "missing_break",
+                None,
+                vt.break_s,
                 f"no break although the route ({start:.1f}-{end:.1f} s) spans the break "
-                f"window {vt.break_window}")
+                f"window {vt.break_window}",
+            )
         for k in r.breaks:
             miss = max(b0 - k.start_s, k.start_s - b1, k.start_s + vt.break_s - k.end_s)
             if miss > tol_s:
-                bad("break_window", None, miss,
+                bad(
+                    "break_window",
+                    None,
+                    miss,
                     f"break {k.start_s:.1f}-{k.end_s:.1f} s outside window {vt.break_window} "
-                    "or too short")
+                    "or too short",
+                )
             for s in v:
                 if (
                     s.kind in ("order", "unload")
                     and k.start_s + tol_s < s.departure_s
                     and s.start_s + tol_s < k.end_s
                 ):
-                    bad("break_overlap", s.order_id or s.location_id,
+                    bad(
+                        "break_overlap",
+                        s.order_id or s.location_id,
                         min(k.end_s, s.departure_s) - max(k.start_s, s.start_s),
-                        f"break overlaps the service at {s.location_id}")
+                        f"break overlaps the service at {s.location_id}",
+                    )
     if abs(total_m - r.distance_m) > 1e-6 * max(1.0, total_m):
-        bad("distance_total", None, abs(total_m - r.distance_m),
-            f"reported distance {r.distance_m} != {total_m}")
+        bad(
+            "distance_total",
+            None,
+            abs(total_m - r.distance_m),
+            f"reported distance {r.distance_m} != {total_m}",
+        )
     return out
 
 
-def check_plan(
-    plan: RoutePlan, problem: RoutingProblem, *, tol_s: float = 1e-3
-) -> list[Violation]:
+def check_plan(plan: RoutePlan, problem: RoutingProblem, *, tol_s: float = 1e-3) -> list[Violation]:
     """Every constraint a plan breaks; empty when feasible.
 
     Independent of the engines: recomputes travel from the problem's matrices and
     checks each order served once or reported unserved, vehicles used at most once,
     skills, every load dimension after every stop, time windows, facility and depot
-    hours, shifts, maximum duration and distance, breaks, unload limits and the
-    reported totals.
+    hours, shifts, maximum duration and distance, breaks, unload limits, that routes
+    come back empty when the problem has facilities (the day's collection delivered,
+    :mod:`.delivery`) and the reported totals.
 
     Returns
     -------

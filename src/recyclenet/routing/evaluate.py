@@ -87,7 +87,8 @@ def evaluate_route(problem: RoutingProblem, raw: RawRoute, vt: VehicleType) -> R
             kind: VisitKind = "end"
             start = ready
             depart = ready + (facilities[loc].unload_s if loc in facilities else 0.0)
-            load = [0.0] * nd
+            if loc in facilities:  # unloads there; at a depot what is on board stays
+                load = [0.0] * nd
             visits.append(Visit(kind, loc, None, arrival, start, depart, load[0], load[1],
                                 leg_m, travel_s))  # fmt: skip
         elif loc in facilities:

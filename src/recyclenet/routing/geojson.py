@@ -95,6 +95,11 @@ def route_tables(plan: RoutePlan) -> str:
         lines.append("")
         lines.append(f"{r.vehicle_id} ({r.vehicle_type_id}): {r.distance_m / 1000:.2f} km, "
                      f"{r.duration_s / 3600:.2f} h, cost {r.cost:.2f}")  # fmt: skip
+        delivered = ", ".join(f"{kg:.1f} kg at {f}" for f, kg in r.delivered_kg.items())
+        lines.append(
+            f"  collected {r.collected_kg:.1f} kg; delivered {delivered or 'nothing'}"
+            + (f"; {r.end_load_kg:.1f} kg still on board" if r.end_load_kg > 0 else "")
+        )
         lines.append(f"  {'#':>3} {'kind':<7}{'stop':<16}{'arrive':>9}{'start':>9}{'leave':>9}"
                      f"{'kg':>9}{'m3':>7}")  # fmt: skip
         for k, v in enumerate(r.visits):

@@ -14,6 +14,7 @@ JSON-ready dicts); :mod:`.evaluate` (scheduling and costing routes, :func:`build
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +31,6 @@ Status = Literal["feasible", "no_orders", "no_solution"]
 REASONS: tuple[str, ...] = (
     "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet",
 )  # fmt: skip
-
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,29 @@ class Route:
 
     @property
     def unload_ids(self) -> tuple[str, ...]:
-        """Facility ids of the mid-shift unload stops, in order."""
+        """Facility ids of the unload stops (mid-shift and final), in order."""
         return tuple(v.location_id for v in self.visits if v.kind == "unload")
+
+    @property
+    def collected_kg(self) -> float:
+        """kg picked up on the route."""
+        return sum(max(0.0, v.load_kg - a.load_kg)
+                   for a, v in itertools.pairwise(self.visits) if v.kind == "order")  # fmt: skip
+
+    @property
+    def delivered_kg(self) -> dict[str, float]:
+        """kg unloaded per facility id (unload stops, and the end when it is a facility)."""
+        out: dict[str, float] = {}
+        for a, v in itertools.pairwise(self.visits):
+            kg = a.load_kg if v.kind == "unload" else a.load_kg - v.load_kg
+            if v.kind in ("unload", "end") and kg > 1e-9:
+                out[v.location_id] = out.get(v.location_id, 0.0) + kg
+        return out
+
+    @property
+    def end_load_kg(self) -> float:
+        """kg still on board when the vehicle is back (0 when the day ends delivered)."""
+        return self.visits[-1].load_kg
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ def plan_to_dict(plan: RoutePlan) -> dict[str, Any]:
                 "distance_m": r.distance_m,
                 "duration_s": r.duration_s,
                 "cost": r.cost,
+                "collected_kg": r.collected_kg,
+                "delivered_kg": r.delivered_kg,
+                "end_load_kg": r.end_load_kg,
                 "visits": [
                     {
                         "kind": v.kind,
@@ -72,7 +75,8 @@ def plan_from_dict(doc: Mapping[str, Any], problem: RoutingProblem | None = None
     """Rebuild a plan from :meth:`to_dict` output (e.g. a stored plan, parsed JSON).
 
     The derived members of the dict (``objective``, ``vehicle_km``,
-    ``vehicle_hours``, ``tonnes_by_material``) are ignored; everything else is taken
+    ``vehicle_hours``, ``tonnes_by_material``, per route ``collected_kg``,
+    ``delivered_kg`` and ``end_load_kg``) are ignored; everything else is taken
     as stored, so ``RoutePlan.from_dict(p.to_dict()).to_dict() == p.to_dict()``.
     Times stay seconds from midnight, distances metres, loads kg and m³.
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..deadline import Deadline
 from ..errors import InputError
 from ..matrix import Matrix
-from .check import check_plan_ids
+from .check import check_plan, check_plan_ids
+from .delivery import restore_final_unload, with_final_unload
 from .evaluate import build_plan
 from .plan import RoutePlan
 from .problem import Order, RoutingProblem
@@ -161,15 +163,16 @@ def replan(
 
     orders = [o for o in problem.orders if o.id not in cancelled] + list(added_orders)
     new = problem.with_orders(orders, matrices)
-    diag = diagnose(new, release_s=now_s)
+    engine_problem = with_final_unload(new)  # the day ends delivered (see .delivery)
+    diag = diagnose(engine_problem, release_s=now_s)
     # fixed orders are served whatever the diagnosis says about the remaining day
-    type_of = dict(new.vehicles())
+    type_of = dict(engine_problem.vehicles())
     allowed = dict(diag.allowed_types)
     for vid, locked in locks.items():
         for s in locked:
             allowed[s] = (type_of[vid].id,)
     diag = Diagnosis(tuple(u for u in diag.unserved if u.order_id not in fixed), allowed)
-    res = solve_ortools(new, diag, deadline=deadline,
+    res = solve_ortools(engine_problem, diag, deadline=deadline,
                         seed=seed, locks=locks, fixed_start_s=starts,
                         release_s=now_s)  # fmt: skip
     stats = {
@@ -180,7 +183,12 @@ def replan(
         "now_s": None if now_s is None or not math.isfinite(now_s) else float(now_s),
         "engines": {"ortools": {"found": res.found, "time_s": res.time_s, **res.detail}},
     }
-    return build_plan(new, res.routes, engine="ortools",
-                      status="feasible" if res.found else "no_solution",
-                      unserved=diag.unserved, time_s=deadline.elapsed_s(),
-                      statistics=stats)  # fmt: skip
+    out = build_plan(new, restore_final_unload(new, res.routes), engine="ortools",
+                     status="feasible" if res.found else "no_solution",
+                     unserved=diag.unserved, time_s=deadline.elapsed_s(),
+                     statistics=stats)  # fmt: skip
+    bad = check_plan(out, new)
+    if bad:  # fixed visits cannot be dropped: the plan says what does not hold
+        violations = [v.to_dict() for v in bad[:20]]
+        out = dataclasses.replace(out, statistics={**out.statistics, "violations": violations})
+    return out

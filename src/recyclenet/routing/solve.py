@@ -36,7 +36,9 @@ from ..deadline import Deadline
 from ..errors import InputError, SolverError
 from .breaks import place_breaks
 from .check import check_plan
+from .delivery import final_legs, restore_final_unload, with_final_unload
 from .evaluate import build_plan
+from .gate import repair
 from .plan import EngineResult, RoutePlan
 from .problem import RoutingProblem
 from .unserved import Diagnosis, diagnose
@@ -118,9 +120,12 @@ def solve_routing(
         Breaks are the one feature outside PyVRP's model
         (:func:`~recyclenet.routing.fits_pyvrp`): PyVRP then solves with shifts
         shortened by the break and :func:`~recyclenet.routing.breaks.place_breaks` puts
-        each break on the first leg that keeps the route feasible; when that fails for
-        a route the PyVRP result counts as not found (tight windows around the break
-        window), and "auto" keeps OR-Tools' plan, which models breaks exactly.
+        each break on the first leg that keeps the route feasible.
+        Every engine's routes pass the feasibility gate (:mod:`.gate`): checked with
+        :func:`~recyclenet.routing.check_plan`, failing visits dropped and re-inserted
+        where they fit; "auto" compares the gated plans, so it never returns a plan
+        with a violation. When the problem has facilities, every route ends with an
+        unload at one before returning to its depot (:mod:`.delivery`).
     time_limit_s : float
         Wall-clock limit for the whole call, seconds.
     deadline : Deadline, optional
@@ -149,14 +154,21 @@ def solve_routing(
     call = deadline
     from ._pyvrp import fits_pyvrp
 
-    # engines stop early enough to leave time for evaluating their routes afterwards
+    # engines stop early enough to leave time for evaluating and checking their routes
     deadline = call.earlier(_MARGIN_S + _POST_S_PER_ORDER * len(problem.orders))
+    original = problem
+    # the day ends delivered: engines see vehicles ending at a facility (see .delivery)
+    problem = with_final_unload(original)
+    finals = {t: leg.facility_id for t, leg in final_legs(original).items()}
     diag = diagnose(problem)
     stats: dict[str, Any] = {"engine_requested": engine, "time_limit_s": float(time_limit_s),
                              "seed": seed, "engines": {}}  # fmt: skip
+    if finals:
+        stats["final_unload"] = finals
     if len(diag.unserved) == len(problem.orders):
-        return build_plan(problem, (), engine="none", status="no_orders", unserved=diag.unserved,
-                          time_s=call.elapsed_s(), statistics=stats)  # fmt: skip
+        return build_plan(original, (), engine="none", status="no_orders",
+                          unserved=diag.unserved, time_s=call.elapsed_s(),
+                          statistics=stats)  # fmt: skip
     fits, why = fits_pyvrp(problem)
     pyvrp_problem = problem
     if not fits and problem.orders:
@@ -191,52 +203,49 @@ def solve_routing(
         child = _start_child(pyvrp_problem, diag, deadline, seed + 1)
         runs.append(("pyvrp", _run_pyvrp(pyvrp_problem, diag, deadline, seed)))
         runs.append(("pyvrp#2", _collect_child(child, deadline)))
-    if pyvrp_problem is not problem:
-        runs = [(k, _with_breaks(problem, r) if r.engine == "pyvrp" else r) for k, r in runs]
+    if pyvrp_problem is not problem:  # breaks put back on PyVRP's routes (the gate checks)
+        runs = [(k, replace(r, routes=place_breaks(problem, r.routes))
+                 if r.engine == "pyvrp" and r.found else r) for k, r in runs]  # fmt: skip
     if (engine == "auto" and not any(r.found or r.engine == "ortools" for _k, r in runs)
             and deadline.remaining_s() > 0.2):  # fmt: skip
         stats["choice"] += "; ortools after PyVRP found no plan"
         runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
+    if not runs:
+        raise SolverError("no engine ran")
     plans = []
     for label, res in runs:
-        plan = build_plan(problem, res.routes, engine=res.engine,
-                          status="feasible" if res.found else "no_solution",
-                          unserved=diag.unserved, statistics=stats)  # fmt: skip
-        stats["engines"][label] = {
-            "engine": res.engine, "found": res.found, "time_s": res.time_s, **res.detail,
-            "objective": plan.objective if plan.status == "feasible" else None,
-        }  # fmt: skip
-        plans.append((label, res, plan))
-    if not plans:
-        raise SolverError("no engine ran")
-    label, res, best = min(plans, key=lambda t: _key(t[2]))
+        info: dict[str, Any] = {"engine": res.engine, "found": res.found,
+                                "time_s": res.time_s, **res.detail}  # fmt: skip
+        stats["engines"][label] = info
+        plans.append((label, _gated(original, res, diag, call, finals, info)))
+    label, best = min(plans, key=lambda t: _key(t[1]))
     stats["kept"] = label
-    return build_plan(
-        problem,
-        res.routes,
-        engine=best.engine,
-        status=best.status,
-        unserved=diag.unserved,
-        time_s=call.elapsed_s(),
-        statistics=stats,
-    )
+    return replace(best, time_s=call.elapsed_s(), statistics=stats)
 
 
-def _with_breaks(problem: RoutingProblem, res: EngineResult) -> EngineResult:
-    """PyVRP routes of the break-relaxed problem with breaks placed; not found if any fails."""
+def _gated(problem: RoutingProblem, res: EngineResult, diag: Diagnosis, call: Deadline,
+           finals: dict[str, str], info: dict[str, Any]) -> RoutePlan:  # fmt: skip
+    """The feasibility gate: an engine's routes checked, repaired (see :mod:`.gate`), and
+    checked again; a route that still fails is dropped whole, so no plan with a
+    violation leaves :func:`solve_routing`."""
     if not res.found:
-        return res
-    routes = place_breaks(problem, res.routes)
-    plan = build_plan(problem, routes, engine=res.engine, status="feasible")
-    bad = [e for e in check_plan(plan, problem) if e.vehicle_id is not None]
-    if bad:
-        return replace(
-            res,
-            routes=(),
-            found=False,
-            detail={**res.detail, "error": f"breaks could not be placed: {bad[0]}"},
-        )
-    return replace(res, routes=routes)
+        info["objective"] = None
+        return build_plan(problem, (), engine=res.engine, status="no_solution",
+                          unserved=diag.unserved)  # fmt: skip
+    raw = restore_final_unload(problem, res.routes)
+    raw, report = repair(problem, raw, diag, deadline=call.earlier(_MARGIN_S), final_stops=finals)
+    if report.violations:
+        info["gate"] = report.to_dict()
+    plan = build_plan(problem, raw, engine=res.engine, status="feasible", unserved=diag.unserved)
+    bad = check_plan(plan, problem)
+    if bad:  # the repair missed something: never return it
+        info["rejected_routes"] = [str(v) for v in bad[:10]]
+        failing = {v.vehicle_id for v in bad}
+        plan = build_plan(problem, [r for r in raw if r.vehicle_id not in failing],
+                          engine=res.engine, status="feasible",
+                          unserved=diag.unserved)  # fmt: skip
+    info["objective"] = plan.objective
+    return plan
 
 
 class _Child:
