@@ -293,9 +293,10 @@ def zone_violations(
 ) -> list[ZoneViolation]:
     """Legs and stops of ``plan`` inside a zone while it is closed to their vehicle.
 
-    ``leg_geometry(profile, from_id, to_id)`` gives a leg's lon/lat path. A leg counts
-    as driven over its whole interval (departure to arrival), a stop from arrival to
-    departure: conservative, so an empty result means no vehicle was inside a closed zone.
+    ``leg_geometry(profile, from_id, to_id)`` gives a leg's lon/lat path. A leg is inside
+    a zone from its first entry to its last exit, timed in proportion to the length driven
+    along the path (departure to arrival; speeds that differ along the leg make this an
+    approximation); a stop from arrival to departure.
     """
     problem = zoned.problem
     out: list[ZoneViolation] = []
@@ -318,10 +319,26 @@ def zone_violations(
                 for z in own:
                     if not shapely.intersects(z.geometry, geom):
                         continue
+                    t_in, t_out = _time_inside(geom, z.geometry, t0, t1)
                     closed = _closed_on_day([z], zoned.weekday)
-                    if any(a2 < t1 and t0 < b2 for a2, b2 in closed):
+                    if any(a2 < t_out and t_in < b2 for a2, b2 in closed):
                         out.append(ZoneViolation(r.vehicle_id, z.id, a, b, (t0, t1)))
     return out
+
+
+def _time_inside(geom: shapely.Geometry, zone: shapely.Geometry, t0: float,
+                 t1: float) -> Interval:  # fmt: skip
+    """When a leg driven from ``t0`` to ``t1`` is inside ``zone``: first entry to last
+    exit, by the share of the path's length before them (a point: the whole interval)."""
+    if not isinstance(geom, shapely.LineString) or geom.length <= 0:
+        return t0, t1
+    inside = shapely.intersection(geom, zone)
+    parts = [g for g in getattr(inside, "geoms", [inside]) if not g.is_empty]
+    at = [geom.project(shapely.Point(c)) for g in parts for c in g.coords]
+    if not at:
+        return t0, t1
+    f0, f1 = min(at) / geom.length, max(at) / geom.length
+    return t0 + f0 * (t1 - t0), t0 + f1 * (t1 - t0)
 
 
 def _located(problem: RoutingProblem) -> list[Depot | Facility | Order]:
