@@ -199,3 +199,24 @@ def test_dense_city_min_stations_every_seed_short_limit(
     assert plan.indicators.households_assigned == pytest.approx(total - 80.0)
     assert max(plan.indicators.load_by_site.values()) <= 1500.0 + 1e-6
     assert len(plan.open_ids) >= math.ceil((total - 80.0) / 1500.0)
+
+
+def test_osm_candidates_carry_the_station_cost_table(
+    dense_city_problem: SitingProblem,
+) -> None:
+    from recyclenet.siting.osm_inputs import station_costs
+
+    costs = station_costs()
+    assert costs["road"] == 110_000.0 and costs["commercial"] == 120_000.0
+    sites = dense_city_problem.sites
+    assert sites and all(s.fixed_cost == 110_000.0 for s in sites if s.id.startswith("node_"))
+    assert all(s.capacity is None for s in sites)
+    # no capacity of their own: the norm, in min stations and in a CFLP in households
+    cflp = dense_city_problem.with_options(model="cflp", radius=None)
+    assert set(cflp.capacity_array().tolist()) == {1500.0}
+    assert set(cflp.with_options(households_per_station=900.0).capacity_array()) == {900.0}
+    plan = solve_siting(cflp, time_limit_s=5)
+    assert plan.open_ids and set(plan.open_ids) == {a.site_id for a in plan.assignment}
+    assert max(plan.indicators.load_by_site.values()) <= 1500.0 + 1e-6
+    # a station costs 110,000 a year: far fewer stations than points, none empty
+    assert len(plan.open_ids) < len(cflp.demand) / 2
