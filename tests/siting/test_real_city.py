@@ -220,3 +220,22 @@ def test_osm_candidates_carry_the_station_cost_table(
     assert max(plan.indicators.load_by_site.values()) <= 1500.0 + 1e-6
     # a station costs 110,000 a year: far fewer stations than points, none empty
     assert len(plan.open_ids) < len(cflp.demand) / 2
+
+
+def test_rows_that_cannot_fit_whole_are_split_not_dropped(no_mip: None) -> None:
+    # three rows of 800 households, two stations of 1,500 in reach: single-source has no
+    # plan (each station takes one row); the heuristic splits the third row and says so
+    demand = [Demand(k, 0.0, 0.0, households=800.0) for k in ("p", "q", "r")]
+    sites = [Site("A", 0.0, 0.0), Site("B", 0.0, 0.0)]
+    dist = np.array([[100.0, 100.0], [np.inf, 100.0], [100.0, np.inf]])
+    mx = Matrix(("p", "q", "r"), ("A", "B"), dist, dist)
+    prob = SitingProblem(demand, sites, mx, model="min_stations", radius=500.0)
+    plan = solve_siting(prob, time_limit_s=2)
+    assert plan.open_ids == ("A", "B")
+    assert plan.split_ids == ("p",)
+    assert plan.indicators.households_assigned == pytest.approx(2400.0)
+    assert plan.indicators.load_by_site == {
+        "A": pytest.approx(1500.0),
+        "B": pytest.approx(900.0),
+    } or plan.indicators.load_by_site == {"A": pytest.approx(900.0), "B": pytest.approx(1500.0)}
+    assert plan.status == "optimal"  # 2 stations = the capacity bound

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import SolverError
 from . import _models
 from . import capacitated_heuristics as ch
 from ._context import (
@@ -97,6 +98,7 @@ def _min_stations(
     pairs = ch.Pairs.build(pi, pj, pair_cost, n, m)
     heur = ch.greedy_cover(pairs, forced=rules.forced, allowed=rules.allowed, load=load,
                            capacity=capacity, split=split, deadline=heur_deadline)  # fmt: skip
+    split = split | _split_by(heur, n)  # rows the greedy had to split to fit the capacities
     best: ch.Solution | None = None
     if (
         heur.feasible
@@ -153,8 +155,50 @@ def _min_stations(
         message = f"{origin}; proven optimal"
     else:
         message = f"{origin}; " + (message or "time limit reached")
+    check_shares(best.shares, best.open_mask, ok, load, capacity, split)
     return Outcome(best.open_mask, status, objective, lower, solver_used, message,
                    shares=best.shares, heuristic_objective=heur_count)  # fmt: skip
+
+
+def _split_by(sol: ch.Solution, n: int) -> BoolArray:
+    """Rows (of ``n``) a heuristic solution serves from more than one site."""
+    rows = np.array([i for i, _, sh in sol.shares if sh > 1e-4], dtype=np.int64)
+    return np.bincount(rows, minlength=n)[:n] > 1
+
+
+def check_shares(
+    shares: list[tuple[int, int, float]],
+    open_mask: BoolArray,
+    reach: BoolArray,
+    load: FloatArray,
+    capacity: FloatArray,
+    split: BoolArray,
+) -> None:
+    """Check a capacitated assignment before it becomes a plan.
+
+    Every row served in full by open sites in its reach, only split rows in parts, no
+    site above its capacity. Raises :class:`SolverError` naming the first violation (a
+    bug, never an input problem).
+    """
+    n = load.size
+    total = np.zeros(n)
+    parts = np.zeros(n, dtype=np.int64)
+    served = np.zeros(open_mask.size)
+    for i, j, sh in shares:
+        if not (open_mask[j] and reach[i, j]) or sh < -1e-9:
+            raise SolverError(f"row {i} assigned to site {j} that is closed or out of reach")
+        total[i] += sh
+        parts[i] += sh > 1e-4  # MIP noise on a binary is not a split
+        served[j] += sh * load[i]
+    bad = np.nonzero(np.abs(total - 1.0) > 1e-5)[0]
+    if bad.size:
+        raise SolverError(f"rows {bad[:10].tolist()} are not served in full")
+    bad = np.nonzero((parts > 1) & ~split)[0]
+    if bad.size:
+        raise SolverError(f"single-source rows {bad[:10].tolist()} are split")
+    over = np.nonzero(served > capacity * (1 + 1e-5) + 1e-5)[0]
+    if over.size:
+        raise SolverError(f"sites {over[:10].tolist()} above their capacity")
 
 
 def _drop_empty(
@@ -216,6 +260,7 @@ def _cflp(
                               deadline=heur_deadline)  # fmt: skip
         if heur.feasible or k >= m or time.perf_counter() > heur_deadline:
             break
+    split = split | _split_by(heur, n)  # rows the greedy had to split to fit the capacities
     if (
         heur.feasible
         and within_budget(rules, heur.open_mask)
@@ -324,6 +369,7 @@ def _cflp(
             "neither the greedy nor the MIP found a complete plan within the time limit",
         )
     objective, y, shares = best
+    check_shares(shares, y, finite, load, capacity, split)
     # an existing site whose closing costs more than keeping it stays open
     dropped = _drop_empty(ch.Solution(y, shares, np.zeros(0, dtype=np.int64)), rules,
                           keep_also=site_cost < 0)  # fmt: skip

@@ -224,9 +224,81 @@ def _open_for_capacity(
         shares = [t for t in shares if t[0] not in gone]
     out = Solution(open_mask, shares, left, total)
     if left.size:
+        # every site in reach of these rows is open and full: make room by moving other
+        # rows away; as a last resort split the stuck rows over the room in reach
+        out = repair(pairs, out, load, capacity, split)
+        if out.left.size:
+            out = repair(pairs, out, load, capacity, np.ones_like(split))
         return out
     again = assign(pairs, open_mask, load, capacity, split)  # nearest-first on the final set
     return again if again.feasible and again.assign_cost < out.assign_cost else out
+
+
+def repair(
+    pairs: Pairs, sol: Solution, load: FloatArray, capacity: FloatArray, split: BoolArray
+) -> Solution:
+    """Serve the rows left by :func:`assign` on the same open sites, by ejection.
+
+    For a row left over, each open site in its reach (cheapest first) is tried: if the
+    site lacks room, rows served wholly by it move to another open site with room, until
+    the row fits. A row that may be split (``split``) is otherwise spread over the room
+    left in its reach. Rows that still do not fit stay in ``left``.
+    """
+    m = pairs.m
+    ptr, col, pcost = pairs.ptr, pairs.col, pairs.cost
+    room = np.where(sol.open_mask, capacity - _served_load(sol, load, m), 0.0)
+    whole: dict[int, list[int]] = {}
+    for i, j, sh in sol.shares:
+        if sh >= 1.0 - _EPS:
+            whole.setdefault(j, []).append(i)
+    shares = list(sol.shares)
+    moved: dict[int, int] = {}  # row -> its new site
+    left: list[int] = []
+    for i in sorted(sol.left.tolist(), key=lambda r: -load[r]):
+        need = float(load[i])
+        sites = [int(j) for j in col[ptr[i] : ptr[i + 1]] if sol.open_mask[j]]
+        placed = False
+        for j in sites:
+            if room[j] < need * (1 - _EPS):
+                plan: list[tuple[int, int]] = []
+                free = room.copy()
+                for r in sorted(whole.get(j, []), key=lambda r: -load[r]):
+                    if free[j] >= need * (1 - _EPS):
+                        break
+                    for k in col[ptr[r] : ptr[r + 1]].tolist():
+                        if k != j and sol.open_mask[k] and free[k] >= load[r] * (1 - _EPS):
+                            plan.append((r, k))
+                            free[k] -= load[r]
+                            free[j] += load[r]
+                            break
+                if free[j] < need * (1 - _EPS):
+                    continue
+                room = free
+                for r, k in plan:
+                    whole[j].remove(r)
+                    whole.setdefault(k, []).append(r)
+                    moved[r] = k
+            room[j] -= need
+            whole.setdefault(j, []).append(i)
+            shares.append((i, j, 1.0))
+            placed = True
+            break
+        if not placed and split[i] and sum(max(room[j], 0.0) for j in sites) >= need * (1 - _EPS):
+            rest = need
+            for j in sites:
+                take = min(rest, max(room[j], 0.0))
+                if take > 0:
+                    room[j] -= take
+                    shares.append((i, j, take / need))
+                    rest -= take
+            placed = True
+        if not placed:
+            left.append(i)
+    if moved:
+        shares = [(i, moved.get(i, j) if sh >= 1.0 - _EPS else j, sh) for i, j, sh in shares]
+    lookup = pairs.matrix(pcost).tocsr()
+    total = float(sum(sh * lookup[i, j] for i, j, sh in shares))
+    return Solution(sol.open_mask.copy(), shares, np.asarray(sorted(left), dtype=np.int64), total)
 
 
 def drop(
