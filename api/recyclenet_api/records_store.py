@@ -21,7 +21,7 @@ from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from recyclenet.actuals.records import AddResult, Record, RecordBook
+from recyclenet.actuals.records import AddResult, DocumentConflictError, Record, RecordBook
 
 from .store import Base, JsonType, Store, utcnow
 
@@ -81,10 +81,8 @@ def add_records(store: Store, tenant: str, records: Sequence[Record]) -> AddResu
         book = _book(known)
         try:
             result = book.check(records)
-        except ValueError as exc:
-            if "already recorded with other values" in str(exc):
-                raise RecordConflictError(str(exc)) from None
-            raise
+        except DocumentConflictError as exc:
+            raise RecordConflictError(str(exc)) from None
         if not result.added:
             return result
         new = {r.document_id: r for r in records}

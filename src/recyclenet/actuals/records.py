@@ -411,6 +411,10 @@ def records_to_csv(records: Iterable[Record]) -> str:
 # --------------------------------------------------------------------------- the book
 
 
+class DocumentConflictError(InputError):
+    """A document id already recorded with other values (send a correction instead)."""
+
+
 @dataclass(frozen=True)
 class AddResult:
     """What :meth:`RecordBook.add` did: document ids added and already present."""
@@ -446,7 +450,7 @@ class RecordBook:
             known = self.records.get(r.document_id) or seen.get(r.document_id)
             if known is not None:
                 if known != r:
-                    raise InputError(
+                    raise DocumentConflictError(
                         f"document {r.document_id!r} is already recorded with other values "
                         f"({_diff(known, r)}); stored records are never changed: send a "
                         f"correction record with corrects={r.document_id!r} and a new "
@@ -552,6 +556,7 @@ def in_period(
 __all__ = [
     "FIELDS",
     "AddResult",
+    "DocumentConflictError",
     "Record",
     "RecordBook",
     "column_aliases",
