@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from recyclenet.matrix import Matrix
-from recyclenet.parks.allocation import allocate
+from recyclenet.parks.allocation import Allocation, allocate, check_allocation
 from recyclenet.parks.model import Enterprise, Park, Receiver, Settings, Stream
 
 GENERAL = ["SW01", "SW02", "SW03", "SW06", "SW07", "SW13", "SW17-01", "SW17-04"]
@@ -84,15 +84,9 @@ def random_park(n_streams: int, n_receivers: int, seed: int) -> tuple[Park, Matr
     return park, Matrix(ids, ids, d / 10.0, d)
 
 
-def check(park: Park, alloc) -> None:  # type: ignore[no-untyped-def]
-    load = alloc.load_by_receiver()
-    for r in park.receivers:
-        assert load.get(r.id, 0.0) <= r.capacity_t_per_year * (1 + 1e-6) + 1e-6, r.id
-    for s in park.streams:
-        placed = sum(f.tonnes_per_year for f in alloc.flows_of(s.id))
-        assert abs(placed - s.tonnes_per_year) <= 1e-6 * s.tonnes_per_year, s.id
-        for f in alloc.flows_of(s.id):
-            assert park.receivers_by_id[f.receiver_id].accepts(park.code_of(s))
+def check(park: Park, alloc: Allocation) -> None:
+    errors = check_allocation(park, alloc)
+    assert not errors and not alloc.unplaced, errors[:3]
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from recyclenet.errors import InputError
-from recyclenet.parks.allocation import allocate
+from recyclenet.parks.allocation import allocate, check_allocation
 from recyclenet.parks.model import Park, Receiver, Stream
 
 from .common import RECEIVERS, STREAMS, matrix, park
@@ -37,6 +37,23 @@ def test_hand_checked_optimum_with_exchange_and_binding_capacity() -> None:
     ]
     assert alloc.load_by_receiver()["R_brick"] == pytest.approx(1000.0)
     assert not alloc.unplaced
+    assert check_allocation(park(), alloc) == []
+    # the checker catches a broken plan: over capacity, and a flow to the unlicensed kiln
+    over = replace(
+        alloc,
+        flows=tuple(
+            replace(f, tonnes_per_year=1100.0) if f.receiver_id == "R_brick" else f
+            for f in alloc.flows
+        ),
+    )
+    assert any("R_brick" in e and "capacity" in e for e in check_allocation(park(), over))
+    kiln = replace(
+        alloc,
+        flows=tuple(
+            replace(f, receiver_id="R_kiln") if f.stream_id == "S2" else f for f in alloc.flows
+        ),
+    )
+    assert any("unlicensed" in e for e in check_allocation(park(), kiln))
 
 
 def test_single_source_moves_the_stream_that_fits() -> None:

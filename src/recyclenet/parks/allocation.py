@@ -490,3 +490,47 @@ def allocate(
         res.solver,
         msg,
     )
+
+
+def check_allocation(park: Park, allocation: Allocation) -> list[str]:
+    """Every rule an allocation breaks; empty when none.
+
+    Independent of the model: each flow's receiver accepts the stream's code, holds a
+    licence for hazardous waste and is not the stream's own enterprise; receivers stay
+    within capacity; each stream's flows plus its unplaced tonnes equal its generation;
+    the reported cost is the sum of the flows'.
+    """
+    errors: list[str] = []
+    streams = park.streams_by_id
+    recs = park.receivers_by_id
+    for f in allocation.flows:
+        s, r = streams.get(f.stream_id), recs.get(f.receiver_id)
+        if s is None or r is None:
+            errors.append(f"flow {f.stream_id} -> {f.receiver_id}: unknown stream or receiver")
+            continue
+        code = park.code_of(s)
+        if not r.accepts(code):
+            errors.append(f"flow {s.id} -> {r.id}: {r.id} does not accept {code.code}")
+        if code.kind == "hazardous" and not r.licence:
+            errors.append(f"flow {s.id} -> {r.id}: hazardous waste to an unlicensed receiver")
+        if r.enterprise_id and r.enterprise_id == s.enterprise_id:
+            errors.append(f"flow {s.id} -> {r.id}: to its own enterprise")
+        if f.tonnes_per_year < 0:
+            errors.append(f"flow {s.id} -> {r.id}: negative tonnes")
+    for rid, t in allocation.load_by_receiver().items():
+        cap = recs[rid].capacity_t_per_year
+        if t > cap * (1 + 1e-7) + 1e-6:
+            errors.append(f"receiver {rid}: {t:.6g} t/year > capacity {cap:g}")
+    unplaced: dict[str, float] = {}
+    for u in allocation.unplaced:
+        unplaced[u.stream_id] = unplaced.get(u.stream_id, 0.0) + u.tonnes_per_year
+    for s in park.streams:
+        got = sum(f.tonnes_per_year for f in allocation.flows_of(s.id)) + unplaced.get(s.id, 0.0)
+        if abs(got - s.tonnes_per_year) > 1e-6 * max(1.0, s.tonnes_per_year):
+            errors.append(f"stream {s.id}: {got:.6g} t/year accounted, {s.tonnes_per_year:g} made")
+        if allocation.single_source and len(allocation.flows_of(s.id)) > 1:
+            errors.append(f"stream {s.id}: split over receivers although single-sourced")
+    total = sum(f.cost_per_year for f in allocation.flows)
+    if abs(total - allocation.cost_per_year) > 1e-6 * max(1.0, abs(total)):
+        errors.append(f"cost {allocation.cost_per_year:.6g} != sum of flows {total:.6g}")
+    return errors

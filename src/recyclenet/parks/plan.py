@@ -20,7 +20,14 @@ from ..matrix import Matrix, build_matrix
 from ..network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
 from ..points import Points
 from ..routing.geojson import plan_to_geojson
-from .allocation import Allocation, Unplaced, allocate, check_placeable, location_of
+from .allocation import (
+    Allocation,
+    Unplaced,
+    allocate,
+    check_allocation,
+    check_placeable,
+    location_of,
+)
 from .collection import (
     Collection,
     check_collection,
@@ -318,6 +325,9 @@ def plan_park(
     )
     if alloc.status in ("infeasible", "time_limit_no_solution"):
         raise SolverError(f"no allocation of the streams: {alloc.message}; raise the time limit")
+    errors = check_allocation(park, alloc)
+    if errors:
+        raise SolverError(f"the allocation breaks park rules: {errors[:5]}")
     placed = [s for s in park.streams if alloc.flows_of(s.id)]
     progress("weekly pickup schedule ...")
     schedule = schedule_pickups(park, placed)
