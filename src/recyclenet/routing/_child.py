@@ -1,7 +1,9 @@
 """Run PyVRP in a separate process: ``python -m recyclenet.routing._child IN OUT``.
 
-Started by :func:`recyclenet.routing.solve.solve_routing` (engine "auto") so PyVRP and
-OR-Tools each get a core. A fresh interpreter, not ``multiprocessing``: spawning with
+Started by :func:`recyclenet.routing.solve.solve_routing` (engine "auto") for its
+second search where the platform cannot fork (where it can, the second search is a
+forked copy of the caller: no interpreter start, nothing to copy). A fresh
+interpreter, not ``multiprocessing``: spawning with
 ``multiprocessing`` re-imports the caller's main module, which fails in scripts without
 an ``if __name__ == "__main__"`` guard. IN holds the pickled ``(problem, diagnosis,
 deadline, seed)`` (``deadline`` a :class:`~recyclenet.deadline.Deadline`, which

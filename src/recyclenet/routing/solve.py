@@ -3,12 +3,13 @@
 ``engine="auto"``, with two cores and at least :data:`PARALLEL_MIN_TIME_S` seconds:
 
 - the problem fits PyVRP: two PyVRP searches with different seeds, one here and one in
-  a child interpreter (``_child.py``), each on its own core until the deadline (or its
-  no-improvement rule); the better plan is kept. PyVRP is well ahead of OR-Tools on
-  every problem it models (``benchmarks/routing_peers.py``), so a second, independent
-  PyVRP search is what the second core gains most from;
+  a forked process (a fresh ``_child.py`` interpreter where fork is missing), each on
+  its own core until the deadline (or its no-improvement rule); the better plan is
+  kept. PyVRP is 5-15% ahead of OR-Tools on CVRPLIB, Solomon and a 500-stop road day
+  (``benchmarks/routing_peers.py``, ``benchmarks/routing_road.py``), so a second,
+  independent PyVRP search is what the second core gains most from;
 - breaks (PyVRP solves with shifts shortened and places breaks afterwards, which can
-  fail): PyVRP in the child and OR-Tools, which models breaks exactly, here;
+  fail): PyVRP in the second process and OR-Tools, which models breaks exactly, here;
 - anything else PyVRP cannot model: OR-Tools.
 
 With one core or less time, PyVRP alone (OR-Tools when it finds no plan). Every engine
