@@ -146,3 +146,21 @@ def test_bad_entities_are_named() -> None:
         park(streams=[replace(STREAMS[0], enterprise_id="E9")])
     with pytest.raises(InputError, match=r"duplicate stream ids: 'S1'"):
         park(streams=[*STREAMS, STREAMS[0]])
+
+
+def test_greedy_incumbent_swaps_to_the_optimum() -> None:
+    import numpy as np
+
+    from recyclenet.parks.allocation import _greedy_single_source
+
+    # A (10 t): R1 at 1/t, R2 at 2/t; B (5 t): R1 at 0/t, R2 at 5/t; both receivers 10 t.
+    # Greedy puts A on R1 and B on R2 (cost 35); the swap gives A R2, B R1 (cost 20).
+    pi = np.array([0, 0, 1, 1])
+    pr = np.array([0, 1, 0, 1])
+    unit = np.array([1.0, 2.0, 0.0, 5.0])
+    tonnes = np.array([10.0, 5.0])
+    values = _greedy_single_source(2, 4, pi, pr, unit, tonnes, np.array([10.0, 10.0]))
+    assert values.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    # with room for neither, the smaller stream stays unplaced
+    values = _greedy_single_source(2, 4, pi, pr, unit, tonnes, np.array([10.0, 0.0]))
+    assert values.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]

@@ -264,18 +264,52 @@ def _greedy_single_source(
     tonnes: npt.NDArray[np.float64],
     caps: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
-    """A single-source incumbent: largest streams first, each to its cheapest receiver with
-    room left (else unplaced); values in the MIP's variable order."""
-    values = np.zeros(k + n)
+    """A single-source incumbent in the MIP's variable order: largest streams first, each
+    to its cheapest receiver with room left (else unplaced), then moves of one stream to a
+    cheaper receiver with room, and swaps of two streams between receivers, until none
+    lowers the cost."""
     left = caps.copy()
+    at = np.full(n, -1, dtype=np.int64)  # chosen pair per stream
+    by_stream = [np.nonzero(pi == i)[0] for i in range(n)]
     for i in np.argsort(-tonnes, kind="stable"):
-        pairs = np.nonzero(pi == i)[0]
-        for p in pairs[np.argsort(unit[pairs], kind="stable")]:
-            j = int(pr[p])
-            if left[j] + EPS_T >= tonnes[i]:
-                left[j] -= tonnes[i]
-                values[p] = 1.0
+        for p in by_stream[i][np.argsort(unit[by_stream[i]], kind="stable")]:
+            if left[pr[p]] + EPS_T >= tonnes[i]:
+                left[pr[p]] -= tonnes[i]
+                at[i] = p
                 break
+    improved = True
+    rounds = 0
+    while improved and rounds < 50:
+        improved, rounds = False, rounds + 1
+        for i in range(n):
+            cur = unit[at[i]] if at[i] >= 0 else math.inf
+            for p in by_stream[i]:
+                if unit[p] < cur - 1e-9 and left[pr[p]] + EPS_T >= tonnes[i]:
+                    if at[i] >= 0:
+                        left[pr[at[i]]] += tonnes[i]
+                    left[pr[p]] -= tonnes[i]
+                    at[i], cur, improved = p, unit[p], True
+        if improved or n > 400:  # swaps are quadratic: only small parks, when moves stall
+            continue
+        for a in range(n):
+            for b in range(a + 1, n):
+                pa, pb = at[a], at[b]
+                if pa < 0 or pb < 0 or pr[pa] == pr[pb]:
+                    continue
+                qa = next((p for p in by_stream[a] if pr[p] == pr[pb]), -1)
+                qb = next((p for p in by_stream[b] if pr[p] == pr[pa]), -1)
+                if qa < 0 or qb < 0:
+                    continue
+                gain = tonnes[a] * (unit[pa] - unit[qa]) + tonnes[b] * (unit[pb] - unit[qb])
+                room_a = left[pr[pb]] + tonnes[b] - tonnes[a]
+                room_b = left[pr[pa]] + tonnes[a] - tonnes[b]
+                if gain > 1e-9 and room_a >= -EPS_T and room_b >= -EPS_T:
+                    left[pr[pb]], left[pr[pa]] = room_a, room_b
+                    at[a], at[b], improved = qa, qb, True
+    values = np.zeros(k + n)
+    for i in range(n):
+        if at[i] >= 0:
+            values[at[i]] = 1.0
         else:
             values[k + i] = 1.0
     return values
