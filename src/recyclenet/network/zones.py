@@ -108,8 +108,11 @@ def read_restriction_zones(
     if isinstance(source, Mapping):
         doc: Any = source
         label = "restriction zones"
-    elif Path(str(source).rpartition(":")[0] or source).suffix.lower() not in ("", ".geojson",
-                                                                                ".json"):
+    elif Path(str(source).rpartition(":")[0] or source).suffix.lower() not in (
+        "",
+        ".geojson",
+        ".json",
+    ):
         # GeoPackage, Shapefile, KML, ...: the one reader (any CRS, layer choice, encodings)
         from ..export.layers import frame_features
         from ..readers import read_frame
