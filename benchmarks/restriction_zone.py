@@ -110,6 +110,16 @@ def main() -> int:
               f"{len(plan.served_order_ids)}, unserved {dict(reasons)}; vehicle-km "
               f"{sum(km.values()):.1f} ({', '.join(f'{k} {v:.1f}' for k, v in km.items())}); "
               f"check_plan: {len(errors)} problems")  # fmt: skip
+        collected = sum(r.collected_kg for r in plan.routes)
+        delivered: Counter[str] = Counter()
+        for r in plan.routes:
+            delivered.update(r.delivered_kg)
+        on_board = sum(r.end_load_kg for r in plan.routes)
+        ends = sum(r.visits[-2].kind == "unload" for r in plan.routes)
+        print(f"  collected {collected:.0f} kg; delivered {sum(delivered.values()):.0f} kg "
+              f"({', '.join(f'{k} {v:.0f}' for k, v in delivered.items())}); on board at "
+              f"the end {on_board:.0f} kg; {ends}/{len(plan.routes)} routes end with an "
+              "unload")  # fmt: skip
         if zones:
             print(f"  truck legs crossing the zone (any hour): {truck_in}; legs/stops inside "
                   f"while closed: {len(bad)}")  # fmt: skip

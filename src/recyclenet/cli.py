@@ -19,6 +19,7 @@ from .geo import check_crs, check_lonlat, from_wgs84, geojson_to_crs, to_wgs84
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, load_network, shortest_route
 from .points import read_points
+from .routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
 from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 app = typer.Typer(
@@ -471,6 +472,10 @@ def route(
     restriction_zones: ZonesOpt = None,
     fmt: FormatOpt = "geojson",
     lang: LangOpt = "en",
+    order_snap_limit_m: Annotated[
+        float,
+        typer.Option(help="Orders farther from the roads are unserved (off_road), metres."),
+    ] = DEFAULT_ORDER_SNAP_LIMIT_M,
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
     from .export.files import parse_formats, write_run_files
@@ -488,7 +493,8 @@ def route(
                       depots=depots, facilities=facilities, engine=engine,
                       time_limit_s=time_limit_s, seed=seed, speed_model=speed_model,
                       period=period, restriction_zones=_zones(restriction_zones, system),
-                      cache_dir=_cache_dir(None))  # fmt: skip
+                      cache_dir=_cache_dir(None),
+                      order_snap_limit_m=order_snap_limit_m)  # fmt: skip
     if bad := run.zone_violations():
         typer.echo(f"warning: {len(bad)} legs or stops inside a restriction zone while closed "
                    f"(first: {bad[0]})", err=True)  # fmt: skip

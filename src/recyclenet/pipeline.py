@@ -40,6 +40,7 @@ from .routing import (
     plan_to_geojson,
     solve_routing,
 )
+from .routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
 from .routing.zones import ZonedProblem, ZoneViolation, restrict_to_zones, zone_violations
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
@@ -414,6 +415,7 @@ def routing_problem(
     cache_dir: str | Path | None = None,
     speed_model: str | None = None,
     period: str | None = None,
+    order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
 ) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
     """The routing problem on real roads: one matrix per vehicle road profile.
 
@@ -421,7 +423,15 @@ def routing_problem(
     farther than ``max_snap_distance_m`` metres from its roads) are unreachable to the
     vehicles of that profile. ``speed_model`` (free_flow, urban) and ``period`` (see
     :func:`load_network`) default to the given network's, or free flow by day. Returns the
-    problem and the road network of each profile.
+    problem and the road network of each profile. Orders farther than
+    ``order_snap_limit_m`` from a profile's roads are unserved by its vehicles (reason
+    ``off_road``, with the distance).
+
+    Raises
+    ------
+    InputError
+        Points that look like latitude and longitude swapped (outside the network, but
+        on it with the two exchanged), naming them.
     """
     if not fleet:
         raise InputError("the fleet is empty; give at least one vehicle type")
@@ -431,6 +441,7 @@ def routing_problem(
     base = base.with_conditions(speed_model=speed_model, period=period)
     nets = {prof: base.with_profile(prof) for prof in profiles}
     locations: list[Depot | Facility | Order] = [*depots, *facilities, *orders]
+    check_lonlat_order(base.bbox, locations)
     pts = Points.from_located(locations)
     matrices: dict[str, Matrix] = {}
     for prof, net in nets.items():
@@ -438,8 +449,32 @@ def routing_problem(
                                       cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
     problem = RoutingProblem(orders=tuple(orders), vehicle_types=tuple(fleet),
                              depots=tuple(depots), matrices=matrices,
-                             facilities=tuple(facilities))  # fmt: skip
+                             facilities=tuple(facilities),
+                             order_snap_limit_m=order_snap_limit_m)  # fmt: skip
     return problem, nets
+
+
+def check_lonlat_order(bbox: Sequence[float],
+                       located: Sequence[Depot | Facility | Order]) -> None:  # fmt: skip
+    """Raise InputError when points lie outside the network's area (``bbox`` = west,
+    south, east, north, widened by a tenth) but inside it with longitude and latitude
+    exchanged: a table with its lon/lat columns swapped."""
+    west, south, east, north = bbox
+    mx, my = 0.1 * (east - west) + 0.01, 0.1 * (north - south) + 0.01
+
+    def on_map(lon: float, lat: float) -> bool:
+        return west - mx <= lon <= east + mx and south - my <= lat <= north + my
+
+    bad = [x for x in located if not on_map(x.lon, x.lat) and on_map(x.lat, x.lon)]
+    if bad:
+        x = bad[0]
+        ids = [b.id for b in bad[:10]]
+        raise InputError(
+            f"{len(bad)} point(s) look like latitude and longitude swapped: {ids}"
+            f"{' ...' if len(bad) > 10 else ''}; {x.id!r} at lon={x.lon:g}, lat={x.lat:g} is "
+            f"outside the road network (lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f})"
+            f" but lon={x.lat:g}, lat={x.lon:g} is on it: give longitude first (x, then y)"
+        )
 
 
 def plan_routes(
@@ -456,6 +491,7 @@ def plan_routes(
     cache_dir: str | Path | None = None,
     speed_model: str | None = None,
     period: str | None = None,
+    order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
     restriction_zones: Sequence[RestrictionZone] | str | Path | None = None,
 ) -> RoutingRun:
     """Plan a day's pickups on a real road network (see :func:`routing_problem`).
@@ -468,7 +504,8 @@ def plan_routes(
     problem, nets = routing_problem(network, orders=orders, fleet=fleet, depots=depots,
                                     facilities=facilities, cache_dir=cache_dir,
                                     max_snap_distance_m=max_snap_distance_m,
-                                    speed_model=speed_model, period=period)  # fmt: skip
+                                    speed_model=speed_model, period=period,
+                                    order_snap_limit_m=order_snap_limit_m)  # fmt: skip
     zoned = None
     if restriction_zones:
         zones = (

@@ -188,7 +188,9 @@ def test_routing_plan_layers_and_indicators(plans: dict) -> None:
     plan = data["plan"]
     assert set(job["plan"]["links"]) == {"self", "indicators", "routes", "stops"}
     unserved = {u["order_id"]: u["reason"] for u in plan["unserved"]}
-    assert unserved == {"sea": "unreachable"}
+    assert unserved == {"sea": "off_road"}  # in the sea, kilometres from any road
+    sea = next(u for u in plan["unserved"] if u["order_id"] == "sea")
+    assert "km from the nearest" in sea["message"]
     routes = layer(client, pid, "routes")["features"]
     assert sorted(f["id"] for f in routes) == sorted(r["vehicle_id"] for r in plan["routes"])
     for f in routes:
@@ -207,7 +209,7 @@ def test_routing_plan_layers_and_indicators(plans: dict) -> None:
     assert fridge["properties"]["items"] == [{"category": "refrigerator", "count": 1.0}]
     ind = client.get(f"/plans/{pid}/indicators", headers=A).json()["indicators"]
     assert ind["served_count"] == 5 and ind["unserved_count"] == 1 and ind["orders_total"] == 6
-    assert ind["unserved_by_reason"] == {"unreachable": 1}
+    assert ind["unserved_by_reason"] == {"off_road": 1}
     assert ind["vehicle_km"] == pytest.approx(sum(r["distance_m"] for r in plan["routes"]) / 1000)
     assert ind["kg_by_material"]["ferrous"] == 80 and ind["kg_total"] == pytest.approx(
         15 + 55 + 60 + 80 + 55
@@ -352,6 +354,8 @@ ROUTING_ERRORS = [
     ({"fleet": [{"id": "t", "start_id": "depot", "count": 0}]}, "body.fleet.0.count", None),
     ({"engine": "gurobi"}, "body.engine", None),
     ({"time_limit_s": 0}, "body.time_limit_s", None),
+    ({"orders": _fc(_feature("o1", 60.169883, 24.949451))}, "body.orders",
+     "latitude and longitude swapped: ['o1']"),  # lat, lon given: 422 before any job
 ]  # fmt: skip
 
 

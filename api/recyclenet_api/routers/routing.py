@@ -151,6 +151,7 @@ async def create_routing(
         )
     try:  # the library's own checks, before anything is queued
         inputs = await run_in_threadpool(routing_inputs, payload)
+        _check_lonlat_order(network, inputs)
         if body.replan is not None:
             await run_in_threadpool(replan_inputs, payload, *inputs)
     except PayloadError as exc:
@@ -218,3 +219,18 @@ def replan_payload(
         "done_order_ids": list(replan.done_order_ids),
         "cancelled_order_ids": list(replan.cancelled_order_ids),
     }
+
+
+def _check_lonlat_order(network: Network, inputs: tuple[Any, ...]) -> None:
+    """422 on ``body.orders`` when points look like lon/lat swapped against the network's
+    area (the library's check; the network's bbox is stored in its info)."""
+    from recyclenet.pipeline import check_lonlat_order
+
+    bbox = (network.info or {}).get("bbox")
+    if not bbox:
+        return
+    orders, _fleet, depots, facilities = inputs
+    try:
+        check_lonlat_order(bbox, [*depots, *facilities, *orders])
+    except InputError as exc:
+        raise field_problem("body.orders", str(exc)) from None

@@ -23,13 +23,16 @@ if TYPE_CHECKING:
     from .problem import RoutingProblem
 
 VisitKind = Literal["start", "order", "unload", "end"]
-ReasonCode = Literal["capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet"]
+ReasonCode = Literal[
+    "off_road", "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet"
+]
 Status = Literal["feasible", "no_orders", "no_solution"]
 
 #: Reason codes of unserved orders. ``fleet``: a required order that fits some vehicle
-#: on its own but found no room in the fleet within the time limit.
+#: on its own but found no room in the fleet within the time limit; ``off_road``: farther
+#: from every vehicle's roads than ``RoutingProblem.order_snap_limit_m``.
 REASONS: tuple[str, ...] = (
-    "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet",
+    "off_road", "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet",
 )  # fmt: skip
 
 

@@ -32,6 +32,10 @@ DIMENSIONS: tuple[str, ...] = ("load_kg", "volume_m3")
 #: windows of a day can be expressed.
 HORIZON_S = 48 * 3600.0
 
+#: Orders farther than this from the nearest road of a vehicle's profile are not served
+#: by it (reason ``off_road``): a point in a lake, a river or a park, or off the map.
+DEFAULT_ORDER_SNAP_LIMIT_M = 250.0
+
 OrderKind = Literal["pickup", "delivery"]
 TimeWindow = tuple[float, float]
 
@@ -413,6 +417,9 @@ class RoutingProblem:
         One matrix per road profile named by a vehicle type. Each must have every
         location id (depots, facilities, orders) among its origins and destinations;
         ``inf`` marks unreachable pairs.
+    order_snap_limit_m : float
+        An order whose snap distance (``Matrix.snap_distance_m``) in a vehicle's profile
+        is larger is not served by that vehicle (reason ``off_road``, with the distance).
     """
 
     orders: tuple[Order, ...]
@@ -420,6 +427,7 @@ class RoutingProblem:
     depots: tuple[Depot, ...]
     matrices: Mapping[str, Matrix] = field(compare=False)  # arrays: compared by the caller
     facilities: tuple[Facility, ...] = ()
+    order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M
     _travel: Mapping[str, tuple[FloatArray, FloatArray]] = field(
         init=False, repr=False, compare=False
     )
@@ -431,6 +439,9 @@ class RoutingProblem:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.vehicle_types:
             raise InputError("the fleet is empty: give at least one vehicle type")
+        lim = self.order_snap_limit_m
+        if isinstance(lim, bool) or not isinstance(lim, int | float) or not lim > 0:
+            raise InputError(f"order_snap_limit_m={lim!r} must be a positive number of metres")
         if not self.depots:
             raise InputError("no depot: give at least one depot for the vehicles to start from")
         for name, cls in (("orders", Order), ("vehicle_types", VehicleType),
@@ -497,7 +508,8 @@ class RoutingProblem:
         # mappingproxy does not pickle; rebuild (and revalidate) from plain values
         return (
             RoutingProblem,
-            (self.orders, self.vehicle_types, self.depots, dict(self.matrices), self.facilities),
+            (self.orders, self.vehicle_types, self.depots, dict(self.matrices), self.facilities,
+             self.order_snap_limit_m),
         )
 
     @property

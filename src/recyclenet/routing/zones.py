@@ -270,7 +270,8 @@ def restrict_to_zones(
                                     snap_distance_m=dict(m.snap_distance_m))  # fmt: skip
     new = RoutingProblem(orders=tuple(orders), vehicle_types=problem.vehicle_types,
                          depots=problem.depots, matrices=matrices,
-                         facilities=problem.facilities)  # fmt: skip
+                         facilities=problem.facilities,
+                         order_snap_limit_m=problem.order_snap_limit_m)  # fmt: skip
     return ZonedProblem(problem=new, zone_free=zone_free, inside=inside, blocked=blocked,
                         zones=zones, weekday=weekday, cut_windows=cut_windows)  # fmt: skip
 

@@ -503,6 +503,7 @@ def _sub_problem(
         depots=problem.depots,
         matrices=matrices,
         facilities=problem.facilities,
+        order_snap_limit_m=problem.order_snap_limit_m,
     )
 
 
