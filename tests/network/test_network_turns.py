@@ -187,3 +187,21 @@ def test_helsinki_relations_are_honoured(helsinki_network):
     np.testing.assert_array_equal(m.distance_m, ref_m)
     free = rn.build_matrix(net.without_turn_restrictions(), pts)
     assert (m.duration_s >= free.duration_s).all() and (m.duration_s > free.duration_s).any()
+
+
+def test_conditional_turn_restriction_follows_the_period(tmp_path):
+    peak_ban = (5, [("way", 10, "from"), ("node", 1, "via"), ("way", 12, "to")],
+                {"type": "restriction",
+                 "restriction:conditional": "no_left_turn @ (Mo-Fr 07:00-09:00)"})  # fmt: skip
+    unparsed = (6, [("way", 12, "from"), ("node", 1, "via"), ("way", 10, "to")],
+                {"type": "restriction",
+                 "restriction:conditional": "no_left_turn @ (PH)"})  # fmt: skip
+    path = cross(tmp_path, [peak_ban, unparsed])
+    detour = arm(2, 1) + 2 * arm(1, 3) + arm(1, 5)
+    direct = arm(2, 1) + arm(1, 5)
+    for period, expected in (("peak", detour), ("day", detour), ("Mo 08:30", detour),
+                             ("night", direct), ("Sa 08:00-10:00", direct)):  # fmt: skip
+        net = rn.load_network(path, period=period)
+        m = rn.build_matrix(net, _pts(2, 5))
+        assert m.distance_m[0, 1] == pytest.approx(expected, abs=0.3), period
+    assert rn.load_network(path).info()["turn_restrictions_skipped"] == 1  # the PH one

@@ -121,8 +121,7 @@ def pieces_from_graph(
         tags = {
             k: _graphml_value(val)
             for k, val in data.items()
-            if k not in _DERIVED_EDGE_ATTRIBUTES
-            and val is not None
+            if k not in _DERIVED_EDGE_ATTRIBUTES and val is not None
         }
         tags.pop("oneway", None)  # the graph's edge direction already encodes one-way
         if not profile.allows(tags, period):

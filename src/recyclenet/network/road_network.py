@@ -186,8 +186,9 @@ class RoadNetwork:
         if restrictions:
             from .turns import banned_turns
 
-            banned, applied, skipped = banned_turns(list(restrictions), profile, node_osm_id,
-                                                    e_u, e_v, edge_way_id, twin)  # fmt: skip
+            banned, applied, skipped = banned_turns(list(restrictions), profile,
+                                                    conditions.period, node_osm_id, e_u, e_v,
+                                                    edge_way_id, twin)  # fmt: skip
         return cls(
             source=source,
             profile=profile,
@@ -407,7 +408,9 @@ class RoadNetwork:
         for e in range(self.n_edges):
             u, v = int(osm[self.edge_u[e]]), int(osm[self.edge_v[e]])
             twin = int(self.edge_twin[e])
-            attrs = {k: val for k, val in self.edge_tags[e].items() if k not in skip}
+            attrs: dict[str, Any] = {
+                k: val for k, val in self.edge_tags[e].items() if k not in skip
+            }
             attrs.update(
                 osmid=int(self.edge_way_id[e]),
                 length=float(self.edge_length_m[e]),

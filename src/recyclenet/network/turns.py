@@ -7,10 +7,13 @@ whose ``via`` member is a node become banned pairs (in-edge, out-edge) at that n
 other turn from the ``from`` way. A U-turn restriction (``from`` = ``to``) bans only the
 turn onto the same street piece backwards.
 
-Not honoured (counted in ``network.info()["turn_restrictions_skipped"]``): restrictions
-whose ``via`` is a way (they constrain a sequence of three or more edges, which a single
-turn ban cannot express), conditional restrictions (``restriction:conditional``), and
-relations whose ways are not in the vehicle's network.
+Time-conditional restrictions (``restriction:conditional=no_left_turn @ (Mo-Fr
+07:00-09:00)``, also ``restriction:hgv:conditional``) bind a network whose period meets
+their hours (see :mod:`.hours`). Not honoured (counted in
+``network.info()["turn_restrictions_skipped"]``): restrictions whose ``via`` is a way
+(they constrain a sequence of three or more edges, which a single turn ban cannot
+express), conditional ones with hours outside the parsed subset, and relations whose ways
+are not in the vehicle's network.
 
 Routing with turns (exact)
     The turn graph has one node per directed road edge, "at the start of edge e", and an
@@ -34,6 +37,7 @@ import numpy.typing as npt
 import osmium
 
 from ..errors import NetworkError
+from .hours import Period, UnparsedHoursError, parse_conditional, parse_hours
 
 if TYPE_CHECKING:
     from .profile import VehicleProfile
@@ -60,6 +64,8 @@ class TurnRestriction:
         ``"all"``, ``"hgv"`` or ``"motorcar"``: which key carried the restriction.
     exempt : frozenset of str
         Vehicle classes of the ``except`` tag.
+    hours : str or None
+        Hours of a conditional restriction; it binds a network whose period meets them.
     """
 
     relation_id: int
@@ -70,6 +76,8 @@ class TurnRestriction:
     via_node: int | None
     vehicles: str = "all"
     exempt: frozenset[str] = frozenset()
+    hours: str | None = None
+    """When a conditional restriction (``restriction:conditional``) holds; None: always."""
 
     def applies_to(self, profile: VehicleProfile) -> bool:
         """True if the restriction binds vehicles of ``profile``."""
@@ -97,38 +105,50 @@ def read_turn_restrictions(path: str | Path) -> tuple[list[TurnRestriction], int
             if not isinstance(rel, osmium.osm.Relation):
                 continue
             tags = {t.k: t.v for t in rel.tags}
-            key = next((k for k in ("restriction", "restriction:hgv", "restriction:motorcar")
-                        if k in tags), None)  # fmt: skip
-            if key is None:
+            # (key, value, hours or None) for the plain and the conditional forms
+            clauses: list[tuple[str, str, str | None]] = []
+            for key in ("restriction", "restriction:hgv", "restriction:motorcar"):
+                if key in tags:
+                    clauses.append((key, tags[key].strip(), None))
+                for val, cond in parse_conditional(tags.get(f"{key}:conditional", "")):
+                    clauses.append((key, val.strip(), cond))
+            if not clauses:
                 skipped += 1
                 continue
-            value = tags[key].strip()
-            kind = value.split("_", 1)[0]
             froms = [m.ref for m in rel.members if m.role == "from" and m.type == "w"]
             tos = [m.ref for m in rel.members if m.role == "to" and m.type == "w"]
             via_nodes = [m.ref for m in rel.members if m.role == "via" and m.type == "n"]
             via_ways = [m.ref for m in rel.members if m.role == "via" and m.type == "w"]
-            if (
-                kind not in ("no", "only")
-                or len(froms) != 1
-                or len(tos) != 1
-                or not (len(via_nodes) == 1 or via_ways)
-            ):
-                skipped += 1
-                continue
             exempt = frozenset(x.strip() for x in tags.get("except", "").split(";") if x.strip())
-            out.append(
-                TurnRestriction(
-                    relation_id=rel.id,
-                    kind=kind,
-                    value=value,
-                    from_way=froms[0],
-                    to_way=tos[0],
-                    via_node=via_nodes[0] if len(via_nodes) == 1 and not via_ways else None,
-                    vehicles=key.split(":", 1)[1] if ":" in key else "all",
-                    exempt=exempt,
+            for key, value, hours in clauses:
+                kind = value.split("_", 1)[0]
+                if hours is not None:
+                    try:
+                        parse_hours(hours)
+                    except UnparsedHoursError:
+                        skipped += 1
+                        continue
+                if (
+                    kind not in ("no", "only")
+                    or len(froms) != 1
+                    or len(tos) != 1
+                    or not (len(via_nodes) == 1 or via_ways)
+                ):
+                    skipped += 1
+                    continue
+                out.append(
+                    TurnRestriction(
+                        relation_id=rel.id,
+                        kind=kind,
+                        value=value,
+                        from_way=froms[0],
+                        to_way=tos[0],
+                        via_node=via_nodes[0] if len(via_nodes) == 1 and not via_ways else None,
+                        vehicles=key.split(":", 1)[1] if ":" in key else "all",
+                        exempt=exempt,
+                        hours=hours,
+                    )
                 )
-            )
     except RuntimeError as exc:
         raise NetworkError(f"{path}: turn restrictions could not be read ({exc})") from exc
     return out, skipped
@@ -137,18 +157,27 @@ def read_turn_restrictions(path: str | Path) -> tuple[list[TurnRestriction], int
 def banned_turns(
     restrictions: list[TurnRestriction],
     profile: VehicleProfile,
+    period: Period | None,
     node_osm_id: IntArray,
     edge_u: IntArray,
     edge_v: IntArray,
     edge_way_id: IntArray,
     edge_twin: IntArray,
 ) -> tuple[IntArray, int, int]:
-    """(in-edge, out-edge) pairs banned for ``profile``; restrictions applied and skipped."""
+    """(in-edge, out-edge) pairs banned for ``profile``; restrictions applied and skipped.
+
+    A conditional restriction binds if its hours meet any minute of ``period`` (None:
+    conditional restrictions are ignored).
+    """
     pos = {int(n): i for i, n in enumerate(node_osm_id.tolist())}
     pairs: set[tuple[int, int]] = set()
     applied = skipped = 0
     for r in restrictions:
         if not r.applies_to(profile):
+            continue
+        if r.hours is not None and (
+            period is None or not parse_hours(r.hours).overlaps(period.week_hours)
+        ):
             continue
         v = pos.get(r.via_node) if r.via_node is not None else None
         if v is None:
