@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 
@@ -173,3 +174,15 @@ def test_depot_inside_a_closed_zone_is_an_input_error(day):
         plan_routes("helsinki", orders=orders, fleet=read_fleet(), depots=depots,
                     facilities=facilities, engine="ortools", time_limit_s=1,
                     restriction_zones=read_restriction_zones(zones_doc(box=box)))  # fmt: skip
+
+
+def test_zones_in_gcj02_are_read_back_to_wgs84():
+    from recyclenet.geo import wgs84_to_gcj02
+
+    box = [[116.39, 39.90], [116.41, 39.90], [116.41, 39.92], [116.39, 39.92], [116.39, 39.90]]
+    lon, lat = wgs84_to_gcj02([p[0] for p in box], [p[1] for p in box])
+    shifted = [[float(x), float(y)] for x, y in zip(lon, lat)]
+    assert abs(shifted[0][0] - box[0][0]) > 1e-3  # GCJ-02 moves Beijing by hundreds of metres
+    (zone,) = read_restriction_zones(zones_doc(box=shifted), crs="gcj02")
+    got = np.asarray(zone.geometry.exterior.coords)
+    np.testing.assert_allclose(got, np.asarray(box), atol=1e-7)
