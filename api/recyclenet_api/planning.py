@@ -461,6 +461,7 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         restriction_zones=read_restriction_zones(payload["restriction_zones"])
         if payload.get("restriction_zones")
         else None,
+        deterministic=bool(payload.get("deterministic", False)),
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
     return routing_result(payload, run)

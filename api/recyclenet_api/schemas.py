@@ -681,6 +681,11 @@ class RoutingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    deterministic: bool = Field(
+        default=False,
+        description="Same inputs and seed, same plan byte for byte: the searches stop on "
+        "iteration counts, not the clock (the time limit is then not enforced).",
+    )
     speed_model: Literal["free_flow", "urban"] = Field(
         default="free_flow",
         description="free_flow: speed limits and class defaults; urban: congested speeds of "

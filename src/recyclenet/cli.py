@@ -476,6 +476,11 @@ def route(
         float,
         typer.Option(help="Orders farther from the roads are unserved (off_road), metres."),
     ] = DEFAULT_ORDER_SNAP_LIMIT_M,
+    deterministic: Annotated[
+        bool,
+        typer.Option(help="Same inputs and seed, same plan: searches stop on iteration "
+                          "counts, not the clock (the time limit is not enforced)."),
+    ] = False,
 ) -> None:
     """Plan a day's pickup routes for a mixed fleet on the road network."""
     from .export.files import parse_formats, write_run_files
@@ -493,8 +498,8 @@ def route(
                       depots=depots, facilities=facilities, engine=engine,
                       time_limit_s=time_limit_s, seed=seed, speed_model=speed_model,
                       period=period, restriction_zones=_zones(restriction_zones, system),
-                      cache_dir=_cache_dir(None),
-                      order_snap_limit_m=order_snap_limit_m)  # fmt: skip
+                      cache_dir=_cache_dir(None), order_snap_limit_m=order_snap_limit_m,
+                      deterministic=deterministic)  # fmt: skip
     if bad := run.zone_violations():
         typer.echo(f"warning: {len(bad)} legs or stops inside a restriction zone while closed "
                    f"(first: {bad[0]})", err=True)  # fmt: skip

@@ -493,8 +493,12 @@ def plan_routes(
     period: str | None = None,
     order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
     restriction_zones: Sequence[RestrictionZone] | str | Path | None = None,
+    deterministic: bool = False,
 ) -> RoutingRun:
     """Plan a day's pickups on a real road network (see :func:`routing_problem`).
+
+    ``deterministic``: the same inputs and seed give the same plan, byte for byte (see
+    :func:`~recyclenet.routing.solve_routing`).
 
     ``restriction_zones`` (zones or a GeoJSON file, see
     :func:`~recyclenet.network.zones.read_restriction_zones`): areas closed to some
@@ -528,6 +532,7 @@ def plan_routes(
         engine=engine,  # type: ignore[arg-type]
         time_limit_s=time_limit_s,
         seed=seed,
+        deterministic=deterministic,
     )
     if zoned is not None:
         plan = zoned.annotate(plan)
@@ -636,7 +641,8 @@ def demo_run(
     progress(f"routing {len(orders)} orders with the default mixed fleet ...")
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
                           facilities=facilities, time_limit_s=time_limit_s, seed=seed,
-                          restriction_zones=restriction_zones)  # fmt: skip
+                          restriction_zones=restriction_zones,
+                          deterministic=True)  # the report can be regenerated  # fmt: skip
     progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network_info.json", info)

@@ -128,6 +128,8 @@ async def create_routing(
         "seed": body.seed,
         "crs": crs,
     }
+    if body.deterministic:
+        payload["deterministic"] = True
     payload["speed_model"] = body.speed_model
     if body.period is not None:
         from recyclenet.network.hours import get_period

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -56,6 +57,7 @@ def solve_ortools(
     locks: Mapping[str, Sequence[str]] | None = None,
     fixed_start_s: Mapping[str, float] | None = None,
     release_s: float | None = None,
+    solution_limit: int | None = None,
 ) -> EngineResult:
     """Solve with OR-Tools routing (guided local search) until ``deadline``.
 
@@ -76,6 +78,8 @@ def solve_ortools(
     release_s : float, optional
         No unlocked stop starts before this time, and vehicles that have not left
         leave at or after it.
+    solution_limit : int, optional
+        Stop after this many solutions (with :meth:`Deadline.never`: reproducible).
     """
     t0 = time.perf_counter()
     del seed
@@ -313,8 +317,10 @@ def solve_ortools(
             setattr(params.local_search_operators, name, _ON)
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        if solution_limit is None  # reproducible runs descend to a local optimum and stop
+        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     )
-    params.time_limit.FromMilliseconds(int(max(0.05, deadline.remaining_s()) * 1000))
+    _limit(params, deadline, solution_limit)
     routing.CloseModelWithParameters(params)
     if any(lock_nodes) and not routing.ApplyLocksToAllVehicles(lock_nodes, False):
         from ..errors import InputError
@@ -331,8 +337,7 @@ def solve_ortools(
         # the greedy works on nodes; OR-Tools reads routes of indices (they differ when
         # there are several start/end nodes)
         initial = routing.ReadAssignmentFromRoutes([[idx(x) for x in r] for r in greedy], True)
-    remaining = max(0.05, deadline.remaining_s())
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    _limit(params, deadline, solution_limit)
     if initial is not None:
         assignment = routing.SolveFromAssignmentWithParameters(initial, params)
     else:
@@ -370,6 +375,16 @@ def solve_ortools(
         ENGINE, tuple(routes), True, elapsed,
         {"objective_scaled": int(assignment.ObjectiveValue()), "nodes": n},
     )  # fmt: skip
+
+
+def _limit(params: Any, deadline: Deadline, solution_limit: int | None) -> None:
+    """Stop at the deadline, or after ``solution_limit`` solutions (the wall clock then
+    plays no part, so the search is reproducible)."""
+    remaining = deadline.remaining_s()
+    if solution_limit is not None:
+        params.solution_limit = int(solution_limit)
+    if math.isfinite(remaining):
+        params.time_limit.FromMilliseconds(int(max(0.05, remaining) * 1000))
 
 
 def _unload_copies(problem: RoutingProblem, orders: Sequence, nv: int) -> int:

@@ -56,6 +56,9 @@ _MARGIN_S = 0.15
 _CHILD_MARGIN_S = 0.3
 #: Time kept back per order for evaluating plans, and for placing breaks in PyVRP's
 #: routes, seconds (measured: about 0.1 s and 0.5 s for 500 orders).
+#: Deterministic mode: OR-Tools descends to a local optimum (no guided local search),
+#: stopping after at most this many solutions.
+DETERMINISTIC_SOLUTIONS = 10_000
 _POST_S_PER_ORDER = 4e-4
 _BREAKS_S_PER_ORDER = 2e-3
 
@@ -110,6 +113,7 @@ def solve_routing(
     time_limit_s: float = 10.0,
     seed: int = 0,
     deadline: Deadline | None = None,
+    deterministic: bool = False,
 ) -> RoutePlan:
     """Plan the routes of a day.
 
@@ -134,6 +138,13 @@ def solve_routing(
         ``time_limit_s``.
     seed : int
         Seed of PyVRP's search (OR-Tools' search is deterministic).
+    deterministic : bool
+        Reproducible plans: the same problem and seed give the same plan, byte for byte.
+        The engines stop on iteration and solution counts instead of the clock (PyVRP:
+        its no-improvement rule; OR-Tools: greedy descent to a local optimum, at most
+        :data:`DETERMINISTIC_SOLUTIONS` solutions),
+        "auto" runs one engine in this process, the repair is not time-bounded, and the
+        plan carries no timings. ``time_limit_s`` is then not enforced.
 
     Returns
     -------
@@ -157,6 +168,8 @@ def solve_routing(
 
     # engines stop early enough to leave time for evaluating and checking their routes
     deadline = call.earlier(_MARGIN_S + _POST_S_PER_ORDER * len(problem.orders))
+    if deterministic:  # counts, not the clock, end every search and the repair
+        call = deadline = Deadline.never()
     original = problem
     # the day ends delivered: engines see vehicles ending at a facility (see .delivery)
     problem = with_final_unload(original)
@@ -164,11 +177,14 @@ def solve_routing(
     diag = diagnose(problem)
     stats: dict[str, Any] = {"engine_requested": engine, "time_limit_s": float(time_limit_s),
                              "seed": seed, "engines": {}}  # fmt: skip
+    if deterministic:
+        stats["deterministic"] = True
     if finals:
         stats["final_unload"] = finals
     if len(diag.unserved) == len(problem.orders):
         return build_plan(original, (), engine="none", status="no_orders",
-                          unserved=diag.unserved, time_s=call.elapsed_s(),
+                          unserved=diag.unserved,
+                          time_s=0.0 if deterministic else call.elapsed_s(),
                           statistics=stats)  # fmt: skip
     fits, why = fits_pyvrp(problem)
     pyvrp_problem = problem
@@ -182,11 +198,15 @@ def solve_routing(
         raise InputError(f"engine='pyvrp' cannot solve this problem: {why}; use 'ortools' or "
                          "'auto'")  # fmt: skip
     runs: list[tuple[str, EngineResult]] = []
+    limit = DETERMINISTIC_SOLUTIONS if deterministic else None
     if engine == "ortools" or (engine == "auto" and not fits):
         stats["choice"] = "ortools requested" if engine == "ortools" else f"ortools: {why}"
-        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
-    elif engine == "pyvrp" or _cores() < 2 or time_limit_s < PARALLEL_MIN_TIME_S:
+        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed,
+                                             solution_limit=limit)))  # fmt: skip
+    elif (engine == "pyvrp" or _cores() < 2 or time_limit_s < PARALLEL_MIN_TIME_S
+          or deterministic):  # fmt: skip
         stats["choice"] = ("pyvrp requested" if engine == "pyvrp"
+                           else "pyvrp: deterministic (one search, here)" if deterministic
                            else "pyvrp: one core or a time limit under "
                                 f"{PARALLEL_MIN_TIME_S:g} s")  # fmt: skip
         runs.append(("pyvrp", _run_pyvrp(pyvrp_problem, diag, deadline, seed)))
@@ -210,7 +230,8 @@ def solve_routing(
     if (engine == "auto" and not any(r.found or r.engine == "ortools" for _k, r in runs)
             and deadline.remaining_s() > 0.2):  # fmt: skip
         stats["choice"] += "; ortools after PyVRP found no plan"
-        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed)))
+        runs.append(("ortools", _run_ortools(problem, diag, deadline, seed,
+                                             solution_limit=limit)))  # fmt: skip
     if not runs:
         raise SolverError("no engine ran")
     plans = []
@@ -221,6 +242,10 @@ def solve_routing(
         plans.append((label, _gated(original, res, diag, call, finals, info)))
     label, best = min(plans, key=lambda t: _key(t[1]))
     stats["kept"] = label
+    if deterministic:  # no timings: the same plan byte for byte
+        for info in stats["engines"].values():
+            info.pop("time_s", None)
+        return replace(best, time_s=0.0, statistics=stats)
     return replace(best, time_s=call.elapsed_s(), statistics=stats)
 
 
