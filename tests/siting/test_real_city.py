@@ -239,3 +239,28 @@ def test_rows_that_cannot_fit_whole_are_split_not_dropped(no_mip: None) -> None:
         "B": pytest.approx(900.0),
     } or plan.indicators.load_by_site == {"A": pytest.approx(900.0), "B": pytest.approx(1500.0)}
     assert plan.status == "optimal"  # 2 stations = the capacity bound
+
+
+def test_min_stations_lp_bound_when_the_mip_is_cut_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from recyclenet.siting import _context
+
+    real = _context.solve_mip
+
+    def lp_only(model, **kw):  # type: ignore[no-untyped-def]
+        if model.is_integer.any():
+            return MipResult("time_limit_no_solution", None, math.nan, math.nan, 0.0, "highs",
+                             killed=True)  # fmt: skip
+        return real(model, **kw)
+
+    monkeypatch.setattr(_context, "solve_mip", lp_only)
+    demand, sites, mx = random_case(300, 100, seed=5)
+    # the radius, not the capacity, sets the count: the capacity bound is 1
+    prob = SitingProblem(demand, sites, mx, model="min_stations", radius=900.0,
+                         households_per_station=1e6, uncoverable="leave")  # fmt: skip
+    plan = solve_siting(prob, time_limit_s=10)
+    assert plan.solver == "heuristic" and plan.open_ids
+    assert 2 <= plan.bound <= plan.objective
+    # the LP bound: at least half of the greedy count on this case
+    assert plan.bound >= 0.5 * plan.objective

@@ -59,9 +59,11 @@ class SolveContext:
         heuristics that compare against that counter."""
         return time.perf_counter() + self.deadline.remaining_s()
 
-    def mip(self, model: LinearModel, *, min_s: float = 0.1) -> MipResult:
-        """Solve ``model`` with the time left (at least ``min_s`` seconds)."""
-        return solve_mip(model, time_limit_s=max(min_s, self.remaining_s()),
+    def mip(
+        self, model: LinearModel, *, min_s: float = 0.1, share: float = 1.0
+    ) -> MipResult:
+        """Solve ``model`` with ``share`` of the time left (at least ``min_s`` seconds)."""
+        return solve_mip(model, time_limit_s=max(min_s, share * self.remaining_s()),
                          solver=self.solver, seed=self.seed, threads=self.threads)  # fmt: skip
 
 

@@ -49,6 +49,8 @@ CFLP_HEURISTIC_LIST = 30
 HEURISTIC_SHARE = 0.4
 #: Below this many seconds left the MIP is not started (the heuristic plan stands).
 MIN_MIP_S = 0.3
+#: Min stations: share of the time left for the LP relaxation's bound before the MIP.
+LP_SHARE = 0.3
 #: CFLP: share of the time left for the Lagrangian bound after the greedy.
 LAGRANGIAN_SHARE = 0.15
 
@@ -115,9 +117,18 @@ def _min_stations(
         cap_p = int(best.open_mask.sum()) if rules.p is None else min(rules.p, int(heur_count))
         mip_rules = replace(rules, p=cap_p, p_exact=False)
     proven = best is not None and heur_count <= lower
+    built = None
     if not proven and ctx.remaining_s() > MIN_MIP_S:
         built = _models.capacitated(n, pi, pj, pair_cost, load, capacity, np.ones(m), mip_rules,
                                     single_source=True, split_rows=split)  # fmt: skip
+        if best is not None and ctx.remaining_s() > 3 * MIN_MIP_S:
+            # the LP relaxation: a bound on the count even when the MIP is cut short
+            lp = replace(built.model, is_integer=np.zeros_like(built.model.is_integer))
+            lp_res = ctx.mip(lp, share=LP_SHARE)
+            if lp_res.status == "optimal" and math.isfinite(lp_res.objective):
+                lower = max(lower, float(math.ceil(lp_res.objective - 0.5 - 1e-9)))
+            proven = heur_count <= lower
+    if built is not None and not proven and ctx.remaining_s() > MIN_MIP_S:
         res: MipResult = ctx.mip(built.model)
         if res.status == "infeasible" and best is None:
             return infeasible(
