@@ -445,7 +445,8 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         return replan_task(payload, progress=progress)
     net_ref = payload["network"]
     orders, fleet, depots, facilities = routing_inputs(payload)
-    progress({"phase": "building matrices and solving", "orders": len(orders)})
+    n = len(orders)
+    progress({"phase": "building matrices and solving", "orders": n})
     run = plan_routes(
         net_ref["source"],
         orders=orders,
@@ -462,6 +463,8 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         if payload.get("restriction_zones")
         else None,
         deterministic=bool(payload.get("deterministic", False)),
+        # while solving: elapsed, share of the time limit, incumbent cost, engine
+        progress=lambda p: progress({**p, "phase": f"solving: {p['phase']}", "orders": n}),
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
     return routing_result(payload, run)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -448,6 +449,27 @@ def site(
     typer.echo(f"wrote {out}/plan.json and {_listing(out, written)}")
 
 
+@contextlib.contextmanager
+def _live_progress(what: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A live status line on stderr (rich): elapsed, time limit, best cost, engine."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(f"{what} ...") as status:
+
+        def update(p: dict[str, Any]) -> None:
+            limit = p.get("time_limit_s")
+            cost = p.get("best_cost")
+            status.update(
+                f"{what}: {p.get('phase')} {p.get('engine') or ''} · "
+                f"{p.get('elapsed_s', 0.0):.1f} s"
+                + (f" of {limit:g} s" if limit else "")
+                + (f" · best cost {cost:,.2f}" if cost is not None else "")
+            )
+
+        yield update
+
+
 @app.command("route")
 @friendly_errors
 def route(
@@ -494,12 +516,14 @@ def route(
     if sites is None:
         raise RecyclenetError("--sites is required: a CSV with at least one depot")
     depots, facilities = read_depots(sites, crs=system)
-    run = plan_routes(network, orders=read_orders(orders, crs=system), fleet=read_fleet(fleet),
-                      depots=depots, facilities=facilities, engine=engine,
-                      time_limit_s=time_limit_s, seed=seed, speed_model=speed_model,
-                      period=period, restriction_zones=_zones(restriction_zones, system),
-                      cache_dir=_cache_dir(None), order_snap_limit_m=order_snap_limit_m,
-                      deterministic=deterministic)  # fmt: skip
+    with _live_progress("routing") as progress:
+        run = plan_routes(network, orders=read_orders(orders, crs=system),
+                          fleet=read_fleet(fleet), depots=depots, facilities=facilities,
+                          engine=engine, time_limit_s=time_limit_s, seed=seed,
+                          speed_model=speed_model, period=period,
+                          restriction_zones=_zones(restriction_zones, system),
+                          cache_dir=_cache_dir(None), order_snap_limit_m=order_snap_limit_m,
+                          deterministic=deterministic, progress=progress)  # fmt: skip
     if bad := run.zone_violations():
         typer.echo(f"warning: {len(bad)} legs or stops inside a restriction zone while closed "
                    f"(first: {bad[0]})", err=True)  # fmt: skip

@@ -494,10 +494,12 @@ def plan_routes(
     order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
     restriction_zones: Sequence[RestrictionZone] | str | Path | None = None,
     deterministic: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> RoutingRun:
     """Plan a day's pickups on a real road network (see :func:`routing_problem`).
 
-    ``deterministic``: the same inputs and seed give the same plan, byte for byte (see
+    ``deterministic``: the same inputs and seed give the same plan, byte for byte;
+    ``progress``: live reports while solving (both: see
     :func:`~recyclenet.routing.solve_routing`).
 
     ``restriction_zones`` (zones or a GeoJSON file, see
@@ -533,6 +535,7 @@ def plan_routes(
         time_limit_s=time_limit_s,
         seed=seed,
         deterministic=deterministic,
+        progress=progress,
     )
     if zoned is not None:
         plan = zoned.annotate(plan)

@@ -33,6 +33,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from ..deadline import Deadline
 from . import _scale as sc
+from . import progress
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, Order, RoutingProblem, VehicleType
 from .unserved import Diagnosis
@@ -338,6 +339,13 @@ def solve_ortools(
         # there are several start/end nodes)
         initial = routing.ReadAssignmentFromRoutes([[idx(x) for x in r] for r in greedy], True)
     _limit(params, deadline, solution_limit)
+
+    def _report() -> None:
+        cost = routing.CostVar().Max()
+        if cost < sc.REQUIRED_PENALTY:  # every required order placed
+            progress.incumbent(ENGINE, cost / sc.COST_SCALE)
+
+    routing.AddAtSolutionCallback(_report)
     if initial is not None:
         assignment = routing.SolveFromAssignmentWithParameters(initial, params)
     else:

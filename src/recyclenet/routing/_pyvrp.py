@@ -41,6 +41,7 @@ from pyvrp.solve import SolveParams
 
 from ..deadline import Deadline
 from . import _scale as sc
+from . import progress
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, Order, RoutingProblem, VehicleType
 from .unserved import Diagnosis
@@ -81,6 +82,7 @@ class _Stop:
         self._patience = patience
         self._switch_at = switch_at
         self.iterations = 0
+        self.cost_scale = 0.0  # PyVRP cost units per currency unit, for progress reports
         self._best: float = math.inf
         self._best_iter = 0
         self.reason = "time limit"
@@ -89,6 +91,8 @@ class _Stop:
         self.iterations += 1
         if best_cost < self._best:
             self._best, self._best_iter = best_cost, self.iterations
+            if best_cost < _INFEASIBLE_COST and self.cost_scale:
+                progress.incumbent(ENGINE, best_cost / self.cost_scale)
         if self._deadline.expired():
             self.reason = "time limit"
             return True
@@ -430,6 +434,7 @@ def solve_pyvrp(
             switch_at = deadline.share(INFEASIBLE_SWITCH_SHARE)
         wait = max(PATIENCE_MIN_ITERS, PATIENCE_ITERS_PER_CLIENT * model.data.num_clients)
         stop = _Stop(deadline, patience=wait if patience else None, switch_at=switch_at)
+        stop.cost_scale = float(model.describe().get("cost_scale") or 0.0)
         with warnings.catch_warnings():  # expected while the fleet falls short
             warnings.simplefilter("ignore", PenaltyBoundWarning)
             res = pyvrp.solve(model.data, stop=stop, seed=seed, collect_stats=False,

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from ..deadline import Deadline
 from ..errors import InputError, SolverError
+from . import progress as _progress
 from .breaks import place_breaks
 from .check import check_plan
 from .delivery import final_legs, restore_final_unload, with_final_unload
@@ -42,6 +43,7 @@ from .evaluate import build_plan
 from .gate import repair
 from .plan import EngineResult, RoutePlan
 from .problem import RoutingProblem
+from .progress import Progress
 from .unserved import Diagnosis, diagnose
 
 Engine = Literal["auto", "ortools", "pyvrp"]
@@ -107,6 +109,35 @@ def _key(plan: RoutePlan) -> tuple[int, int, float]:
 
 
 def solve_routing(
+    problem: RoutingProblem,
+    *,
+    engine: Engine = "auto",
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    deadline: Deadline | None = None,
+    deterministic: bool = False,
+    progress: Progress | None = None,
+) -> RoutePlan:
+    """Plan the routes of a day.
+
+    ``progress``: called with ``{"phase", "engine", "elapsed_s", "time_limit_s", "share",
+    "best_cost"}`` while solving (see :mod:`.progress`). The other parameters are those
+    of :func:`_solve_routing`.
+    """
+    if progress is None:
+        return _solve_routing(problem, engine=engine, time_limit_s=time_limit_s, seed=seed,
+                              deadline=deadline, deterministic=deterministic)  # fmt: skip
+    budget = deadline if deadline is not None else Deadline.after(time_limit_s)
+    with _progress.reporting(progress, budget):
+        _progress.phase("solving")
+        plan = _solve_routing(problem, engine=engine, time_limit_s=time_limit_s, seed=seed,
+                              deadline=deadline, deterministic=deterministic)  # fmt: skip
+        _progress.incumbent(plan.engine, plan.objective if plan.routes else None)
+        _progress.phase("done")
+    return plan
+
+
+def _solve_routing(
     problem: RoutingProblem,
     *,
     engine: Engine = "auto",
@@ -235,6 +266,7 @@ def solve_routing(
     if not runs:
         raise SolverError("no engine ran")
     plans = []
+    _progress.phase("checking")
     for label, res in runs:
         info: dict[str, Any] = {"engine": res.engine, "found": res.found,
                                 "time_s": res.time_s, **res.detail}  # fmt: skip
