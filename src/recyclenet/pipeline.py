@@ -645,7 +645,8 @@ def demo_run(
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
                           facilities=facilities, time_limit_s=time_limit_s, seed=seed,
                           restriction_zones=restriction_zones,
-                          deterministic=True)  # the report can be regenerated  # fmt: skip
+                          deterministic=True,  # the report can be regenerated
+                          progress=_phase_lines(progress))  # fmt: skip
     progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network_info.json", info)
@@ -681,6 +682,21 @@ def demo_run(
                      summary=[*solved, *actuals.summary], images=pngs,
                      sections=actuals.sections)  # fmt: skip
     return [*headline(indicators, lang), *solved, *actuals.summary]
+
+
+def _phase_lines(say: Any) -> Callable[[dict[str, Any]], None]:
+    """Routing progress as one line per phase (engine, elapsed, best cost so far)."""
+    last: list[str] = []
+
+    def report(p: dict[str, Any]) -> None:
+        if last and last[-1] == p["phase"]:
+            return
+        last.append(p["phase"])
+        cost = p.get("best_cost")
+        say(f"  routing: {p['phase']} ({p.get('engine') or 'starting'}, "
+            f"{p['elapsed_s']:.1f} s" + (f", best cost {cost:,.2f})" if cost else ")"))
+
+    return report
 
 
 def _derived_inputs(network: str | Path, walk: RoadNetwork, **demand: Any) -> dict[str, Any]:
