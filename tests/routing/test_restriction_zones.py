@@ -186,3 +186,19 @@ def test_zones_in_gcj02_are_read_back_to_wgs84():
     (zone,) = read_restriction_zones(zones_doc(box=shifted), crs="gcj02")
     got = np.asarray(zone.geometry.exterior.coords)
     np.testing.assert_allclose(got, np.asarray(box), atol=1e-7)
+
+
+def test_truck_only_order_inside_a_morning_zone_is_served_after_it_opens(day):
+    """o002 (a refrigerator: box truck only, 09:00-13:00) inside a zone closed 08:00-10:00."""
+    orders, depots, facilities = day
+    zones = read_restriction_zones(zones_doc("08:00-10:00"))
+    run = plan_routes("helsinki", orders=orders, fleet=read_fleet(), depots=depots,
+                      facilities=facilities, engine="ortools", time_limit_s=3, seed=1,
+                      restriction_zones=zones)  # fmt: skip
+    assert check_plan(run.plan, run.problem) == []
+    assert run.zone_violations() == []
+    assert run.zones is not None
+    ((a, b),) = run.zones.cut_windows["o002"]
+    assert 10 * 3600 < a < 10.5 * 3600 and b <= 13 * 3600  # opens plus the drive in
+    visit = next(v for r in run.plan.routes for v in r.visits if v.order_id == "o002")
+    assert visit.arrival_s >= 10 * 3600

@@ -9,11 +9,12 @@ its vehicles' shifts on the planning day:
   inside a zone use the full network: they are driven while the zone is open (below).
 - **Stops inside a zone** get their time windows cut to the zone's open hours, shortened
   by the fastest time to drive in from outside the zone and back out, and by the service
-  time, so the vehicle enters and leaves while it is open. When every vehicle type of the
-  fleet is bound by the zone the cut applies to the order; when only some are (a truck
-  zone and tricycles), the order stays open to the others and is unreachable for the
-  bound profiles. An order with no open time left is unreachable for the bound profiles
-  (unserved with a message naming the zone if nobody else can serve it).
+  time, so the vehicle enters and leaves while it is open. The cut applies to the order,
+  so also to vehicles the zone does not bind (tricycles under a truck zone lose the
+  closed hours too: legal, but stricter than needed). An order with no open time left
+  for some bound profile keeps its windows and is unreachable for the bound profiles
+  instead, so the others can still serve it (unserved with a message naming the zone if
+  nobody can).
 - Depots and facilities inside a zone closed during their vehicles' shifts are an input
   error.
 
@@ -250,7 +251,7 @@ def restrict_to_zones(
             continue
         bound = bound_profiles[o.id]
         kept = windows[o.id]
-        if kept and bound == fleet_profiles:
+        if kept:  # every bound profile has open hours: cut the order's windows to them
             merged = tuple(sorted(set(kept)))
             cut_windows[o.id] = merged
             orders.append(dataclasses.replace(o, time_windows=merged))
