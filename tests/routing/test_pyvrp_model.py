@@ -8,7 +8,12 @@ from routing_helpers import TL, assert_feasible, facility, order, problem
 
 from recyclenet.deadline import Deadline
 from recyclenet.routing import VehicleType, solve_routing
-from recyclenet.routing._pyvrp import build_model, needs_duration, solve_pyvrp
+from recyclenet.routing._pyvrp import (
+    PATIENCE_MIN_ITERS,
+    build_model,
+    needs_duration,
+    solve_pyvrp,
+)
 from recyclenet.routing.unserved import diagnose
 
 XY = {"D": (0, 0), "a": (1000, 0), "b": (2000, 500), "c": (0, 2000), "d": (-1000, 800)}
@@ -106,3 +111,11 @@ def test_facilities_keep_the_duration_dimension():
     prob = problem({**XY, "S": (100, 100)}, orders, fleet, facilities=[facility("S")])
     model = build_model(prob, diagnose(prob), required=True)
     assert model.duration and model.data.num_depots == 2
+
+
+def test_an_easy_day_stops_on_the_no_improvement_rule_not_the_deadline():
+    prob = _cvrp()
+    res = solve_pyvrp(prob, diagnose(prob), deadline=Deadline.after(120.0))
+    assert res.found
+    assert res.detail["stopped"].startswith("no improvement")
+    assert res.detail["iterations"] >= PATIENCE_MIN_ITERS

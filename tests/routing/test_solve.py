@@ -107,8 +107,6 @@ def test_auto_runs_two_pyvrp_searches_each_until_the_whole_deadline(monkeypatch)
     best = min(s["objective"] for s in stats["engines"].values() if s["objective"] is not None)
     assert plan.objective == pytest.approx(best)
     assert stats["engines"][stats["kept"]]["objective"] == pytest.approx(plan.objective)
-    # the no-improvement rule ends an easy day well before the limit
-    assert all(s["stopped"].startswith("no improvement") for s in stats["engines"].values())
 
 
 def test_auto_with_breaks_runs_pyvrp_and_ortools_each_until_the_whole_deadline(monkeypatch):
