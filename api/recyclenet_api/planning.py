@@ -40,6 +40,7 @@ import numpy as np
 from recyclenet import geo
 from recyclenet.errors import InputError
 from recyclenet.network.zones import read_restriction_zones
+from recyclenet.routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
 
 from .tasks import Progress, _noop, to_jsonable
 
@@ -457,6 +458,7 @@ def routing_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict
         time_limit_s=float(payload["time_limit_s"]),
         seed=int(payload["seed"]),
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
+        order_snap_limit_m=float(payload.get("order_snap_limit_m", DEFAULT_ORDER_SNAP_LIMIT_M)),
         speed_model=payload.get("speed_model"),
         period=payload.get("period"),
         restriction_zones=read_restriction_zones(payload["restriction_zones"])

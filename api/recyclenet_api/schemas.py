@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from recyclenet.routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
 from recyclenet.siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -677,6 +678,10 @@ class RoutingCreate(_In):
     )
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
     max_snap_distance_m: float = Field(default=500.0, gt=0, le=10_000)
+    order_snap_limit_m: float = Field(
+        default=DEFAULT_ORDER_SNAP_LIMIT_M, gt=0, le=10_000,
+        description="Orders farther from a vehicle's roads are unserved by it (off_road).",
+    )
     time_limit_s: float | None = Field(
         default=None, gt=0, description="Solver time limit; the server caps it."
     )

@@ -124,6 +124,7 @@ async def create_routing(
         "fleet": fleet,
         "engine": body.engine,
         "max_snap_distance_m": body.max_snap_distance_m,
+        "order_snap_limit_m": body.order_snap_limit_m,
         "time_limit_s": time_limit_s,
         "seed": body.seed,
         "crs": crs,
