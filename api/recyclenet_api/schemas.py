@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from recyclenet.routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
-from recyclenet.siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
+from recyclenet.options import ROUTING_DEFAULTS, SITING_DEFAULTS
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -423,7 +422,7 @@ class SitingCreate(_In):
 
     network_id: str = Field(min_length=1, max_length=64, description=_NETWORK_ID_DOC)
     model: Literal["p_median", "max_coverage", "min_stations", "cflp"] = Field(
-        default="min_stations",
+        default=SITING_DEFAULTS.model,
         description="p_median: minimise household-weighted travel with p stations; "
         "max_coverage: most households within radius with p stations; min_stations: fewest "
         "stations covering everyone within radius, capacity households_per_station; cflp: "
@@ -432,22 +431,28 @@ class SitingCreate(_In):
     demand: DemandCollection | None = Field(default=None, description="Omit: from OSM.")
     sites: SiteCollection | None = Field(default=None, description="Omit: from OSM.")
     profile: str = Field(
-        default="walk", min_length=1, max_length=100, description="Road profile of the trips."
+        default=SITING_DEFAULTS.profile, min_length=1, max_length=100,
+        description="Road profile of the trips.",
     )
-    metric: Literal["distance_m", "duration_s"] = "distance_m"
+    metric: Literal["distance_m", "duration_s"] = Field(
+        default=SITING_DEFAULTS.metric  # type: ignore[arg-type]
+    )
     p: int | None = Field(default=None, ge=1, le=10_000, description="Stations to open.")
     radius: float | None = Field(
         default=None, gt=0, le=1_000_000, description="Service radius in the metric's unit."
     )
-    households_per_station: float = Field(default=DEFAULT_HOUSEHOLDS_PER_STATION, gt=0, le=1e7)
+    households_per_station: float = Field(
+        default=SITING_DEFAULTS.households_per_station, gt=0, le=1e7
+    )
     budget: float | None = Field(
         default=None, ge=0, le=1e15, description="Budget on fixed (and closing) costs."
     )
     keep_existing: Literal["all", "allow_closing"] = Field(
-        default="all", description="Keep every existing station, or allow closing some."
+        default=SITING_DEFAULTS.keep_existing,
+        description="Keep every existing station, or allow closing some.",
     )
     uncoverable: Literal["raise", "leave"] = Field(
-        default="raise",
+        default=SITING_DEFAULTS.uncoverable,
         description="Demand no site can serve (none within the radius, off the network, or "
         "load above the capacity in reach): reject it (422 naming it), or leave it "
         "unassigned with the reason and plan for the rest (every model).",
@@ -457,15 +462,20 @@ class SitingCreate(_In):
         description="Sorting centres (capacity in t/year, fixed_cost): adds tier 2, open "
         "stations assigned to centres by a capacitated model on the truck network.",
     )
-    cell_m: float = Field(default=100.0, ge=10, le=5000, description="OSM demand grid, m.")
-    road_spacing_m: float = Field(
-        default=150.0, ge=10, le=5000, description="Spacing of OSM road-node candidates, m."
+    cell_m: float = Field(
+        default=SITING_DEFAULTS.cell_m, ge=10, le=5000, description="OSM demand grid, m."
     )
-    max_snap_distance_m: float = Field(default=500.0, gt=0, le=10_000)
+    road_spacing_m: float = Field(
+        default=SITING_DEFAULTS.road_spacing_m, ge=10, le=5000,
+        description="Spacing of OSM road-node candidates, m.",
+    )
+    max_snap_distance_m: float = Field(
+        default=SITING_DEFAULTS.max_snap_distance_m, gt=0, le=10_000
+    )
     time_limit_s: float | None = Field(
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: int = Field(default=SITING_DEFAULTS.seed, ge=0, le=2**31 - 1)
 
 
 # ---------------------------------------------------------------------- routing
@@ -676,16 +686,18 @@ class RoutingCreate(_In):
     fleet: list[VehicleTypeIn] | None = Field(
         default=None, min_length=1, max_length=100, description="Omit: the default fleet."
     )
-    engine: Literal["auto", "ortools", "pyvrp"] = "auto"
-    max_snap_distance_m: float = Field(default=500.0, gt=0, le=10_000)
+    engine: Literal["auto", "ortools", "pyvrp"] = ROUTING_DEFAULTS.engine
+    max_snap_distance_m: float = Field(
+        default=ROUTING_DEFAULTS.max_snap_distance_m, gt=0, le=10_000
+    )
     order_snap_limit_m: float = Field(
-        default=DEFAULT_ORDER_SNAP_LIMIT_M, gt=0, le=10_000,
+        default=ROUTING_DEFAULTS.order_snap_limit_m, gt=0, le=10_000,
         description="Orders farther from a vehicle's roads are unserved by it (off_road).",
     )
     time_limit_s: float | None = Field(
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: int = Field(default=ROUTING_DEFAULTS.seed, ge=0, le=2**31 - 1)
     deterministic: bool = Field(
         default=False,
         description="Same inputs and seed, same plan byte for byte: the searches stop on "

@@ -19,9 +19,8 @@ from .errors import RecyclenetError
 from .geo import check_crs, check_lonlat, from_wgs84, geojson_to_crs, to_wgs84
 from .matrix import Matrix, build_matrix
 from .network import DEFAULT_MAX_SNAP_DISTANCE_M, load_network, shortest_route
+from .options import ROUTING_DEFAULTS, SITING_DEFAULTS
 from .points import read_points
-from .routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
-from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 
 app = typer.Typer(
     help="recyclenet: plan recycling collection networks and routes on OpenStreetMap roads.",
@@ -361,7 +360,7 @@ def site(
     out: Annotated[Path, typer.Option(help="Output directory (plan.json, GeoJSON layers).")],
     model: Annotated[
         str, typer.Option(help="p_median, max_coverage, min_stations or cflp.")
-    ] = "min_stations",
+    ] = SITING_DEFAULTS.model,
     demand: Annotated[
         Path | None,
         typer.Option(
@@ -376,19 +375,25 @@ def site(
             "default: OSM."
         ),
     ] = None,
-    profile: Annotated[str, typer.Option(help="Road profile of trips to stations.")] = "walk",
-    metric: Annotated[str, typer.Option(help="distance_m or duration_s.")] = "distance_m",
-    p: Annotated[int | None, typer.Option(help="Number of stations (p_median, coverage).")] = None,
+    profile: Annotated[str, typer.Option(help="Road profile of trips to stations.")] = (
+        SITING_DEFAULTS.profile
+    ),
+    metric: Annotated[str, typer.Option(help="distance_m or duration_s.")] = SITING_DEFAULTS.metric,
+    p: Annotated[int | None, typer.Option(help="Number of stations (p_median, coverage).")] = (
+        SITING_DEFAULTS.p
+    ),
     radius: Annotated[
         float | None, typer.Option(help="Service radius in the metric's unit.")
-    ] = None,
+    ] = SITING_DEFAULTS.radius,
     norm: Annotated[
         float, typer.Option(help="Households per station (min_stations).")
-    ] = DEFAULT_HOUSEHOLDS_PER_STATION,
+    ] = SITING_DEFAULTS.households_per_station,
     budget: Annotated[
         float | None, typer.Option(help="Budget on fixed (and closing) costs.")
-    ] = None,
-    keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = "all",
+    ] = SITING_DEFAULTS.budget,
+    keep_existing: Annotated[str, typer.Option(help="all, or allow_closing.")] = (
+        SITING_DEFAULTS.keep_existing
+    ),
     uncoverable: Annotated[
         str,
         typer.Option(
@@ -396,7 +401,7 @@ def site(
             "load above the capacity in reach): 'raise', or 'leave' it unassigned (with "
             "the reason) and plan for the rest. Every model."
         ),
-    ] = "raise",
+    ] = SITING_DEFAULTS.uncoverable,
     centres: Annotated[
         Path | None,
         typer.Option(
@@ -404,8 +409,10 @@ def site(
             "adds tier 2."
         ),
     ] = None,
-    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 30.0,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = (
+        SITING_DEFAULTS.time_limit_s
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = SITING_DEFAULTS.seed,
     crs: CrsOpt = "wgs84",
     fmt: FormatOpt = "geojson",
     lang: LangOpt = "en",
@@ -485,9 +492,11 @@ def route(
         Path | None,
         typer.Option(help="Depots and facilities table or GIS file (id, kind, lon, lat)."),
     ] = None,
-    engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = "auto",
-    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 10.0,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    engine: Annotated[str, typer.Option(help="auto, ortools or pyvrp.")] = ROUTING_DEFAULTS.engine,
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = (
+        ROUTING_DEFAULTS.time_limit_s
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = ROUTING_DEFAULTS.seed,
     crs: CrsOpt = "wgs84",
     speed_model: SpeedModelOpt = "free_flow",
     period: PeriodOpt = None,
@@ -497,7 +506,7 @@ def route(
     order_snap_limit_m: Annotated[
         float,
         typer.Option(help="Orders farther from the roads are unserved (off_road), metres."),
-    ] = DEFAULT_ORDER_SNAP_LIMIT_M,
+    ] = ROUTING_DEFAULTS.order_snap_limit_m,
     deterministic: Annotated[
         bool,
         typer.Option(help="Same inputs and seed, same plan: searches stop on iteration "

@@ -24,9 +24,10 @@ from shapely.geometry.polygon import orient
 from .errors import InputError
 from .geo import to_metric, utm_crs
 from .matrix import Matrix, build_matrix
-from .network import DEFAULT_MAX_SNAP_DISTANCE_M, PathFinder, RoadNetwork, load_network
+from .network import PathFinder, RoadNetwork, load_network
 from .network.service_area import service_area
 from .network.zones import RestrictionZone, read_restriction_zones
+from .options import ROUTING_DEFAULTS, SITING_DEFAULTS, RoutingOptions, SitingOptions
 from .points import Points
 from .readers import read_demand as read_demand  # re-exported: one reader, in readers
 from .readers import read_sites as read_sites
@@ -40,7 +41,6 @@ from .routing import (
     plan_to_geojson,
     solve_routing,
 )
-from .routing.problem import DEFAULT_ORDER_SNAP_LIMIT_M
 from .routing.zones import ZonedProblem, ZoneViolation, restrict_to_zones, zone_violations
 from .siting import Demand, Site, SitingPlan, SitingProblem, solve_siting, solve_two_tier
 from .siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
@@ -143,44 +143,29 @@ class SitingRun:
 
 def plan_siting(
     network: str | Path | RoadNetwork,
+    options: SitingOptions | None = None,
     *,
-    model: str = "min_stations",
     demand: Sequence[Demand] | None = None,
     sites: Sequence[Site] | None = None,
-    profile: str = "walk",
-    metric: str = "distance_m",
-    p: int | None = None,
-    radius: float | None = None,
-    households_per_station: float = DEFAULT_HOUSEHOLDS_PER_STATION,
-    cell_m: float = 100.0,
-    road_spacing_m: float = 150.0,
-    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
-    budget: float | None = None,
-    keep_existing: str = "all",
-    uncoverable: str = "raise",
     centres: Sequence[Site] | None = None,
-    centre_profile: str = "box_truck_4_2m",
-    time_limit_s: float = 30.0,
-    seed: int = 0,
     cache_dir: str | Path | None = None,
     urban_context: str = "auto",
     households_total: float | None = None,
     demand_districts: str | Path | None = None,
     population_raster: str | Path | None = None,
+    **changes: Any,
 ) -> SitingRun:
     """Site stations on a real network; demand and sites derived from OSM when not given.
 
     Parameters
     ----------
     network : path, sample name or RoadNetwork
-    model : {"p_median", "max_coverage", "min_stations", "cflp"}
-    profile : str
-        Road profile of the trips to stations (``walk`` for households).
-    metric : {"distance_m", "duration_s"}
-        What ``radius`` and the objective measure.
-    uncoverable : {"raise", "leave"}
-        Reject demand that no site can serve, or leave it unassigned (with the reason)
-        and plan for the rest; every model (see :class:`SitingProblem`).
+    options : SitingOptions, optional
+        Model, profile, metric, p, radius, households per station, budget, existing
+        stations, uncoverable demand, ..., time limit and seed (see
+        :class:`~recyclenet.options.SitingOptions`; default :data:`SITING_DEFAULTS`).
+    demand, sites : sequence, optional
+        Derived from the OSM extract when not given (``cell_m``, ``road_spacing_m``).
     centres : sequence of Site, optional
         Sorting centres (capacity in tonnes/year). When given, the open stations are
         then assigned to centres by a capacitated model on the ``centre_profile`` road
@@ -190,49 +175,54 @@ def plan_siting(
         :func:`recyclenet.siting.demand.estimate_demand`): the urban context of residential
         land without mapped buildings, and calibration to a total, to district totals
         (GeoJSON with ``households``) or to a population raster (GeoTIFF).
+    **changes
+        Option fields by name (``model="p_median", p=3``), applied over ``options``.
     """
     from .osm_features import read_osm_features
     from .siting.demand import estimate_demand
     from .siting.osm_inputs import candidate_sites
 
-    net = network if isinstance(network, RoadNetwork) else load_network(network, profile=profile)
+    o = SitingOptions.from_mapping({**(options or SITING_DEFAULTS).to_dict(), **changes},
+                                   where="plan_siting")  # fmt: skip
+    net = (network if isinstance(network, RoadNetwork)
+           else load_network(network, profile=o.profile))  # fmt: skip
     estimate = None
     if demand is None or sites is None:
         if isinstance(network, RoadNetwork):
             raise InputError("give demand and sites, or a network source to derive them from")
         features = read_osm_features(network)
         if demand is None:
-            estimate = estimate_demand(features, cell_m=cell_m, urban_context=urban_context,
+            estimate = estimate_demand(features, cell_m=o.cell_m, urban_context=urban_context,
                                        households_total=households_total,
                                        districts=demand_districts,
                                        population_raster=population_raster)  # fmt: skip
             demand = estimate.demand
         if sites is None:
-            sites = candidate_sites(net, features, road_spacing_m=road_spacing_m)
+            sites = candidate_sites(net, features, road_spacing_m=o.road_spacing_m)
     s_pts = Points.from_located(sites)
     centre_matrix = None
     if centres:
-        truck = net.with_profile(centre_profile)
+        truck = net.with_profile(o.centre_profile)
         centre_matrix = build_matrix(truck, s_pts, Points.from_located(centres),
-                                     max_snap_distance_m=max_snap_distance_m,
+                                     max_snap_distance_m=o.max_snap_distance_m,
                                      cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
-        sites = _truck_reachable(sites, centre_matrix, centre_profile)
+        sites = _truck_reachable(sites, centre_matrix, o.centre_profile)
     d_pts = Points.from_located(demand)
-    matrix = build_matrix(net, d_pts, s_pts, max_snap_distance_m=max_snap_distance_m,
+    matrix = build_matrix(net, d_pts, s_pts, max_snap_distance_m=o.max_snap_distance_m,
                           cache_dir=cache_dir, too_far="unreachable")  # fmt: skip
     problem = SitingProblem(
         demand=tuple(demand), sites=tuple(sites), matrix=matrix,
-        model=model, metric=metric, p=p, radius=radius,  # type: ignore[arg-type]
-        households_per_station=households_per_station, budget=budget,
-        keep_existing=keep_existing,  # type: ignore[arg-type]
-        uncoverable=uncoverable,  # type: ignore[arg-type]
+        model=o.model, metric=o.metric, p=o.p, radius=o.radius,  # type: ignore[arg-type]
+        households_per_station=o.households_per_station, budget=o.budget,
+        keep_existing=o.keep_existing,  # type: ignore[arg-type]
+        uncoverable=o.uncoverable,  # type: ignore[arg-type]
     )  # fmt: skip
     if not centres:
-        plan = solve_siting(problem, time_limit_s=time_limit_s, seed=seed)
+        plan = solve_siting(problem, time_limit_s=o.time_limit_s, seed=o.seed)
         return SitingRun(plan=plan, problem=problem, network=net, demand_estimate=estimate)
     assert centre_matrix is not None
-    two = solve_two_tier(problem, centres, centre_matrix, metric=metric,
-                         time_limit_s=time_limit_s, seed=seed)  # fmt: skip
+    two = solve_two_tier(problem, centres, centre_matrix, metric=o.metric,
+                         time_limit_s=o.time_limit_s, seed=o.seed)  # fmt: skip
     return SitingRun(plan=two.stations, problem=problem, network=net, centres=two.centres,
                      centre_sites=tuple(centres), demand_estimate=estimate)  # fmt: skip
 
@@ -411,11 +401,11 @@ def routing_problem(
     fleet: Sequence[VehicleType],
     depots: Sequence[Depot],
     facilities: Sequence[Facility] = (),
-    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
+    max_snap_distance_m: float = ROUTING_DEFAULTS.max_snap_distance_m,
     cache_dir: str | Path | None = None,
-    speed_model: str | None = None,
-    period: str | None = None,
-    order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
+    speed_model: str | None = ROUTING_DEFAULTS.speed_model,
+    period: str | None = ROUTING_DEFAULTS.period,
+    order_snap_limit_m: float = ROUTING_DEFAULTS.order_snap_limit_m,
 ) -> tuple[RoutingProblem, dict[str, RoadNetwork]]:
     """The routing problem on real roads: one matrix per vehicle road profile.
 
@@ -479,39 +469,38 @@ def check_lonlat_order(bbox: Sequence[float],
 
 def plan_routes(
     network: str | Path | RoadNetwork,
+    options: RoutingOptions | None = None,
     *,
     orders: Sequence[Order],
     fleet: Sequence[VehicleType],
     depots: Sequence[Depot],
     facilities: Sequence[Facility] = (),
-    engine: str = "auto",
-    time_limit_s: float = 10.0,
-    seed: int = 0,
-    max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     cache_dir: str | Path | None = None,
-    speed_model: str | None = None,
-    period: str | None = None,
-    order_snap_limit_m: float = DEFAULT_ORDER_SNAP_LIMIT_M,
     restriction_zones: Sequence[RestrictionZone] | str | Path | None = None,
-    deterministic: bool = False,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    **changes: Any,
 ) -> RoutingRun:
     """Plan a day's pickups on a real road network (see :func:`routing_problem`).
 
-    ``deterministic``: the same inputs and seed give the same plan, byte for byte;
-    ``progress``: live reports while solving (both: see
+    ``options`` (:class:`~recyclenet.options.RoutingOptions`: engine, time limit, seed,
+    snapping, off-road limit, speed model, period, deterministic; default
+    :data:`ROUTING_DEFAULTS`), with ``changes`` (option fields by name,
+    ``engine="pyvrp"``) applied over it. ``deterministic``: the same inputs and seed give
+    the same plan, byte for byte; ``progress``: live reports while solving (both: see
     :func:`~recyclenet.routing.solve_routing`).
-
     ``restriction_zones`` (zones or a GeoJSON file, see
     :func:`~recyclenet.network.zones.read_restriction_zones`): areas closed to some
     vehicles at some hours on the planning day (the first day of ``period``); see
     :mod:`recyclenet.routing.zones` for what is applied and approximated.
     """
+    o = RoutingOptions.from_mapping({**(options or ROUTING_DEFAULTS).to_dict(), **changes},
+                                    where="plan_routes")  # fmt: skip
+    max_snap_distance_m = o.max_snap_distance_m
     problem, nets = routing_problem(network, orders=orders, fleet=fleet, depots=depots,
                                     facilities=facilities, cache_dir=cache_dir,
                                     max_snap_distance_m=max_snap_distance_m,
-                                    speed_model=speed_model, period=period,
-                                    order_snap_limit_m=order_snap_limit_m)  # fmt: skip
+                                    speed_model=o.speed_model, period=o.period,
+                                    order_snap_limit_m=o.order_snap_limit_m)  # fmt: skip
     zoned = None
     if restriction_zones:
         zones = (
@@ -529,14 +518,8 @@ def plan_routes(
             cache_dir=None if cache_dir is None else str(cache_dir),
         )
         problem = zoned.problem  # fmt: skip
-    plan = solve_routing(
-        problem,
-        engine=engine,  # type: ignore[arg-type]
-        time_limit_s=time_limit_s,
-        seed=seed,
-        deterministic=deterministic,
-        progress=progress,
-    )
+    plan = solve_routing(problem, engine=o.engine, time_limit_s=o.time_limit_s, seed=o.seed,
+                         deterministic=o.deterministic, progress=progress)
     if zoned is not None:
         plan = zoned.annotate(plan)
     return RoutingRun(plan=plan, problem=problem, networks=nets, zones=zoned)

@@ -59,7 +59,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
-from ..siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
+from ..options import ROUTING_DEFAULTS as _ROUTING
+from ..options import SITING_DEFAULTS as _SITING
 from .cluster import TaskFailure, run_tasks, share
 
 if TYPE_CHECKING:
@@ -205,28 +206,29 @@ SITING_KEYS: dict[str, Validator] = {
     "outside": _choice(("report", "nearest")),
 }
 SITING_DEFAULTS: dict[str, Any] = {
-    "model": "min_stations",
-    "profile": "walk",
-    "metric": "distance_m",
-    "p": None,
-    "radius_m": None,
-    "radius_s": None,
-    "norm": DEFAULT_HOUSEHOLDS_PER_STATION,
-    "keep_existing": "all",
-    "uncoverable": "raise",
-    "budget": None,
-    "time_limit_s": 30.0,
-    "seed": 0,
+    "model": _SITING.model,
+    "profile": _SITING.profile,
+    "metric": _SITING.metric,
+    "p": _SITING.p,
+    "radius_m": _SITING.radius,
+    "radius_s": _SITING.radius,
+    "norm": _SITING.households_per_station,
+    "keep_existing": _SITING.keep_existing,
+    "uncoverable": _SITING.uncoverable,
+    "budget": _SITING.budget,
+    "time_limit_s": _SITING.time_limit_s,
+    "seed": _SITING.seed,
     "demand": None,
     "sites": None,
     "centres": None,
-    "centre_profile": "box_truck_4_2m",
-    "cell_m": 100.0,
-    "road_spacing_m": 150.0,
+    "centre_profile": _SITING.centre_profile,
+    "cell_m": _SITING.cell_m,
+    "road_spacing_m": _SITING.road_spacing_m,
     "districts": None,
     "admin_level": None,
     "outside": "report",
 }
+"""Spec defaults: the option values come from :data:`recyclenet.options.SITING_DEFAULTS`."""
 SITING_GRID: tuple[str, ...] = (
     "model",
     "metric",
@@ -260,9 +262,9 @@ ROUTING_DEFAULTS: dict[str, Any] = {
     "sample_day": None,
     "sites": None,
     "fleet": None,
-    "engine": "auto",
-    "time_limit_s": 10.0,
-    "seed": 0,
+    "engine": _ROUTING.engine,
+    "time_limit_s": _ROUTING.time_limit_s,
+    "seed": _ROUTING.seed,
     "decompose": "none",
     "parts": None,
     "stage2_share": 0.2,

@@ -45,10 +45,10 @@ import numpy.typing as npt
 from ..errors import InputError
 from ..matrix import Matrix, build_matrix
 from ..network import DEFAULT_MAX_SNAP_DISTANCE_M
+from ..options import SITING_DEFAULTS
 from ..points import Points
 from ..siting import Demand, Site, SitingPlan, SitingProblem, solve_siting
 from ..siting.assemble import assignment_indicators
-from ..siting.defaults import DEFAULT_HOUSEHOLDS_PER_STATION
 from ..siting.plan import Assignment, Indicators, PlanStatus
 from ..siting.two_tier import station_demand
 from .cluster import Progress, TaskFailure, run_tasks, share, worker_count
@@ -369,8 +369,8 @@ def site_by_district(
     metric: str = "distance_m",
     p: int | None = None,
     radius: float | None = None,
-    households_per_station: float = DEFAULT_HOUSEHOLDS_PER_STATION,
-    keep_existing: str = "all",
+    households_per_station: float = SITING_DEFAULTS.households_per_station,
+    keep_existing: str = SITING_DEFAULTS.keep_existing,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     outside: Outside = "report",
     centres: Sequence[Site] = (),
@@ -687,7 +687,7 @@ def _indicators(
         site_hh[a.site_id] = site_hh.get(a.site_id, 0.0) + h
         site_load[a.site_id] = site_load.get(a.site_id, 0.0) + ld
     norm = (
-        float(options.get("households_per_station", DEFAULT_HOUSEHOLDS_PER_STATION))
+        float(options.get("households_per_station", SITING_DEFAULTS.households_per_station))
         if options.get("model") == "min_stations"
         else math.inf
     )
