@@ -5,9 +5,8 @@ and CFLP, one result per instance compared to a reference value.
 instance (see :func:`bench_result`). The reference of an instance is, in order: the row of
 ``--reference`` whose ``instance`` is the file's stem (the value in its first column named
 ``reference``, ``cost``, ``objective``, ``distance``, ``bks``, ``optimal`` or ``value`` that
-is a number:
-the tables in CVRPLIB, OR-Library and ``/work/shared/benchmarks`` all fit), else for
-CVRPLIB the ``.sol`` file beside the instance.
+is a number: the tables of CVRPLIB, OR-Library and ``/work/shared/benchmarks`` all fit),
+else for CVRPLIB the ``.sol`` file beside the instance.
 """
 
 from __future__ import annotations

@@ -337,6 +337,7 @@ def test_openapi_documents_crs_on_every_coordinate_endpoint(town: dict) -> None:
     assert with_crs == layers | {
         "POST /siting", "POST /routing", "POST /matrix", "POST /networks", "GET /networks",
         "GET /networks/{network_id}", "GET /networks/{network_id}/roads.geojson",
+        "GET /plans/{plan_id}/export",
     }  # fmt: skip
 
 
