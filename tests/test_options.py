@@ -45,7 +45,7 @@ def test_cli_api_batch_and_district_defaults_come_from_the_options():
                 "time_limit_s": "time_limit_s", "seed": "seed"}  # fmt: skip
     for field, param in cli_site.items():
         assert _cli_default(cli.site, param) == getattr(s, field), field
-    for field in ("engine", "time_limit_s", "seed"):
+    for field in ("engine", "time_limit_s", "seed", "order_snap_limit_m", "deterministic"):
         assert _cli_default(cli.route, field) == getattr(r, field), field
     batch_names = {"norm": "households_per_station", "radius_m": "radius", "radius_s": "radius"}
     for key in ("model", "profile", "metric", "p", "radius_m", "radius_s", "norm", "budget",
@@ -65,7 +65,7 @@ def test_cli_api_batch_and_district_defaults_come_from_the_options():
              "uncoverable", "cell_m", "road_spacing_m", "max_snap_distance_m", "seed")
     for name in names:
         assert fields[name].default == getattr(s, name), name
-    for name in ("engine", "max_snap_distance_m", "seed"):
+    for name in ("engine", "max_snap_distance_m", "seed", "deterministic"):
         assert RoutingCreate.model_fields[name].default == getattr(r, name), name
 
 
