@@ -70,7 +70,7 @@ class _Options:
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a JSON-ready dict (what ``from_mapping`` reads back)."""
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
+        return asdict(self)  # type: ignore[call-overload]
 
     def replace(self: T, **changes: Any) -> T:
         """A copy with ``changes`` (validated again)."""
@@ -178,7 +178,7 @@ class SitingOptions(_Options):
         unit = {"radius_m": "distance_m", "radius_s": "duration_s"}.get(given[0] if given else "")
         if unit and values.get("metric") != unit:
             raise InputError(f"{where}: {given[0]} needs metric {unit}")
-        return super()._normalise(values, data, where)  # type: ignore[return-value]
+        return super()._normalise(values, data, where)
 
 
 @dataclass(frozen=True)

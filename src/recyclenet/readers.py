@@ -439,7 +439,8 @@ def normalise_frame(
         out.attrs.update(source=source, first_line=first_line)
         return out
     if has_geom:
-        geo = frame if frame.crs is None else frame.to_crs(4326)
+        gframe: gpd.GeoDataFrame = frame
+        geo = gframe if gframe.crs is None else gframe.to_crs(4326)
         geoms = geo.geometry.reset_index(drop=True)
     else:
         lon, lat = _coords(out["lon"]), _coords(out["lat"])

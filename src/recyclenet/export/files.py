@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -260,7 +260,8 @@ def _xlsx(out: Path, frames: dict[str, gpd.GeoDataFrame], tables: dict[str, pd.D
     return [path]
 
 
-_WRITERS = {"geojson": _geojson, "gpkg": _gpkg, "shp": _shp, "csv": _csv, "xlsx": _xlsx}
+_WRITERS: dict[str, Callable[..., list[Path]]] = {
+    "geojson": _geojson, "gpkg": _gpkg, "shp": _shp, "csv": _csv, "xlsx": _xlsx}  # fmt: skip
 
 
 def summary_table(summary: Mapping[str, Any]) -> pd.DataFrame:
