@@ -22,7 +22,19 @@ from .jobs import JobRunner, mp_context
 from .middleware import BodySizeLimit
 from .problems import install_handlers
 from .roads import RoadsCache
-from .routers import health, jobs, matrix, networks, parks, plans, records, routing, siting
+from .routers import (
+    health,
+    jobs,
+    matrix,
+    networks,
+    parks,
+    plans,
+    records,
+    routing,
+    siting,
+    uploads,
+    webapp,
+)
 from .routers import map as map_page
 from .schemas import AUTH_RESPONSES, ProblemDetail
 from .settings import Settings
@@ -109,8 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )
     app.include_router(health.router)
-    for module in (networks, jobs, plans, matrix, siting, routing, map_page, records, parks):
+    for module in (networks, jobs, plans, matrix, siting, routing, map_page, records, parks,
+                   uploads):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    app.include_router(webapp.router)  # the workspace page: public files, no key
     _add_problem_schema(app)
     return app
 

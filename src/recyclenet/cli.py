@@ -664,6 +664,45 @@ def serve(
     run_service(host=host, port=port, workers=workers)
 
 
+@app.command("app")
+def open_app(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8765,
+    browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="Open the workspace in the browser.")
+    ] = True,
+) -> None:
+    """Open the planner's workspace: the service on this computer only (127.0.0.1) with a
+    local API key, and the browser at /app. Paste the key shown here on the page."""
+    import secrets
+    import threading
+    import webbrowser
+
+    try:
+        from recyclenet_api.app import serve as run_service
+        from recyclenet_api.settings import Settings
+    except ImportError as exc:
+        typer.echo(f"error: the workspace needs the api extra: pip install 'recyclenet[api]' "
+                   f"({exc})", err=True)  # fmt: skip
+        raise typer.Exit(2) from None
+    data_dir = Settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = data_dir / "local_api_key"
+    if key_file.is_file() and key_file.read_text().strip():
+        key = key_file.read_text().strip()
+    else:  # one key per data directory, readable by this user only
+        key = secrets.token_urlsafe(18)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key + "\n")
+    others = os.environ.get("RECYCLENET_API_KEYS", "")
+    os.environ["RECYCLENET_API_KEYS"] = ",".join(filter(None, [others, f"{key}:local"]))
+    url = f"http://127.0.0.1:{port}/app"
+    typer.echo(f"recyclenet workspace: {url}\nAPI key (paste it on the page; also in "
+               f"{key_file}): {key}\nStop with Ctrl+C.")  # fmt: skip
+    if browser:
+        threading.Timer(2.0, webbrowser.open, [url]).start()
+    run_service(host="127.0.0.1", port=port)
+
+
 @app.command("compare")
 @friendly_errors
 def compare_plans(

@@ -144,6 +144,14 @@ def read_fleet(
         first = 2
     else:
         label, first, rows = _user_rows(path, "fleet", "wgs84", layer)
+    return fleet_from_rows(rows, label=label, first_line=first)
+
+
+def fleet_from_rows(
+    rows: list[dict[str, str]], *, label: str, first_line: int = 2
+) -> list[VehicleType]:
+    """Vehicle types from rows of text cells (see :func:`recyclenet.readers.table_rows`)."""
+    first = first_line
     fleet = []
     for line, r in enumerate(rows, start=first):
         try:
@@ -192,6 +200,14 @@ def read_sites(
     the depots and facilities returned are WGS-84.
     """
     label, first, rows = _user_rows(path, "depots", crs, layer)
+    return depots_from_rows(rows, label=label, first_line=first)
+
+
+def depots_from_rows(
+    rows: list[dict[str, str]], *, label: str, first_line: int = 2
+) -> tuple[list[Depot], list[Facility]]:
+    """Depots and facilities from rows of text cells (``kind`` depot or facility)."""
+    first = first_line
     depots: list[Depot] = []
     facilities: list[Facility] = []
     for line, r in enumerate(rows, start=first):
