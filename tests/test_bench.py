@@ -1,8 +1,9 @@
 """``recyclenet bench``: known optima reproduced within the printed gap.
 
-CVRP: the two smallest Augerat set-A instances (A-n32-k5, optimum 784; A-n33-k5, 661) are
-committed in tests/fixtures with their .sol files. p-median and CFLP: small OR-Library-format
-instances written here, whose optima are computed by brute force in the test.
+CVRP: two small CVRPLIB-format instances written here, with optima computed exactly in the
+test (Held-Karp per route, then a set partition over the customers); the CVRPLIB A and X
+sets themselves live in ../shared and are never copied into the repository. p-median and
+CFLP: small OR-Library-format instances written here, optima by brute force.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typer.testing import CliRunner
 from recyclenet.bench import read_reference
 from recyclenet.cli import app
 
-FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()
 
 
@@ -29,17 +29,63 @@ def _lines(result) -> list[dict]:
     return [json.loads(ln) for ln in result.stdout.splitlines() if ln.startswith("{")]
 
 
-def test_bench_vrplib_two_a_instances():
-    res = runner.invoke(app, ["bench", "vrplib", str(FIXTURES / "A-n32-k5.vrp"),
-                              str(FIXTURES / "A-n33-k5.vrp"), "--engine", "pyvrp",
-                              "--time-limit-s", "5"])  # fmt: skip
+def _cvrp_instance(path: Path, n: int, capacity: int, seed: int) -> float:
+    """Write a CVRPLIB instance with ``n`` customers; return its exact optimum (rounded
+    Euclidean distances, at most the fleet the reader gives a ``-k3`` instance)."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 100, (n + 1, 2))
+    demand = [0, *rng.integers(1, capacity // 2, n).tolist()]
+    lines = [f"NAME : {path.stem}", "TYPE : CVRP", f"DIMENSION : {n + 1}",
+             "EDGE_WEIGHT_TYPE : EUC_2D", f"CAPACITY : {capacity}", "NODE_COORD_SECTION"]
+    lines += [f"{i + 1} {x} {y}" for i, (x, y) in enumerate(xy.tolist())]
+    lines += ["DEMAND_SECTION"] + [f"{i + 1} {q}" for i, q in enumerate(demand)]
+    lines += ["DEPOT_SECTION", "1", "-1", "EOF"]
+    path.write_text("\n".join(lines) + "\n")
+    d = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) + 0.5)
+    full = 1 << n
+    # Held-Karp: walk[mask][j] = shortest depot -> all of mask -> customer j (j in mask)
+    walk = np.full((full, n), np.inf)
+    for j in range(n):
+        walk[1 << j][j] = d[0, j + 1]
+    for mask in range(1, full):
+        for j in range(n):
+            if walk[mask][j] < np.inf:
+                for k in range(n):
+                    if not mask >> k & 1:
+                        nxt = mask | 1 << k
+                        walk[nxt][k] = min(walk[nxt][k], walk[mask][j] + d[j + 1, k + 1])
+    load = [sum(demand[j + 1] for j in range(n) if m >> j & 1) for m in range(full)]
+    route = [min(walk[m][j] + d[j + 1, 0] for j in range(n) if m >> j & 1) if m else 0.0
+             for m in range(full)]  # fmt: skip
+    vehicles = 3 + 3 // 10 + 3  # the reader's fleet for a "-k3" instance
+    best = np.full((full, vehicles + 1), np.inf)
+    best[0, :] = 0.0
+    for mask in range(1, full):
+        low = mask & -mask
+        sub = mask
+        while sub:
+            if sub & low and load[sub] <= capacity:
+                rest = best[mask ^ sub, :-1] + route[sub]
+                best[mask, 1:] = np.minimum(best[mask, 1:], rest)
+            sub = (sub - 1) & mask
+    return float(best[full - 1, vehicles])
+
+
+def test_bench_vrplib_two_instances_exact(tmp_path):
+    opt = {"T-n9-k3": _cvrp_instance(tmp_path / "T-n9-k3.vrp", 8, 30, seed=4),
+           "U-n10-k3": _cvrp_instance(tmp_path / "U-n10-k3.vrp", 9, 40, seed=5)}  # fmt: skip
+    ref = tmp_path / "ref.csv"
+    ref.write_text("instance,optimal\n" + "".join(f"{k},{v}\n" for k, v in opt.items()))
+    res = runner.invoke(app, ["bench", "vrplib", str(tmp_path / "T-n9-k3.vrp"),
+                              str(tmp_path / "U-n10-k3.vrp"), "--engine", "pyvrp",
+                              "--time-limit-s", "3", "--reference", str(ref)])  # fmt: skip
     rows = _lines(res)
-    assert [r["instance"] for r in rows] == ["A-n32-k5", "A-n33-k5"]
-    assert [r["reference"] for r in rows] == [784.0, 661.0]  # from the .sol files
+    assert [r["instance"] for r in rows] == ["T-n9-k3", "U-n10-k3"]
+    assert [r["reference"] for r in rows] == [opt["T-n9-k3"], opt["U-n10-k3"]]
     for r in rows:
         assert set(r) == {"instance", "cost", "status", "time_s", "reference", "gap"}
         assert r["gap"] == pytest.approx((r["cost"] - r["reference"]) / r["reference"])
-        assert 0.0 <= r["gap"] <= 0.02, r  # the optimum, or within 2 %
+        assert r["cost"] == pytest.approx(r["reference"]), r  # tiny: the optimum itself
 
 
 def _pmed_instance(path: Path, n: int, extra: int, p: int, seed: int) -> float:
