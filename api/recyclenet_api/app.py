@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 import recyclenet
 
+from .bodies import BodyValidator, add_body_schemas
 from .deps import AppContext, RateLimiter
 from .jobs import JobRunner, mp_context
-from .middleware import BodySizeLimit
+from .middleware import AllowHeader, BodySizeLimit, CleanUrl
 from .problems import install_handlers
 from .roads import RoadsCache
 from .routers import (
@@ -73,14 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.sqlalchemy_url)
+    mp = mp_context()
     ctx = AppContext(
         settings=settings,
         store=store,
         roads=RoadsCache(settings.data_dir),
         limiter=RateLimiter(settings.rate_per_minute),
         job_kinds=dict(JOB_KINDS),
-        mp_context=mp_context(),
+        mp_context=mp,
         inline_slots=threading.BoundedSemaphore(settings.max_concurrent_solves),
+        bodies=BodyValidator(mp, settings.body_process_bytes),
     )
 
     @asynccontextmanager
@@ -93,12 +96,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         runner = JobRunner(store, settings, ctx.job_kinds, ctx.mp_context)
         await run_in_threadpool(runner.start)
+        await run_in_threadpool(ctx.bodies.start)
         ctx.runner = runner
         try:
             yield
         finally:
             ctx.runner = None
             await run_in_threadpool(runner.stop)
+            ctx.bodies.close()
             store.dispose()
 
     app = FastAPI(
@@ -109,17 +114,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_handlers(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["X-API-Key", "Content-Type"],
-            expose_headers=["Location", "Link", "Retry-After"],
-        )
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )
+    app.add_middleware(AllowHeader)
+    app.add_middleware(CleanUrl)
+    if settings.cors_origins:  # outermost: preflights never reach the others
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["X-API-Key", "Content-Type"],
+            expose_headers=["Location", "Link", "Retry-After"],
+        )
     app.include_router(health.router)
     for module in (networks, jobs, plans, matrix, siting, routing, map_page, records, parks,
                    uploads):  # fmt: skip
@@ -144,6 +151,7 @@ def _add_problem_schema(app: FastAPI) -> None:
         )
         for name, sub in comps["ProblemDetail"].pop("$defs", {}).items():
             comps.setdefault(name, sub)
+        add_body_schemas(comps)
         app.openapi_schema = schema
         return schema
 

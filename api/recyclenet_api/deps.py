@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
 
+from .bodies import BodyValidator
 from .jobs import JobRunner
 from .problems import Problem
 from .roads import RoadsCache
@@ -60,6 +61,8 @@ class AppContext:
     mp_context: Any
     inline_slots: threading.BoundedSemaphore
     """Bounds one-off child processes (network registration) like concurrent solves."""
+    bodies: BodyValidator
+    """Validates JSON bodies off the event loop (see :mod:`recyclenet_api.bodies`)."""
     runner: JobRunner | None = None
     """Set while the app's lifespan runs."""
 

@@ -13,7 +13,9 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    """Request bodies: unknown members refused, strict types (``true`` is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # ---------------------------------------------------------------------- networks
@@ -22,6 +24,7 @@ class NetworkSampleCreate(_In):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"sample": "helsinki", "name": "Helsinki centre", "profile": "car"}]
         },
@@ -72,7 +75,7 @@ class PointIn(_In):
 
 
 MATRIX_EXAMPLE: dict[str, Any] = {
-    "network_id": "3f0c2a9e5d8b4c1e9a7f6b5d4c3b2a10",
+    "network_id": "helsinki",
     "origins": [
         {"id": "depot", "lon": 24.9402, "lat": 60.1699},
         {"id": "station-1", "lon": 24.9460, "lat": 60.1720},
@@ -88,7 +91,10 @@ class MatrixCreate(_In):
     """Travel time and distance between points on a registered network."""
 
     model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [MATRIX_EXAMPLE]}
+        extra="forbid",
+        allow_inf_nan=False,
+        strict=True,
+        json_schema_extra={"examples": [MATRIX_EXAMPLE]},
     )
 
     network_id: str = Field(min_length=1, max_length=64)
@@ -195,17 +201,17 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 HORIZON_S = 48 * 3600.0
 """Latest time of day a window may name: 48 h in seconds from midnight (overnight)."""
 
-_EXAMPLE_NETWORK_ID = "3f0c2a9e5d8b4c1e9a7f6b5d4c3b2a10"
+_EXAMPLE_NETWORK_ID = "helsinki"
 _NETWORK_ID_DOC = (
-    'Id of a registered network (POST /networks with {"sample": "helsinki"} '
-    "registers the embedded Helsinki extract; paste its id here)."
+    "Id of a registered network (POST /networks), or the name of an embedded sample "
+    "extract (`helsinki`), used as it is with its default profile."
 )
 
 
 class _GeoIn(BaseModel):
     """GeoJSON objects: unknown members (``bbox``, foreign members) are ignored."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
 
 
 class PointGeometry(_GeoIn):
@@ -417,6 +423,7 @@ class SitingCreate(_In):
     model_config = ConfigDict(
         extra="forbid",
         allow_inf_nan=False,
+        strict=True,
         json_schema_extra={"examples": [SITING_EXAMPLE_OSM, SITING_EXAMPLE_INLINE]},
     )
 
@@ -674,7 +681,8 @@ class RoutingCreate(_In):
     model_config = ConfigDict(
         extra="forbid",
         allow_inf_nan=False,
-        json_schema_extra={"examples": [ROUTING_EXAMPLE, REPLAN_EXAMPLE]},
+        strict=True,
+        json_schema_extra={"examples": [ROUTING_EXAMPLE]},
     )
 
     network_id: str = Field(min_length=1, max_length=64, description=_NETWORK_ID_DOC)

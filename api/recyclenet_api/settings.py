@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=10_000_000, gt=0, description="Largest JSON body (inline GeoJSON scenarios)."
     )
+    body_process_bytes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="JSON bodies this large or larger are validated in a separate process, "
+        "so that validating them (which holds Python's GIL) never stalls other requests.",
+    )
     max_upload_mb: float = Field(default=100.0, gt=0, description="Largest OSM upload (MiB).")
     max_points: int = Field(default=25_000, gt=0, description="Most points in one request.")
     max_vehicles: int = Field(

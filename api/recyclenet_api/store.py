@@ -131,8 +131,15 @@ class ClaimedJob:
     time_limit_s: float
 
 
+class RawJson(str):
+    """A JSON value already serialized (a job payload built in a child process); the
+    store inserts it as it is."""
+
+
 def _json_dumps(value: Any) -> str:
     # allow_nan=False: inf/NaN are not JSON; job results are cleaned before they get here.
+    if isinstance(value, RawJson):  # serialized already (in a child process)
+        return str(value)
     return json.dumps(value, allow_nan=False, ensure_ascii=False)
 
 

@@ -7,11 +7,17 @@ assertions.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -74,3 +80,48 @@ def submit_sleep(app: FastAPI, tenant: str = "tenant-a", **payload: Any) -> str:
     job = ctx.store.add_job(tenant=tenant, kind="sleep", payload=payload, time_limit_s=limit)
     ctx.runner.wake()
     return job.id
+
+
+SERVER_CODE = """
+import sys, uvicorn
+from recyclenet_api.app import create_app
+app = create_app()
+app.state.ctx.job_kinds["sleep"] = sys.argv[2]
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A real uvicorn server (one process) on 127.0.0.1 over ``data_dir``."""
+
+    def __init__(self, data_dir: Path, solves: int = 2, **env_extra: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "RECYCLENET_DATA_DIR": str(data_dir),
+               "RECYCLENET_API_KEYS": f"{KEY_A}:tenant-a,{KEY_B}:tenant-b",
+               "RECYCLENET_MAX_CONCURRENT_SOLVES": str(solves), **env_extra}  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER_CODE, str(self.port), SLEEP],
+            cwd=data_dir.parent,
+            env=env,
+        )
+        wait_for(self._ready, timeout_s=60, what="server start")
+
+    def _ready(self) -> bool:
+        assert self.proc.poll() is None, "server exited"
+        try:
+            return httpx.get(self.url + "/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(30)

@@ -6,63 +6,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import KEY_A, KEY_B, SLEEP, wait_for
+from api_helpers import KEY_A, Server, wait_for
 
 from recyclenet_api.store import Store
 
 A = {"X-API-Key": KEY_A}
-
-SERVER_CODE = """
-import sys, uvicorn
-from recyclenet_api.app import create_app
-app = create_app()
-app.state.ctx.job_kinds["sleep"] = sys.argv[2]
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, data_dir: Path, solves: int = 2) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "RECYCLENET_DATA_DIR": str(data_dir),
-               "RECYCLENET_API_KEYS": f"{KEY_A}:tenant-a,{KEY_B}:tenant-b",
-               "RECYCLENET_MAX_CONCURRENT_SOLVES": str(solves)}  # fmt: skip
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER_CODE, str(self.port), SLEEP],
-            cwd=data_dir.parent,
-            env=env,
-        )
-        wait_for(self._ready, timeout_s=60, what="server start")
-
-    def _ready(self) -> bool:
-        assert self.proc.poll() is None, "server exited"
-        try:
-            return httpx.get(self.url + "/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(30)
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:

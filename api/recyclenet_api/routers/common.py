@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from recyclenet.errors import InputError
 from recyclenet.geo import COORD_SYSTEMS, CoordSystem, bbox_from_wgs84, check_crs
 from recyclenet.network import SAMPLES
 
+from ..bodies import HasStore
 from ..deps import AppContext
 from ..planning import PayloadError, records_to_wgs84
 from ..problems import TYPE_BASE, Problem
@@ -154,17 +156,23 @@ def job_public(row: Job, cls: type[JobPublic] = JobPublic, **extra: Any) -> Any:
     )
 
 
-def resolve_network(ctx: AppContext, tenant: str, network_id: str, field: str) -> Network:
+def resolve_network(ctx: HasStore, tenant: str, network_id: str, field: str) -> Network:
+    """The tenant's network ``network_id``, or the embedded sample of that name (unsaved
+    row: the sample with the default profile), else a 422 naming ``field``."""
     row = ctx.store.get_network(tenant, network_id)
+    if row is None and network_id in SAMPLES:
+        return Network(id=network_id, tenant=tenant, name=network_id, source=network_id,
+                       profile="car", info={})  # fmt: skip
     if row is None:
         raise field_problem(
             field,
-            f"no network with id {network_id!r} for this API key; register one with POST /networks",
+            f"no network with id {network_id!r} for this API key; register one with "
+            f"POST /networks, or name an embedded sample ({', '.join(sorted(SAMPLES))})",
         )
     return row
 
 
-def check_time_limit(ctx: AppContext, value: float | None, field: str) -> float:
+def check_time_limit(ctx: HasStore, value: float | None, field: str) -> float:
     limit = ctx.settings.max_time_limit_s
     if value is None:
         return min(ctx.settings.default_time_limit_s, limit)
@@ -266,7 +274,7 @@ def points_to_wgs84(
         raise payload_problem(exc) from None
 
 
-def check_points(ctx: AppContext, n: int, field: str) -> None:
+def check_points(ctx: HasStore, n: int, field: str) -> None:
     limit = ctx.settings.max_points
     if n > limit:
         raise field_problem(
@@ -284,3 +292,34 @@ def check_profile(profile: str, field: str) -> str:
 def payload_problem(exc: PayloadError) -> Problem:
     """A library input error on a request field: 422 naming ``body.<field>``."""
     return field_problem("body." + exc.field, str(exc))
+
+
+def outside_network(
+    network: Network, records: Sequence[dict[str, Any]], field: str, margin_m: float
+) -> None:
+    """422 naming ``field`` and the ids of points farther than ``margin_m`` (the snap
+    distance) outside the network's bounding box: no road of the network is within reach,
+    so they could only be left unassigned. Records are WGS-84; networks without a stored
+    bbox (embedded samples used by name) are not checked here.
+    """
+    bbox = (network.info or {}).get("bbox")
+    if not records or not isinstance(bbox, list) or len(bbox) != 4:
+        return
+    west, south, east, north = (float(v) for v in bbox)
+    far = []
+    for i, r in enumerate(records):
+        lon, lat = float(r["lon"]), float(r["lat"])
+        dx_deg = max(west - lon, 0.0, lon - east)
+        dy_deg = max(south - lat, 0.0, lat - north)
+        dx_m = dx_deg * 111_320.0 * max(math.cos(math.radians(lat)), 0.01)
+        dist_m = math.hypot(dx_m, dy_deg * 110_574.0)
+        if dist_m > margin_m:
+            far.append((i, str(r["id"]), dist_m))
+    if far:
+        listed = ", ".join(f"{pid} ({d / 1000:,.1f} km)" for _, pid, d in far[:10])
+        raise field_problem(
+            f"{field}.{far[0][0]}",
+            f"{len(far)} point(s) lie outside the network's extent by more than "
+            f"max_snap_distance_m = {margin_m:g} m: {listed}; check lon/lat order and the "
+            "datum (?crs=), or register a network that covers them",
+        )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Request, Response
 
 import recyclenet as rn
 from recyclenet.errors import InputError
+from recyclenet.geo import CoordSystem
 
+from ..bodies import HasStore, request_body
 from ..deps import ContextDep, TenantDep
 from ..schemas import MATRIX_EXAMPLE, JobResult, MatrixCreate, PointIn
 from .common import (
@@ -36,26 +38,45 @@ router = APIRouter(tags=["matrix"])
         "points' lon/lat are in that datum; they are converted to WGS-84 before snapping."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
+    openapi_extra={
+        "requestBody": request_body(
+            MatrixCreate,
+            {
+                "two origins, one destination": {
+                    "summary": "Helsinki sample",
+                    "value": MATRIX_EXAMPLE,
+                }
+            },
+        )
+    },
 )
 async def create_matrix(
     request: Request,
     response: Response,
     ctx: ContextDep,
     tenant: TenantDep,
-    body: Annotated[
-        MatrixCreate,
-        Body(
-            openapi_examples={
-                "two origins, one destination": {
-                    "summary": "Helsinki sample",
-                    "value": MATRIX_EXAMPLE,
-                }
-            }
-        ),
-    ],
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
+    payload, time_limit_s = await ctx.bodies.prepare(
+        request, MatrixCreate, matrix_payload, tenant, crs
+    )
+    return await submit_job(
+        ctx,
+        request,
+        response,
+        tenant=tenant,
+        kind="matrix",
+        payload=payload,
+        time_limit_s=time_limit_s,
+        wait_s=wait,
+    )
+
+
+def matrix_payload(
+    ctx: HasStore, tenant: str, body: MatrixCreate, crs: CoordSystem
+) -> tuple[dict[str, Any], float]:
+    """The job payload of a matrix request and its time limit (422 naming the field)."""
     s = ctx.settings
     n_o = len(body.origins)
     n_d = len(body.destinations) if body.destinations is not None else 0
@@ -97,13 +118,4 @@ async def create_matrix(
         "too_far": body.too_far,
         "crs": crs,
     }
-    return await submit_job(
-        ctx,
-        request,
-        response,
-        tenant=tenant,
-        kind="matrix",
-        payload=payload,
-        time_limit_s=time_limit_s,
-        wait_s=wait,
-    )
+    return payload, time_limit_s

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 import recyclenet as rn
@@ -19,8 +19,10 @@ from recyclenet.errors import InputError
 from recyclenet.geo import CoordSystem, bbox_to_wgs84, geojson_to_crs
 from recyclenet.network import SAMPLES, sample_path
 
+from ..bodies import request_body
 from ..deps import ContextDep, TenantDep
 from ..jobs import ChildFailedError, run_in_child
+from ..middleware import unstorable
 from ..problems import TYPE_BASE, Problem
 from ..roads import network_dir
 from ..schemas import NetworkList, NetworkPublic, NetworkSampleCreate
@@ -37,7 +39,7 @@ _REGISTER_BODY: dict[str, Any] = {
     "required": True,
     "content": {
         "application/json": {
-            "schema": {"$ref": "#/components/schemas/NetworkSampleCreate"},
+            **request_body(NetworkSampleCreate)["content"]["application/json"],
             "example": {"sample": "helsinki", "name": "Helsinki centre", "profile": "car"},
         },
         "multipart/form-data": {
@@ -90,9 +92,17 @@ def _text_field(fields: dict[str, tuple[str | None, bytes]], name: str) -> str |
     if name not in fields:
         return None
     try:
-        return fields[name][1].decode("utf-8").strip()
+        text = fields[name][1].decode("utf-8").strip()
     except UnicodeDecodeError:
         raise _body_error((name,), "must be UTF-8 text") from None
+    return _storable(text, (name,))
+
+
+def _storable(text: str, loc: tuple[str, ...]) -> str:
+    why = unstorable(text)
+    if why is not None:
+        raise _body_error(loc, f"holds {why}; text cannot hold it", "string_unstorable")
+    return text
 
 
 def _check_profile(profile: str, loc: tuple[str, ...]) -> str:
@@ -140,15 +150,19 @@ async def _register(
             type=TYPE_BASE + "input" if status < 500 else None,
         ) from None
     info["source"] = upload_name or source
-    row = await run_in_threadpool(
-        ctx.store.add_network,
-        id=folder.name,
-        tenant=tenant,
-        name=name,
-        source=source,
-        profile=profile,
-        info=info,
-    )
+    try:
+        row = await run_in_threadpool(
+            ctx.store.add_network,
+            id=folder.name,
+            tenant=tenant,
+            name=name,
+            source=source,
+            profile=profile,
+            info=info,
+        )
+    except BaseException:  # no folder without its row
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return network_public(row, crs)
 
 
@@ -177,17 +191,7 @@ async def register_network(
     network_id = new_id()
     folder = network_dir(ctx.settings.data_dir, network_id)
     if ctype.lower().startswith("application/json"):
-        raw = await request.body()
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _body_error((), f"invalid JSON: {exc}", "json_invalid") from None
-        try:
-            body = NetworkSampleCreate.model_validate(data)
-        except ValidationError as exc:
-            raise RequestValidationError(
-                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-            ) from None
+        body = await ctx.bodies.validate(NetworkSampleCreate, await request.body())
         if body.sample not in SAMPLES:
             try:
                 sample_path(body.sample)  # the library's message names the samples
@@ -222,7 +226,7 @@ async def register_network(
         if not data:
             raise _body_error(("file",), f"{filename} is empty")
         profile = _check_profile(_text_field(fields, "profile") or "car", ("profile",))
-        name = (_text_field(fields, "name") or filename)[:200]
+        name = _storable((_text_field(fields, "name") or filename)[:200], ("name",))
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"source{suffix}"
         path.write_bytes(data)

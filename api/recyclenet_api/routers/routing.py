@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request, Response
 
 from recyclenet.errors import InputError
+from recyclenet.geo import CoordSystem
 
-from ..deps import AppContext, ContextDep, TenantDep
+from ..bodies import HasStore, request_body
+from ..deps import ContextDep, TenantDep
 from ..planning import PayloadError, plan_document, replan_inputs, routing_inputs
-from ..schemas import REPLAN_EXAMPLE, ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
+from ..schemas import ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
 from ..store import Network
 from .common import (
     CrsQuery,
@@ -71,32 +72,46 @@ def zones_payload(doc: dict[str, Any], crs: str) -> dict[str, Any]:
         "`replan.plan` needs no conversion. Read the layers back with the same `?crs=`."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
+    openapi_extra={
+        "requestBody": request_body(
+            RoutingCreate,
+            {
+                "helsinki": {
+                    "summary": "Helsinki sample: 5 orders, tricycles and a box truck",
+                    "value": ROUTING_EXAMPLE,
+                },
+            },
+        )
+    },
 )
 async def create_routing(
     request: Request,
     response: Response,
     ctx: ContextDep,
     tenant: TenantDep,
-    body: Annotated[
-        RoutingCreate,
-        Body(
-            openapi_examples={
-                "helsinki": {
-                    "summary": "Helsinki sample: 5 orders, tricycles and a box truck",
-                    "value": ROUTING_EXAMPLE,
-                },
-                "replan": {
-                    "summary": "Re-plan the Helsinki plan at 11:00 with an urgent order",
-                    "description": "Paste the network id and the plan id of the "
-                    "'helsinki' example's job; o006 is done, o020 is new.",
-                    "value": REPLAN_EXAMPLE,
-                },
-            }
-        ),
-    ],
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
+    payload, time_limit_s = await ctx.bodies.prepare(
+        request, RoutingCreate, routing_payload, tenant, crs
+    )
+    return await submit_job(
+        ctx,
+        request,
+        response,
+        tenant=tenant,
+        kind="routing",
+        payload=payload,
+        time_limit_s=time_limit_s,
+        wait_s=wait,
+    )
+
+
+def routing_payload(
+    ctx: HasStore, tenant: str, body: RoutingCreate, crs: CoordSystem
+) -> tuple[dict[str, Any], float]:
+    """The job payload of a routing request and its time limit, after every check that
+    needs no solve (422 naming the field, 404 for an unknown parent plan)."""
     facilities = body.facilities.features if body.facilities is not None else []
     n_points = len(body.orders.features) + len(body.depots.features) + len(facilities)
     check_points(ctx, n_points, "body.orders")
@@ -149,30 +164,19 @@ async def create_routing(
                 "re-planning uses the OR-Tools engine (it locks the done stops); "
                 "give engine 'auto' or 'ortools'",
             )
-        payload["replan"] = await run_in_threadpool(
-            replan_payload, ctx, tenant, body.replan, network
-        )
+        payload["replan"] = replan_payload(ctx, tenant, body.replan, network)
     try:  # the library's own checks, before anything is queued
-        inputs = await run_in_threadpool(routing_inputs, payload)
+        inputs = routing_inputs(payload)
         _check_lonlat_order(network, inputs)
         if body.replan is not None:
-            await run_in_threadpool(replan_inputs, payload, *inputs)
+            replan_inputs(payload, *inputs)
     except PayloadError as exc:
         raise payload_problem(exc) from None
-    return await submit_job(
-        ctx,
-        request,
-        response,
-        tenant=tenant,
-        kind="routing",
-        payload=payload,
-        time_limit_s=time_limit_s,
-        wait_s=wait,
-    )
+    return payload, time_limit_s
 
 
 def replan_payload(
-    ctx: AppContext, tenant: str, replan: ReplanIn, network: Network
+    ctx: HasStore, tenant: str, replan: ReplanIn, network: Network
 ) -> dict[str, Any]:
     """The ``replan`` part of a routing payload: the parent plan's dict, resolved.
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request, Response
 
+from recyclenet.geo import CoordSystem
+
+from ..bodies import HasStore, request_body
 from ..deps import ContextDep, TenantDep
 from ..planning import PayloadError, siting_inputs
 from ..schemas import SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM, JobResult, SitingCreate
@@ -18,6 +20,7 @@ from .common import (
     check_time_limit,
     feature_records,
     field_problem,
+    outside_network,
     payload_problem,
     resolve_network,
     submit_job,
@@ -44,16 +47,10 @@ router = APIRouter(tags=["siting"])
         "(`input_crs` records the datum). Read the layers back with the same `?crs=`."
     ),
     responses={200: {"model": JobResult, "description": "Finished within ?wait="}},
-)
-async def create_siting(
-    request: Request,
-    response: Response,
-    ctx: ContextDep,
-    tenant: TenantDep,
-    body: Annotated[
-        SitingCreate,
-        Body(
-            openapi_examples={
+    openapi_extra={
+        "requestBody": request_body(
+            SitingCreate,
+            {
                 "osm": {
                     "summary": "Helsinki sample, demand and sites from OSM, p-median",
                     "value": SITING_EXAMPLE_OSM,
@@ -62,12 +59,38 @@ async def create_siting(
                     "summary": "Helsinki sample, inline GeoJSON, maximal coverage",
                     "value": SITING_EXAMPLE_INLINE,
                 },
-            }
-        ),
-    ],
+            },
+        )
+    },
+)
+async def create_siting(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    tenant: TenantDep,
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
+    payload, time_limit_s = await ctx.bodies.prepare(
+        request, SitingCreate, siting_payload, tenant, crs
+    )
+    return await submit_job(
+        ctx,
+        request,
+        response,
+        tenant=tenant,
+        kind="siting",
+        payload=payload,
+        time_limit_s=time_limit_s,
+        wait_s=wait,
+    )
+
+
+def siting_payload(
+    ctx: HasStore, tenant: str, body: SitingCreate, crs: CoordSystem
+) -> tuple[dict[str, Any], float]:
+    """The job payload of a siting request and its time limit, after every check that
+    needs no solve (422 naming the field otherwise)."""
     n_points = sum(
         len(c.features) for c in (body.demand, body.sites, body.centres) if c is not None
     )
@@ -116,17 +139,12 @@ async def create_siting(
         if body.sites is not None
         else None,
     }
+    for key in ("demand", "sites", "centres"):
+        if payload[key] is not None:
+            outside_network(network, payload[key], f"body.{key}.features",
+                            body.max_snap_distance_m)  # fmt: skip
     try:  # the library's own checks, before anything is queued
-        await run_in_threadpool(siting_inputs, payload)
+        siting_inputs(payload)
     except PayloadError as exc:
         raise payload_problem(exc) from None
-    return await submit_job(
-        ctx,
-        request,
-        response,
-        tenant=tenant,
-        kind="siting",
-        payload=payload,
-        time_limit_s=time_limit_s,
-        wait_s=wait,
-    )
+    return payload, time_limit_s
