@@ -78,10 +78,24 @@ def resolve(ref: str) -> Any:
     return obj
 
 
-def error_problem(exc: BaseException) -> dict[str, Any]:
-    """A problem dict (RFC 9457 members) for an exception raised by a job function."""
-    from recyclenet.errors import InputError, RecyclenetError
+def error_problem(exc: BaseException, memory_mb: int = 0) -> dict[str, Any]:
+    """A problem dict (RFC 9457 members) for an exception raised by a job function.
 
+    ``memory_mb`` is the job's memory limit (0: none), named when it ran out of memory.
+    """
+    from recyclenet.errors import InputError, LimitError, RecyclenetError
+
+    if isinstance(exc, LimitError):
+        return {
+            "status": 413,
+            "title": "input over a limit",
+            "detail": str(exc),
+            "limit": exc.limit,
+            "limit_value": exc.value,
+            "error_type": type(exc).__name__,
+        }
+    if isinstance(exc, MemoryError):
+        return memory_problem(memory_mb)
     if isinstance(exc, InputError):
         return {
             "status": 422,
@@ -104,6 +118,37 @@ def error_problem(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def memory_problem(memory_mb: int, exitcode: int | None = None) -> dict[str, Any]:
+    """The problem of a job that ran out of its memory (``RLIMIT_AS``) limit."""
+    how = "ran out of memory" if exitcode is None else f"died (exit code {exitcode})"
+    limit = f"{memory_mb:,} MiB" if memory_mb else "the machine's memory"
+    return {
+        "status": 422,
+        "title": "memory limit exceeded",
+        "detail": f"the job {how}: job processes may use at most {limit} "
+        "(RECYCLENET_JOB_MEMORY_MB); give a smaller network or problem",
+        "limit": "job_memory_mb",
+        "limit_value": memory_mb,
+        "error_type": "MemoryError",
+    }
+
+
+def limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space (``RLIMIT_AS``) at ``memory_mb`` MiB (0: no cap).
+
+    Inherited by the helper processes it starts; an allocation past it fails
+    (``MemoryError`` in Python) instead of growing until the machine swaps or an
+    outside watchdog kills the process.
+    """
+    if memory_mb <= 0:
+        return
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _watch_server(conn: mpc.Connection) -> None:
     """Exit (with helper processes) once the server's end of the pipe is gone.
 
@@ -123,7 +168,9 @@ def _watch_server(conn: mpc.Connection) -> None:
     os._exit(3)
 
 
-def run_job(ref: str, payload: dict[str, Any], progress: Any = None) -> tuple[str, Any]:
+def run_job(
+    ref: str, payload: dict[str, Any], progress: Any = None, memory_mb: int = 0
+) -> tuple[str, Any]:
     """Run the job function ``ref`` on ``payload``: ``("done", result)`` or
     ``("error", problem)``. Never raises, so it also serves as a Dask task (the problem
     dict keeps an error's HTTP status, which a pickled exception might not)."""
@@ -142,9 +189,9 @@ def run_job(ref: str, payload: dict[str, Any], progress: Any = None) -> tuple[st
     except BaseException as exc:  # report everything; the parent decides
         from recyclenet.errors import InputError
 
-        if not isinstance(exc, InputError):
+        if not isinstance(exc, InputError | MemoryError):
             traceback.print_exc()
-        return "error", error_problem(exc)
+        return "error", error_problem(exc, memory_mb)
 
 
 def _run_on_cluster(
@@ -172,12 +219,14 @@ def child_main(
     conn: mpc.Connection,
     nice: int = 0,
     scheduler: str | None = None,
+    memory_mb: int = 0,
 ) -> None:
     """Entry point of a job process: run ``ref(payload)`` and report over ``conn``.
 
     ``nice`` is added to the process's niceness (inherited by its helper processes), so
     the server's request handling wins the CPU over solves. With ``scheduler`` (a Dask
     scheduler address) the solve runs on that cluster and this process waits for it.
+    ``memory_mb`` caps the process's address space (:func:`limit_memory`).
     """
     with contextlib.suppress(OSError, AttributeError):
         os.setpgrp()  # own process group: a kill reaches helper processes too
@@ -187,6 +236,8 @@ def child_main(
     threading.Thread(target=_watch_server, args=(conn,), daemon=True).start()
     from .tasks import to_jsonable
 
+    limit_memory(0 if scheduler else memory_mb)
+
     def progress(info: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
             conn.send(("progress", to_jsonable(dict(info))))
@@ -195,7 +246,7 @@ def child_main(
         if scheduler:
             outcome = _run_on_cluster(scheduler, ref, payload, progress)
         else:
-            outcome = run_job(ref, payload, progress)
+            outcome = run_job(ref, payload, progress, memory_mb)
         with contextlib.suppress(Exception):
             conn.send(outcome)
     finally:
@@ -235,10 +286,15 @@ def run_in_child(
     timeout_s: float,
     *,
     nice: int = 0,
+    memory_mb: int = 0,
 ) -> dict[str, Any]:
     """Run one function in a child process and wait for it (blocking; use from a thread)."""
     parent_conn, child_conn = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=child_main, args=(ref, payload, child_conn, nice), daemon=False)  # type: ignore[attr-defined]
+    proc = ctx.Process(  # type: ignore[attr-defined]
+        target=child_main,
+        args=(ref, payload, child_conn, nice, None, memory_mb),
+        daemon=False,
+    )
     proc.start()
     child_conn.close()
     deadline = time.monotonic() + timeout_s
@@ -257,20 +313,23 @@ def run_in_child(
                 try:
                     kind, body = parent_conn.recv()
                 except EOFError:
-                    raise ChildFailedError(_died(proc)) from None
+                    raise ChildFailedError(_died(proc, memory_mb)) from None
                 if kind == "done":
                     return body
                 if kind == "error":
                     raise ChildFailedError(body)
             elif not proc.is_alive() and not parent_conn.poll():
-                raise ChildFailedError(_died(proc))
+                raise ChildFailedError(_died(proc, memory_mb))
     finally:
         parent_conn.close()
         _kill_group(proc)
 
 
-def _died(proc: multiprocessing.process.BaseProcess) -> dict[str, Any]:
+def _died(proc: multiprocessing.process.BaseProcess, memory_mb: int = 0) -> dict[str, Any]:
     proc.join(1)
+    if memory_mb and proc.exitcode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL):
+        # a failed allocation in native code aborts; past RLIMIT_AS that is the likely cause
+        return memory_problem(memory_mb, proc.exitcode)
     return {
         "status": 500,
         "title": "job process died",
@@ -470,7 +529,9 @@ class JobRunner:
         except (EOFError, OSError):
             pass
         if not act.finished and not act.proc.is_alive():
-            self.store.fail_job(act.job_id, self.owner, _died(act.proc))
+            self.store.fail_job(
+                act.job_id, self.owner, _died(act.proc, self.settings.job_memory_mb)
+            )
             self._retire(act)
 
     def _write_progress(self, act: _Active) -> None:
@@ -558,6 +619,7 @@ class JobRunner:
                     child_conn,
                     self.settings.job_nice,
                     self.settings.dask_scheduler,
+                    self.settings.job_memory_mb,
                 ),
                 daemon=False,
                 name=f"recyclenet-job-{job.id}",

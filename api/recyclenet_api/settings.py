@@ -63,6 +63,24 @@ class Settings(BaseSettings):
         "so that validating them (which holds Python's GIL) never stalls other requests.",
     )
     max_upload_mb: float = Field(default=100.0, gt=0, description="Largest OSM upload (MiB).")
+    max_osm_mb: float = Field(
+        default=4096.0,
+        gt=0,
+        description="Largest OSM upload once decompressed (MiB): XML text after gzip/bzip2, "
+        "or the PBF blocks' raw size. A city extract is well under it (a 100 MB .osm.pbf "
+        "is about 1.5 GiB); it stops compression bombs.",
+    )
+    max_osm_elements: int = Field(
+        default=60_000_000,
+        gt=0,
+        description="Most nodes, ways and relations in an uploaded OSM XML file.",
+    )
+    job_memory_mb: int = Field(
+        default=8192,
+        ge=0,
+        description="Address-space limit of each job process and its helpers (MiB, "
+        "RLIMIT_AS; 0 = none). A job past it fails with 'memory limit exceeded'.",
+    )
     max_points: int = Field(default=25_000, gt=0, description="Most points in one request.")
     max_vehicles: int = Field(
         default=1000, gt=0, description="Most vehicles (sum of fleet counts) in one request."
@@ -132,6 +150,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'recyclenet.db').resolve()}"
+
+    @property
+    def max_osm_bytes(self) -> int:
+        return int(self.max_osm_mb * 1024 * 1024)
 
     @property
     def max_upload_bytes(self) -> int:

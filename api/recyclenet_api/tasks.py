@@ -117,12 +117,23 @@ ROAD_PROPERTIES = {
 def prepare_network(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
     """Load a network once, write its road features, and return its info.
 
+    With ``check_size`` (uploads) the file is first measured against
+    ``max_decompressed_bytes`` and ``max_elements``
+    (:func:`recyclenet.network.osm_read.check_osm_size`).
+
     Writes ``roads.jsonl`` (one GeoJSON Feature per street piece; the two directions of a
     two-way piece are one feature, drawn in the direction of the lower edge id) and
     ``roads_bbox.npy`` (west, south, east, north per feature) into ``payload["out_dir"]``.
     """
     import recyclenet as rn
+    from recyclenet.network.osm_read import check_osm_size
 
+    if payload.get("check_size"):  # uploads: measured before parsing (compression bombs)
+        check_osm_size(
+            payload["source"],
+            max_decompressed_bytes=payload.get("max_decompressed_bytes"),
+            max_elements=payload.get("max_elements"),
+        )
     network = rn.load_network(payload["source"], profile=payload["profile"])
     out = Path(payload["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
@@ -172,7 +183,8 @@ def sleep_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[s
     """A diagnostic job (not registered by default): sleep, report progress, maybe fail.
 
     Payload: ``seconds`` (float), ``fail`` (raise :class:`recyclenet.InputError` with this
-    message), ``exit_code`` (die without a result). Tests and load checks register it.
+    message), ``exit_code`` (die without a result), ``allocate_mb`` (allocate that
+    much). Tests and load checks register it.
     """
     import os
     import time
@@ -183,6 +195,9 @@ def sleep_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[s
         raise InputError(str(payload["fail"]))
     if payload.get("exit_code") is not None:
         os._exit(int(payload["exit_code"]))
+    if payload.get("allocate_mb"):  # grow like a runaway load, 64 MiB at a time
+        held = [bytearray(64 * 1024 * 1024) for _ in range(int(payload["allocate_mb"]) // 64)]
+        progress({"phase": "allocated", "mib": 64 * len(held)})
     seconds = float(payload.get("seconds", 1.0))
     steps = max(1, int(seconds / 0.05))
     for i in range(steps):

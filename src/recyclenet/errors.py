@@ -20,6 +20,23 @@ class NetworkError(InputError):
     """A road network that cannot be loaded or does not serve the request."""
 
 
+class LimitError(InputError):
+    """Input over a resource limit (decompressed size, element count, memory).
+
+    Attributes
+    ----------
+    limit : str
+        Name of the limit (``max_decompressed_bytes``, ``max_elements``, ...).
+    value : float
+        The limit's value, in the unit its name says.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
 class SnapError(NetworkError):
     """Points that cannot be placed on the road network.
 

@@ -6,6 +6,7 @@ import email.parser
 import email.policy
 import json
 import shutil
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -60,6 +61,14 @@ _REGISTER_BODY: dict[str, Any] = {
         },
     },
 }
+
+
+_LIMIT_SETTINGS = {
+    "max_decompressed_bytes": "RECYCLENET_MAX_OSM_MB",
+    "max_elements": "RECYCLENET_MAX_OSM_ELEMENTS",
+    "job_memory_mb": "RECYCLENET_JOB_MEMORY_MB",
+}
+"""Limit names in job errors -> the server setting that raises them."""
 
 
 def _body_error(
@@ -123,7 +132,14 @@ async def _register(
     upload_name: str | None,
     crs: CoordSystem,
 ) -> NetworkPublic:
-    payload = {"source": source, "profile": profile, "out_dir": str(folder)}
+    payload = {
+        "source": source,
+        "profile": profile,
+        "out_dir": str(folder),
+        "check_size": upload_name is not None,
+        "max_decompressed_bytes": ctx.settings.max_osm_bytes,
+        "max_elements": ctx.settings.max_osm_elements,
+    }
 
     def prepare() -> dict[str, Any]:
         with ctx.inline_slots:
@@ -133,6 +149,7 @@ async def _register(
                 payload,
                 ctx.settings.network_load_timeout_s,
                 nice=ctx.settings.job_nice,
+                memory_mb=ctx.settings.job_memory_mb,
             )
 
     try:
@@ -141,13 +158,18 @@ async def _register(
         shutil.rmtree(folder, ignore_errors=True)
         detail = str(exc.problem.get("detail", "the network could not be loaded"))
         if upload_name:
-            detail = detail.replace(source, upload_name)
+            detail = detail.replace(source, upload_name).replace(Path(source).name, upload_name)
         status = int(exc.problem.get("status", 500))
+        limits = {k: exc.problem[k] for k in ("limit", "limit_value") if k in exc.problem}
+        setting = _LIMIT_SETTINGS.get(str(limits.get("limit")))
+        if setting:
+            detail += f" (server setting {setting})"
         raise Problem(
             status,
             detail,
             title="Network not usable" if status < 500 else None,
-            type=TYPE_BASE + "input" if status < 500 else None,
+            type=TYPE_BASE + ("limit" if limits else "input") if status < 500 else None,
+            **limits,
         ) from None
     info["source"] = upload_name or source
     try:
