@@ -3,15 +3,15 @@ limit), and each job process's memory (RLIMIT_AS)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from api_helpers import A, make_app, submit_sleep, wait_job
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "network"))
-from test_osm_limits import FIXTURES, make_bomb  # noqa: E402
+from osm_bombs import make_bomb
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _networks_left(app: object) -> list[Path]:

@@ -10,23 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from osm_bombs import make_bomb
 from recyclenet.errors import LimitError, NetworkError
 from recyclenet.network.osm_read import check_osm_size
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MIB = 1024 * 1024
-
-
-def make_bomb(path: Path, expanded_mib: int) -> int:
-    """A gzip OSM file that expands to ``expanded_mib`` MiB: one highly compressible
-    16 MiB member of node lines, repeated (gzip allows concatenated members)."""
-    line = b'  <node id="1" lat="60.17" lon="24.94" version="1"/>\n'
-    block = b"<?xml version='1.0'?>\n<osm version='0.6'>\n" + line * (16 * MIB // len(line))
-    member = gzip.compress(block[: 16 * MIB].ljust(16 * MIB, b" "), compresslevel=9)
-    with open(path, "wb") as fh:
-        for _ in range(expanded_mib // 16):
-            fh.write(member)
-    return path.stat().st_size
 
 
 def test_gzip_bomb_stops_at_the_limit(tmp_path: Path) -> None:
