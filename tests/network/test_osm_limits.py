@@ -63,5 +63,5 @@ def test_pbf_raw_size_is_summed_without_decompressing(tmp_path: Path) -> None:
     broken = tmp_path / "broken.osm.pbf"
     shutil.copy(pbf, broken)
     broken.write_bytes(b"\xff\xff\xff\xff" + pbf.read_bytes()[4:100])
-    with pytest.raises(NetworkError, match="broken.osm.pbf"):
+    with pytest.raises(NetworkError, match=r"broken\.osm\.pbf"):
         check_osm_size(broken)
