@@ -39,6 +39,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from recyclenet.procs import die_with_parent
+
 from .middleware import unstorable
 from .problems import Problem
 from .store import RawJson, Store
@@ -199,7 +201,7 @@ class BodyValidator:
         with self._lock:
             if self._pool is None:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=1, mp_context=self.mp_context
+                    max_workers=1, mp_context=self.mp_context, initializer=die_with_parent
                 )
             return self._pool
 

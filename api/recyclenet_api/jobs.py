@@ -41,15 +41,20 @@ import logging
 import multiprocessing
 import multiprocessing.connection as mpc
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from recyclenet.procs import die_with_parent
 
 from .settings import Settings
 from .store import Store
@@ -149,6 +154,51 @@ def limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+JOB_TMP_PREFIX = "recyclenet-job-"
+"""Each job process's temporary folder: ``$TMPDIR/recyclenet-job-<pid>-<random>``."""
+
+
+def _start_reaper(tmp: str, conn_fd: int) -> None:
+    """Fork a reaper that, once this job process dies however it dies (SIGKILL included),
+    kills the job's process group (helper processes) and removes its temporary folder.
+
+    The reaper sits in its own process group, blocked in ``sigwait`` until the kernel's
+    parent-death signal arrives, so it needs no CPU, no GIL and no cooperation from the
+    job process (whose Python may be stuck in a solver).
+    """
+    job_pid, pgid = os.getpid(), os.getpgrp()
+    if os.fork():
+        return
+    try:  # the reaper: only OS calls, then _exit
+        with contextlib.suppress(OSError):
+            os.close(conn_fd)  # the runner sees the job's pipe close with the job
+        os.setpgid(0, 0)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        if die_with_parent(job_pid, signal.SIGUSR1):
+            signal.sigwait({signal.SIGUSR1})
+        else:  # no parent-death signal here: poll
+            while os.getppid() == job_pid:
+                time.sleep(0.5)
+    finally:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
+        os._exit(0)
+
+
+def sweep_job_folders(root: str | None = None) -> int:
+    """Remove job temporary folders whose process is gone (left by a reaper that was
+    killed too); returns how many were removed."""
+    removed = 0
+    base = Path(root or tempfile.gettempdir())
+    for folder in base.glob(JOB_TMP_PREFIX + "*"):
+        pid_text = folder.name[len(JOB_TMP_PREFIX) :].partition("-")[0]
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def _watch_server(conn: mpc.Connection) -> None:
     """Exit (with helper processes) once the server's end of the pipe is gone.
 
@@ -230,6 +280,13 @@ def child_main(
     """
     with contextlib.suppress(OSError, AttributeError):
         os.setpgrp()  # own process group: a kill reaches helper processes too
+    die_with_parent()  # the fork server, which exits when the server process dies
+    if os.getppid() == 1:
+        os._exit(3)  # the server (and its fork server) died before this line
+    tmp = tempfile.mkdtemp(prefix=f"{JOB_TMP_PREFIX}{os.getpid()}-")
+    tempfile.tempdir = tmp  # every temporary file of the job, helpers' too, goes here
+    os.environ["TMPDIR"] = tmp
+    _start_reaper(tmp, conn.fileno())
     if nice > 0:
         with contextlib.suppress(OSError, AttributeError):
             os.nice(nice)
@@ -251,6 +308,7 @@ def child_main(
             conn.send(outcome)
     finally:
         conn.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:
@@ -327,7 +385,7 @@ def run_in_child(
 
 def _died(proc: multiprocessing.process.BaseProcess, memory_mb: int = 0) -> dict[str, Any]:
     proc.join(1)
-    if memory_mb and proc.exitcode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL):
+    if memory_mb and proc.exitcode in (-signal.SIGABRT, -signal.SIGSEGV):
         # a failed allocation in native code aborts; past RLIMIT_AS that is the likely cause
         return memory_problem(memory_mb, proc.exitcode)
     return {
@@ -389,6 +447,7 @@ class JobRunner:
     # -------------------------------------------------------------- control
     def start(self) -> None:
         self.recover()
+        sweep_job_folders()
         self._thread = threading.Thread(target=self._loop, name="recyclenet-jobs", daemon=True)
         self._thread.start()
 

@@ -184,7 +184,8 @@ def sleep_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[s
 
     Payload: ``seconds`` (float), ``fail`` (raise :class:`recyclenet.InputError` with this
     message), ``exit_code`` (die without a result), ``allocate_mb`` (allocate that
-    much). Tests and load checks register it.
+    much), ``helper`` (start a helper process and a temporary folder, as a routing solve
+    does; their pid and path are in the progress). Tests and load checks register it.
     """
     import os
     import time
@@ -198,9 +199,19 @@ def sleep_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[s
     if payload.get("allocate_mb"):  # grow like a runaway load, 64 MiB at a time
         held = [bytearray(64 * 1024 * 1024) for _ in range(int(payload["allocate_mb"]) // 64)]
         progress({"phase": "allocated", "mib": 64 * len(held)})
+    extra: dict[str, Any] = {}
+    if payload.get("helper"):  # like the routing solve: a helper process and a temp folder
+        import sys
+        import tempfile
+
+        from recyclenet.procs import start_helper
+
+        helper = start_helper([sys.executable, "-c", "import time; time.sleep(3600)"])
+        extra = {"helper_pid": helper.pid, "tmp": tempfile.mkdtemp(prefix="recyclenet-")}
     seconds = float(payload.get("seconds", 1.0))
     steps = max(1, int(seconds / 0.05))
     for i in range(steps):
-        progress({"phase": "sleeping", "percent": round(100 * i / steps, 1), "pid": os.getpid()})
+        progress({"phase": "sleeping", "percent": round(100 * i / steps, 1), "pid": os.getpid(),
+                  **extra})  # fmt: skip
         time.sleep(seconds / steps)
     return {"kind": "sleep", "slept_s": seconds, "pid": os.getpid()}

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from ..deadline import Deadline
 from ..errors import InputError, SolverError
+from ..procs import die_with_parent, start_helper
 from . import progress as _progress
 from .breaks import place_breaks
 from .check import check_plan
@@ -323,6 +324,7 @@ def _start_child(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
     child_deadline = deadline.earlier(_CHILD_MARGIN_S)
     if hasattr(os, "fork"):
         r, w = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked child
             try:
@@ -332,6 +334,7 @@ def _start_child(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
                 # a core (measured: 978 + 878 iterations in 10 s against 1,790 alone)
                 os.setsid()
                 os.close(r)
+                die_with_parent(parent)  # a killed solve leaves no PyVRP search behind
                 try:
                     answer: object = _run_pyvrp(problem, diag, child_deadline, seed)
                 except BaseException as exc:  # reported to the parent
@@ -349,7 +352,7 @@ def _start_child(problem: RoutingProblem, diag: Diagnosis, deadline: Deadline,
     env = dict(os.environ)
     pkg_root = str(Path(__file__).resolve().parents[2])  # the dir holding recyclenet/
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
+    proc = start_helper(  # dies with this process, even if it is killed
         [sys.executable, "-m", "recyclenet.routing._child", src, src + ".out"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env=env,

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
 from ..errors import SolverError
+from ..procs import die_with_parent
 from .linear_model import LinearModel
 
 MipStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution"]
@@ -134,7 +135,8 @@ def _build_and_solve(
     return out
 
 
-def _child(conn: Any, args: tuple[Any, ...]) -> None:  # pragma: no cover - child process
+def _child(conn: Any, args: tuple[Any, ...], parent: int) -> None:  # pragma: no cover
+    die_with_parent(parent)  # a killed solve leaves no MIP process behind
     try:
         # solver banners go to fd 1; keep the parent's stdout clean
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -213,7 +215,7 @@ def solve_mip(
         return _to_result(_build_and_solve(*args), model, t0, solver, time_limit_s)
     ctx = mp.get_context("fork")
     parent, child_end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child_end, args), daemon=True)
+    proc = ctx.Process(target=_child, args=(child_end, args, os.getpid()), daemon=True)
     proc.start()
     child_end.close()
     deadline = t0 + time_limit_s + GRACE_S
