@@ -149,7 +149,8 @@ def test_progress_time_limit_failure_and_crash(tmp_path) -> None:
     app = make_app(tmp_path / "var", job_grace_s=0.0)
     with TestClient(app) as client:
         slow = submit_sleep(app, seconds=30, time_limit_s=1.0)
-        wait_for(lambda: job_status(client, slow)["progress"].get("phase") in ("sleeping", "failed"))
+        phase = ("sleeping", "failed")  # a slow start may hit the 1 s limit first
+        wait_for(lambda: job_status(client, slow)["progress"].get("phase") in phase)
         job = wait_job(client, slow, ("failed",))
         assert job["error"]["title"] == "time limit exceeded"
         bad = wait_job(client, submit_sleep(app, fail="demand d7 has negative weight"),
