@@ -67,7 +67,8 @@ Siting and routing for recycling networks on OpenStreetMap roads, as a service.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. Nothing starts until the app's lifespan does.
 
-    The lifespan creates the tables, fails jobs a previous server process left running
+    The lifespan migrates the database to the newest schema (under a lock, see
+    :mod:`recyclenet_api.migrate`), fails jobs a previous server process left running
     (see :mod:`recyclenet_api.jobs`), and starts the job runner; on shutdown it stops the
     runner (killing running solves, which are then marked failed) and closes the database.
     """
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(store.create_all)
+        await run_in_threadpool(store.upgrade)
         if not settings.api_keys:
             log.warning(
                 "no API keys configured (RECYCLENET_API_KEYS): every resource "
@@ -164,6 +165,15 @@ def serve(
     """Run the service with uvicorn (settings from the environment and ``.env``)."""
     import uvicorn
 
+    # migrate once, before any worker starts: a failure stops here (non-zero exit), and
+    # the workers find the database at head
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.sqlalchemy_url)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
     uvicorn.run(
         "recyclenet_api.app:create_app",
         factory=True,
@@ -171,4 +181,8 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        # a worker that has not answered the supervisor's ping within this is killed and
+        # restarted: importing the solvers on a loaded machine takes longer than the 5 s
+        # default, which restarted every worker forever
+        timeout_worker_healthcheck=int(settings.worker_start_timeout_s),
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -39,8 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from recyclenet.procs import die_with_parent
-
+from .jobs import watch_server
 from .middleware import unstorable
 from .problems import Problem
 from .store import RawJson, Store
@@ -201,7 +201,10 @@ class BodyValidator:
         with self._lock:
             if self._pool is None:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=1, mp_context=self.mp_context, initializer=die_with_parent
+                    max_workers=1,
+                    mp_context=self.mp_context,
+                    initializer=watch_server,  # never outlives the server
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 

@@ -28,8 +28,12 @@ Design
   no longer wants and would give the same id two different histories; failing it is
   visible, and the client can resubmit the same payload. Queued jobs are never lost: any
   server process picks them up. Stored plans are never touched.
-* A child whose server process died (its end of the job's pipe closed) kills its process
-  group and exits, so a killed server leaves no orphan solves behind.
+* No orphan solves: each job process forks a reaper (its own process group, waiting on
+  the pidfds of the job process and the server process) that kills the job's process
+  group and removes the job's temporary folder (``$TMPDIR/recyclenet-job-<pid>-*``, where
+  every temporary file of the job goes) as soon as either dies, ``kill -9`` included.
+  Library helpers (PyVRP searches, forked MIP solves) also die with their parent
+  (:mod:`recyclenet.procs`). A watcher thread on the job's pipe backs this up.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection as mpc
 import os
+import select
 import shutil
 import signal
 import socket
@@ -53,8 +58,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from recyclenet.procs import die_with_parent
 
 from .settings import Settings
 from .store import Store
@@ -158,13 +161,25 @@ JOB_TMP_PREFIX = "recyclenet-job-"
 """Each job process's temporary folder: ``$TMPDIR/recyclenet-job-<pid>-<random>``."""
 
 
-def _start_reaper(tmp: str, conn_fd: int) -> None:
-    """Fork a reaper that, once this job process dies however it dies (SIGKILL included),
-    kills the job's process group (helper processes) and removes its temporary folder.
+def _exited(pid: int) -> Any:
+    """Something ``select`` reports readable once process ``pid`` has exited: a pidfd
+    (Linux 5.3+), or None where there is none (then :func:`_pid_alive` is polled)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
-    The reaper sits in its own process group, blocked in ``sigwait`` until the kernel's
-    parent-death signal arrives, so it needs no CPU, no GIL and no cooperation from the
-    job process (whose Python may be stuck in a solver).
+
+def _start_reaper(tmp: str, conn_fd: int, server_pid: int | None) -> None:
+    """Fork a reaper that, once this job process or the server process dies however it
+    dies (SIGKILL included), kills the job's process group (the job process and every
+    helper it started) and removes the job's temporary folder.
+
+    The reaper sits in its own process group, waiting on the two processes' pidfds, so it
+    needs no CPU, no GIL and no cooperation from the job process, whose Python may be
+    stuck in a solver. (A parent-death signal cannot stand in for watching the server:
+    a job's parent is the fork server, which outlives a killed server while it has
+    children.)
     """
     job_pid, pgid = os.getpid(), os.getpgrp()
     if os.fork():
@@ -173,17 +188,35 @@ def _start_reaper(tmp: str, conn_fd: int) -> None:
         with contextlib.suppress(OSError):
             os.close(conn_fd)  # the runner sees the job's pipe close with the job
         os.setpgid(0, 0)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-        if die_with_parent(job_pid, signal.SIGUSR1):
-            signal.sigwait({signal.SIGUSR1})
-        else:  # no parent-death signal here: poll
-            while os.getppid() == job_pid:
-                time.sleep(0.5)
+        watched = [job_pid] + ([server_pid] if server_pid else [])
+        fds = [fd for fd in (_exited(p) for p in watched) if fd is not None]
+        if len(fds) == len(watched):
+            select.select(fds, [], [])
+        else:  # no pidfds here: poll
+            while all(_pid_alive(p) for p in watched):
+                time.sleep(0.2)
     finally:
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)
         os._exit(0)
+
+
+def watch_server(server_pid: int) -> None:
+    """Exit this process at once when the server process ``server_pid`` exits (a
+    daemon thread waiting on its pidfd; for idle helper processes such as the body
+    validator)."""
+
+    def wait() -> None:
+        fd = _exited(server_pid)
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while _pid_alive(server_pid):
+                time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=wait, name="recyclenet-watch-server", daemon=True).start()
 
 
 def sweep_job_folders(root: str | None = None) -> int:
@@ -270,23 +303,25 @@ def child_main(
     nice: int = 0,
     scheduler: str | None = None,
     memory_mb: int = 0,
+    server_pid: int | None = None,
 ) -> None:
     """Entry point of a job process: run ``ref(payload)`` and report over ``conn``.
 
     ``nice`` is added to the process's niceness (inherited by its helper processes), so
     the server's request handling wins the CPU over solves. With ``scheduler`` (a Dask
     scheduler address) the solve runs on that cluster and this process waits for it.
-    ``memory_mb`` caps the process's address space (:func:`limit_memory`).
+    ``memory_mb`` caps the process's address space (:func:`limit_memory`). A reaper
+    (:func:`_start_reaper`) kills the job's process group and removes its temporary
+    folder when the job process or the server process ``server_pid`` dies.
     """
     with contextlib.suppress(OSError, AttributeError):
         os.setpgrp()  # own process group: a kill reaches helper processes too
-    die_with_parent()  # the fork server, which exits when the server process dies
-    if os.getppid() == 1:
-        os._exit(3)  # the server (and its fork server) died before this line
+    if server_pid and not _pid_alive(server_pid):
+        os._exit(3)  # the server died before this line
     tmp = tempfile.mkdtemp(prefix=f"{JOB_TMP_PREFIX}{os.getpid()}-")
     tempfile.tempdir = tmp  # every temporary file of the job, helpers' too, goes here
     os.environ["TMPDIR"] = tmp
-    _start_reaper(tmp, conn.fileno())
+    _start_reaper(tmp, conn.fileno(), server_pid)
     if nice > 0:
         with contextlib.suppress(OSError, AttributeError):
             os.nice(nice)
@@ -350,7 +385,7 @@ def run_in_child(
     parent_conn, child_conn = ctx.Pipe(duplex=True)
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=child_main,
-        args=(ref, payload, child_conn, nice, None, memory_mb),
+        args=(ref, payload, child_conn, nice, None, memory_mb, os.getpid()),
         daemon=False,
     )
     proc.start()
@@ -679,6 +714,7 @@ class JobRunner:
                     self.settings.job_nice,
                     self.settings.dask_scheduler,
                     self.settings.job_memory_mb,
+                    os.getpid(),
                 ),
                 daemon=False,
                 name=f"recyclenet-job-{job.id}",

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     )
     max_page_features: int = Field(default=10_000, gt=0, description="Largest GeoJSON page.")
     network_load_timeout_s: float = Field(default=600.0, gt=0)
+    worker_start_timeout_s: float = Field(
+        default=120.0,
+        ge=5,
+        description="With --workers N: how long a server process may take to start (or "
+        "to answer the supervisor's health check) before it is restarted.",
+    )
     heartbeat_s: float = Field(default=2.0, gt=0, description="Running-job heartbeat period.")
     stale_after_s: float = Field(
         default=30.0, gt=0, description="A running job without heartbeat this long is failed."

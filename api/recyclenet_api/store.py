@@ -171,8 +171,11 @@ class Store:
         self.engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def upgrade(self) -> str:
+        """Migrate the database to the newest schema (see :mod:`recyclenet_api.migrate`)."""
+        from .migrate import upgrade
+
+        return upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

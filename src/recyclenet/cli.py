@@ -703,6 +703,83 @@ def open_app(
     run_service(host="127.0.0.1", port=port)
 
 
+db_app = typer.Typer(
+    help="The service's database (RECYCLENET_DATABASE_URL): schema migrations.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+def _service_store(url: str | None) -> Any:
+    try:
+        from recyclenet_api.settings import Settings
+        from recyclenet_api.store import Store
+    except ImportError as exc:
+        typer.echo(f"error: the service needs the api extra: pip install 'recyclenet[api]' "
+                   f"({exc})", err=True)  # fmt: skip
+        raise typer.Exit(2) from None
+    settings = Settings()
+    if url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(url or settings.sqlalchemy_url)
+
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--url", help="SQLAlchemy URL; default the service's (RECYCLENET_* settings)."),
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: DbUrl = None) -> None:
+    """Migrate the database to the newest schema (under a lock; safe while servers run)."""
+    from recyclenet_api.migrate import current
+
+    store = _service_store(url)
+    try:
+        before = current(store.engine)
+        reached = store.upgrade()
+    finally:
+        store.dispose()
+    typer.echo(f"database at revision {reached}" + (f" (was {before})" if before != reached
+                                                    else " (already at head)"))  # fmt: skip
+
+
+@db_app.command("current")
+def db_current(url: DbUrl = None) -> None:
+    """Print the database's revision and the newest one."""
+    from recyclenet_api.migrate import current, head
+
+    store = _service_store(url)
+    try:
+        typer.echo(f"current {current(store.engine)}, head {head()}")
+    finally:
+        store.dispose()
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+    url: DbUrl = None,
+) -> None:
+    """Write a new migration from the models' difference to a database at head
+    (alembic autogenerate; read and complete it before committing)."""
+    from alembic import command
+
+    from recyclenet_api.migrate import MIGRATIONS, alembic_config, head
+
+    store = _service_store(url)
+    try:
+        store.upgrade()
+        number = int(head()) + 1
+        cfg = alembic_config(str(store.engine.url.render_as_string(hide_password=False)))
+        script = command.revision(cfg, message=message, autogenerate=True,
+                                  rev_id=f"{number:04d}")  # fmt: skip
+    finally:
+        store.dispose()
+    typer.echo(f"wrote {script.path if script else MIGRATIONS}")  # type: ignore[union-attr]
+
+
 @app.command("compare")
 @friendly_errors
 def compare_plans(

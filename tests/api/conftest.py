@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,55 @@ import pytest
 from api_helpers import A, make_app
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+PG_ADMIN_URL = os.environ.get(
+    "RECYCLENET_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+"""A PostgreSQL server the tests may create a database on (libpq URL)."""
+_schemas = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh database ``recyclenet_test_<pid>`` for this test session (SQLAlchemy URL),
+    dropped at the end. Skipped when PostgreSQL is not reachable, except under CI=true,
+    where that fails: CI must test PostgreSQL (``.ci/run`` starts it)."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except Exception as exc:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"recyclenet_test_{os.getpid()}"
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        try:
+            yield f"{base}/{name}"
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def fresh_schema(pg_url: str) -> str:
+    """A new empty schema in the session database, as a URL whose search_path is it."""
+    import psycopg
+
+    schema = f"t{os.getpid()}_{next(_schemas)}"
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{pg_url}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return fresh_schema(request.getfixturevalue("pg_database"))
 
 
 @pytest.fixture

@@ -30,6 +30,19 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line holds ``text`` (the fork server names the server's cwd)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return [p for p in found if _alive(p)]
+
+
 def _gone_within(pids: list[int], tmp: Path, seconds: float = 2.0) -> float:
     """Seconds until every pid is dead and no ``recyclenet-*`` folder is left in ``tmp``."""
     started = time.monotonic()
@@ -74,6 +87,9 @@ def test_kill_server(server_tmp: tuple[Path, Path]) -> None:
     finally:
         srv.stop()
     assert took < 2.0
+    # nor the fork server or the body validator of the killed server
+    wait_for(lambda: not _processes_mentioning(str(data_dir.parent)), timeout_s=2,
+             what="every process of the killed server gone")  # fmt: skip
 
 
 def test_kill_job_process(server_tmp: tuple[Path, Path]) -> None:
