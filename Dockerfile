@@ -21,7 +21,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY api ./api
 COPY data ./data
-RUN python -m pip install --upgrade pip && python -m pip install ".[api]"
+RUN python -m pip install --upgrade pip && python -m pip install ".[api,postgres]"
 
 RUN useradd --create-home recyclenet && mkdir -p /data "$NUMBA_CACHE_DIR" \
     && chown recyclenet /data "$NUMBA_CACHE_DIR"
@@ -35,5 +35,6 @@ EXPOSE 8000
 # check the embedded sample loads: the first matrix of a container does not compile.
 RUN recyclenet network warmup && recyclenet network info helsinki --json
 
-# The service (`recyclenet demo --out /data/demo-out` runs the main job instead).
+# The service (`recyclenet demo --out /data/demo-out` runs the main job instead). It
+# migrates the database (RECYCLENET_DATABASE_URL, e.g. postgresql+psycopg://...) first.
 CMD ["recyclenet", "serve", "--host", "0.0.0.0", "--port", "8000"]
