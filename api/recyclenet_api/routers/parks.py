@@ -49,7 +49,7 @@ GEOJSON = "application/geo+json"
 # A small park on the Helsinki sample: fly ash to a cement works, waste hydraulic oil to a
 # licensed regenerator, scrap steel to a recycler (used by /docs and by the schema tests).
 PARK_EXAMPLE: dict[str, Any] = {
-    "network_id": "3f0c2a9e5d8b4c1e9a7f6b5d4c3b2a10",
+    "network_id": "helsinki",  # an embedded sample by name: the example runs as it is
     "park": {
         "name": "示范园区 Example park",
         "settings": {"collection_days": ["mon", "wed", "fri"]},
@@ -101,7 +101,9 @@ class ParkCreate(BaseModel):
         extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [PARK_EXAMPLE]}
     )
 
-    network_id: str = Field(min_length=1, max_length=64, description="A registered network.")
+    network_id: str = Field(
+        min_length=1, max_length=64, description="A registered network, or an embedded sample."
+    )
     park: dict[str, Any] = Field(
         description="The park document: enterprises, streams, receivers, vehicles, depots, "
         "sites (lists of rows), settings, shared, name, crs; as in a park YAML file."
