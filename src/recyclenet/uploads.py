@@ -47,7 +47,7 @@ from .readers import (
 )
 
 UPLOAD_KINDS: tuple[str, ...] = ("demand", "sites", "centres", "orders", "depots", "fleet",
-                                 "zones")  # fmt: skip
+                                 "zones", "records")  # fmt: skip
 """Kinds of table a planner uploads (see :data:`recyclenet.readers.KINDS`)."""
 
 FIXES: dict[str, str] = {
@@ -151,9 +151,11 @@ def check_table(
 
     if kind not in UPLOAD_KINDS:
         raise InputError(f"unknown table kind {kind!r}; choose from {', '.join(UPLOAD_KINDS)}")
-    spec = KINDS[kind]
     file = Path(path)
     name = source or file.name
+    if kind == "records":
+        return _check_records(file, name)
+    spec = KINDS[kind]
     out = TableCheck(kind=kind, source=name, required=list(spec.required),
                      optional=list(spec.optional))  # fmt: skip
     if spec.geometry == "point":
@@ -406,3 +408,49 @@ def _vehicle_record(vt: Any) -> dict[str, Any]:
         "max_unloads": vt.max_unloads,
     }  # fmt: skip
     return {k: v for k, v in rec.items() if v is not None}
+
+
+def _check_records(file: Path, name: str) -> TableCheck:
+    """Collection records (weighbridge tickets, receipts) through the records reader
+    (:mod:`recyclenet.actuals.records`: Chinese headers, GBK, Excel, title rows), each row
+    checked; good rows as ``records`` in the form ``POST /records`` takes."""
+    from .actuals.records import FIELDS, _map_header, _rows, make_record
+
+    out = TableCheck(
+        kind="records",
+        source=name,
+        required=["document_id", "time", "category"],
+        optional=[f for f in FIELDS if f not in ("document_id", "time", "category")],
+    )
+    try:
+        header, rows, first = _rows(file)
+        out.columns = [h for h in header if h]
+        fields = _map_header(header, name)
+    except InputError as exc:
+        out.issues.append(_issue("file", "file", str(exc).replace(str(file), name)))
+        return out
+    out.matched = {f: header[i] for i, f in fields.items()}
+    seen: dict[str, int] = {}
+    for n, row in enumerate(rows, start=first):
+        values = {f: row[i] if i < len(row) else None for i, f in fields.items()}
+        out.rows.append({"_line": n, **{header[i]: _text(row[i]) if i < len(row) else ""
+                                        for i in fields}})  # fmt: skip
+        try:
+            rec = make_record(values, where=f"{name} row {n}")
+        except InputError as exc:
+            text = str(exc)
+            fld = next((f for f in FIELDS if f in text), "row")
+            out.issues.append(_issue("bad_value", fld, text, n, _text(values.get("document_id"))))
+            continue
+        if rec.document_id in seen:
+            out.issues.append(_issue("duplicate_id", "document_id", f"{name} row {n}: document "
+                                     f"{rec.document_id!r} is already on row "
+                                     f"{seen[rec.document_id]}", n, rec.document_id))  # fmt: skip
+            continue
+        seen[rec.document_id] = n
+        doc = rec.to_dict()
+        doc.pop("material", None)
+        out.records.append({k: v for k, v in doc.items() if v not in (None, "")})
+    if not rows:
+        out.issues.append(_issue("file", "file", f"{name}: a header and no rows"))
+    return out

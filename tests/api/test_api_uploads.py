@@ -194,3 +194,33 @@ def test_app_page_and_assets_are_served(shared: dict[str, Any]) -> None:
     labels = c.get("/app/labels.json").json()
     assert labels["zh"]["app_step_siting"] == "3 站点选址"
     assert set(labels["en"]) == set(labels["zh"])
+
+
+def test_records_in_gbk_with_chinese_headers_row_by_row(shared: dict[str, Any]) -> None:
+    c = shared["client"]
+    text = ("2023年3月磅单\n"
+            "单据号,时间,品类,站点,净重\n"
+            "WB001,2023-03-02 08:30,电视机,S1,35\n"
+            "WB002,下周二,电视机,S1,35\n"
+            "WB003,2023-03-02 09:10,电冰箱,,60\n"
+            "WB001,2023-03-02 10:00,电视机,S2,20\n"
+            "WB004,2023-03-03 10:00,废钢铁,S2,120\n")  # fmt: skip
+    before = c.get("/records", headers=A).json()["total"]
+    r = upload(c, "records", "磅单.csv", text.encode("gbk"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    lines = {i["line"]: i for i in body["issues"]}
+    assert set(lines) == {4, 5, 6}, body["issues"]
+    assert lines[4]["field"] == "time" and "下周二" in lines[4]["message"]
+    assert lines[5]["code"] == "bad_value" and "station_id" in lines[5]["message"]
+    assert lines[6]["code"] == "duplicate_id" and lines[6]["id"] == "WB001"
+    good = {rec["document_id"]: rec for rec in body["records"]}
+    assert set(good) == {"WB001", "WB004"}
+    wb1 = good["WB001"]
+    assert (wb1["time"], wb1["category"], wb1["station_id"], wb1["net_kg"]) == (
+        "2023-03-02T08:30:00", "tv", "S1", 35.0)  # fmt: skip
+    assert c.get("/records", headers=A).json()["total"] == before  # the check stores nothing
+    r = c.post("/records", json={"records": body["records"]}, headers=A)
+    assert r.status_code == 200 and sorted(r.json()["added"]) == ["WB001", "WB004"]
+    bad = upload(c, "records", "x.csv", "单号,时间\n1,2\n".encode()).json()
+    assert bad["issues"][0]["code"] == "file" and "missing column" in bad["issues"][0]["message"]

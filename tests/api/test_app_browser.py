@@ -111,6 +111,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (folder / "sea.csv").write_text("id,lon,lat\nland,24.953349,60.176572\n"
                                     "sea,24.9600,60.1350\n", "utf-8")  # fmt: skip
     out["sea"] = folder / "sea.csv"
+    tickets = ("单据号,时间,品类,站点,净重\nWB001,2023-03-02 08:30,电视机,S1,35\n"
+               "WB002,下周二,电视机,S1,35\nWB003,2023-03-03 09:00,废钢铁,S2,120\n")  # fmt: skip
+    (folder / "records.csv").write_bytes(tickets.encode("gbk"))
+    out["records"] = folder / "records.csv"
     return out
 
 
@@ -308,5 +312,14 @@ def test_bad_uploads_show_row_and_fix(browser: Any, server: Server,
         assert after == before  # nothing stored changed
         # the last good rows of each kind are what a run would use
         assert page.evaluate("S.data.orders.count") == 1
+        # actuals: a GBK ticket file with Chinese headers; the bad row named, the good stored
+        go(page, "actuals")
+        page.set_input_files("#a-file", str(files["records"]))
+        page.click("#a-upload")
+        page.wait_for_selector('#a-check li[data-line="3"]')
+        assert "第 3 行" in page.inner_text('#a-check li[data-line="3"]')
+        page.wait_for_function("document.querySelector('#status').textContent.includes('新增')")
+        assert "新增 2 条记录" in page.inner_text("#status")
+        shot(page, "zh", "bad-4-records")
     finally:
         ctx.close()

@@ -27,7 +27,7 @@ from .networks import _parse_multipart, _text_field
 
 router = APIRouter(tags=["uploads"])
 
-UploadKind = Literal["demand", "sites", "centres", "orders", "depots", "fleet", "zones"]
+UploadKind = Literal["demand", "sites", "centres", "orders", "depots", "fleet", "zones", "records"]
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".gpkg", ".geojson", ".json",
             ".zip", ".shp", ".kml", ".fgb")  # fmt: skip
 

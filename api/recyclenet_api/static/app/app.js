@@ -735,8 +735,8 @@ STEPS.actuals = async function (panel) {
   const today = new Date();
   const start = new Date(today.getFullYear(), today.getMonth() - 1, 1).toISOString().slice(0, 10);
   panel.innerHTML = `<h2>${esc(T('app_step_actuals'))}</h2><p class="hint">${esc(T('app_actuals_hint'))}</p>
-    <label for="a-file">${esc(T('app_records_file'))}</label><input id="a-file" type="file" accept=".csv,.json">
-    <button type="button" id="a-upload">${esc(T('app_upload'))}</button>
+    <label for="a-file">${esc(T('app_records_file'))}</label><input id="a-file" type="file" accept=".csv,.txt,.xlsx">
+    <button type="button" id="a-upload">${esc(T('app_upload'))}</button><div id="a-check"></div>
     <label for="a-plan">${esc(T('app_plan'))}</label>
     <select id="a-plan">${items.map((p) => `<option value="${esc(p.id)}">${esc(p.name || p.id.slice(0, 8))} · ${esc(T('app_kind_plan_' + p.kind))}</option>`).join('')}</select>
     <label for="a-from">${esc(T('app_field_from'))}</label><input id="a-from" type="date" value="${start}">
@@ -747,9 +747,17 @@ STEPS.actuals = async function (panel) {
   $('#a-upload').onclick = () => guarded(async () => {
     const file = $('#a-file').files[0];
     if (!file) { status(T('app_err_field', { field: T('app_records_file'), message: T('app_choose_file') }), true); return; }
-    const records = parseRecords(await file.text(), file.name);
-    const r = await api('POST', '/records', { json: { records } });
-    status(T('app_records_added', { n: r.added.length, d: r.duplicates.length }));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const res = await api('POST', '/uploads?kind=records', { form });
+    $('#a-check').innerHTML = res.issues.length ? `<ul class="issues" id="issues">${res.issues.map((i) => `<li data-line="${i.line ?? ''}" data-code="${i.code}">${issueText(i)}</li>`).join('')}</ul>` : '';
+    let added = 0, dup = 0;
+    for (let k = 0; k < res.records.length; k += 5000) {
+      const r = await api('POST', '/records', { json: { records: res.records.slice(k, k + 5000) } });
+      added += r.added.length;
+      dup += r.duplicates.length;
+    }
+    status(T('app_records_added', { n: added, d: dup }), res.issues.length > 0);
   });
   $('#a-run').onclick = () => guarded(async () => {
     const q = new URLSearchParams({ from: $('#a-from').value, to: $('#a-to').value, bucket: 'week' });
@@ -771,19 +779,6 @@ STEPS.actuals = async function (panel) {
     }
   });
 };
-
-function parseRecords(text, name) {
-  if (/\.json$/i.test(name)) { const d = JSON.parse(text); return Array.isArray(d) ? d : d.records; }
-  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim());
-  const head = lines[0].split(',').map((h) => h.trim());
-  const nums = ['size', 'gross_kg', 'tare_kg', 'net_kg', 'units', 'vehicle_km'];
-  return lines.slice(1).map((l) => {
-    const cells = l.split(',');
-    const r = {};
-    head.forEach((h, i) => { const v = (cells[i] || '').trim(); if (v) r[h] = nums.includes(h) ? Number(v) : v; });
-    return r;
-  });
-}
 
 /* ------------------------------------------------------------------ shell */
 function translateStatic() {
