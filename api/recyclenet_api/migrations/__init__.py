@@ -13,7 +13,8 @@ Adding a migration (a new table or column in :mod:`recyclenet_api.store` or besi
        recyclenet db revision -m "records: add the records table"
 
    (``alembic revision --autogenerate`` against a database at head, written to
-   ``versions/NNNN_<slug>.py`` with ``down_revision`` the current head). Read it and
+   ``versions/NNNN_<slug>.py`` with ``down_revision`` the current head; run ``ruff check
+   --fix`` and ``ruff format`` on it). Read it and
    fix what autogenerate cannot know (data moves, server defaults for new NOT NULL
    columns on existing rows).
 3. ``tests/api/test_api_migrations.py`` checks that an upgraded database matches the
