@@ -24,9 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import KEY_A, KEY_B
+from api_helpers import KEY_A, KEY_B, Server
 from PIL import Image
-from test_api_server import Server
 
 from recyclenet.export.map_html import COLOURS, PALETTE
 from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_INLINE

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import KEY_A, KEY_B
-from test_api_server import Server
+from api_helpers import KEY_A, KEY_B, Server
 
 from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_OSM
 

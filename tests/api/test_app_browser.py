@@ -26,8 +26,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from api_helpers import KEY_A, KEY_B
-from test_api_server import Server
+from api_helpers import KEY_A, KEY_B, Server
 
 from recyclenet_api.schemas import SITING_EXAMPLE_INLINE
 

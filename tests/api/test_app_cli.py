@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from api_helpers import wait_for
-from test_api_server import free_port
+from api_helpers import free_port, wait_for
 
 
 def test_app_command_serves_the_workspace_with_a_local_key(tmp_path: Path) -> None:
