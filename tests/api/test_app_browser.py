@@ -69,9 +69,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with pytest.MonkeyPatch.context() as mp:  # short solves, but a busy CI box loads slowly
-        mp.setenv("RECYCLENET_JOB_GRACE_S", "600")
-        srv = Server(tmp_path_factory.mktemp("appserver") / "var")
+    # short solves, but a busy CI box loads the network slowly: a long grace
+    srv = Server(tmp_path_factory.mktemp("appserver") / "var", RECYCLENET_JOB_GRACE_S="600")
     try:
         yield srv
     finally:
