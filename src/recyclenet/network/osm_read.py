@@ -123,7 +123,10 @@ def _pbf_raw_bytes(fh: BinaryIO, path: Path, max_bytes: int | None) -> int:
         header = fh.read(header_len)
         data_size = _pb_field(header, 3)
         if data_size is None or header_len > 64 * 1024:
-            raise NetworkError(f"{path.name} is not a valid .osm.pbf file (bad block header)")
+            raise NetworkError(
+                f"{path.name} could not be read as OpenStreetMap data (bad .osm.pbf block "
+                "header); check that it is a complete .osm.pbf or OSM XML file"
+            )
         blob = fh.read(min(data_size, 16))  # raw_size (field 2) precedes the data
         raw_size = _pb_field(blob, 2)
         total += raw_size if raw_size is not None else data_size
@@ -212,7 +215,10 @@ def check_osm_size(
                         "OSM elements (nodes, ways, relations)")  # fmt: skip
         return OsmSize(total, elements)
     except (OSError, EOFError, struct.error) as exc:
-        raise NetworkError(f"{path.name} could not be read as an OSM file ({exc})") from exc
+        raise NetworkError(
+            f"{path.name} could not be read as OpenStreetMap data ({exc}); check that it is "
+            "a complete .osm.pbf or OSM XML file"
+        ) from exc
 
 
 def read_osm_highways(path: str | Path) -> OsmRoads:
