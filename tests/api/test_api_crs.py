@@ -341,7 +341,7 @@ def test_openapi_documents_crs_on_every_coordinate_endpoint(town: dict) -> None:
     assert with_crs == layers | {
         "POST /siting", "POST /routing", "POST /matrix", "POST /networks", "GET /networks",
         "GET /networks/{network_id}", "GET /networks/{network_id}/roads.geojson",
-        "GET /plans/{plan_id}/export",
+        "GET /plans/{plan_id}/export", "POST /uploads",
     }  # fmt: skip
 
 
