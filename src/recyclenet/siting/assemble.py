@@ -57,7 +57,10 @@ def assignment_indicators(
     return Indicators(
         households_total=float(households_total),
         households_assigned=float(weights.sum()),
-        share_households_within_radius=share_within_radius,
+        # split rows' shares sum to 1 only up to rounding: a share is never above 1
+        share_households_within_radius=min(share_within_radius, 1.0)
+        if math.isfinite(share_within_radius)
+        else share_within_radius,
         access_distance_mean_m=wmean(distance_m),
         access_distance_p95_m=_weighted_percentile(distance_m, weights, 95),
         access_duration_mean_s=wmean(duration_s),
