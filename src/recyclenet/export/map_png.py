@@ -322,6 +322,34 @@ def _line_handle(colour: str, label: str, width: float = 2.0, style: Any = "-") 
     return Line2D([], [], color=colour, linewidth=width, linestyle=style, label=label)
 
 
+def _draw_routes(
+    ax: Any,
+    handles: list[Any],
+    routes_fc: Mapping[str, Any] | None,
+    label: str,
+    width: float,
+    *,
+    zorder: int,
+) -> dict[str, str]:
+    """Draw route LineStrings one colour per ``vehicle_id``, add a legend entry per vehicle
+    (``"<label> <vehicle>"``), and return the vehicle → colour mapping (the HTML map's)."""
+    routes = _lines(routes_fc)
+    colours = vehicle_colours(str(p.get("vehicle_id")) for _, p in routes)
+    for coords, p in routes:
+        ax.plot(
+            [c[0] for c in coords],
+            [c[1] for c in coords],
+            color=colours[str(p.get("vehicle_id"))],
+            linewidth=width,
+            alpha=0.85,
+            solid_capstyle="round",
+            zorder=zorder,
+        )
+    for vehicle, colour in colours.items():
+        handles.append(_line_handle(colour, f"{label} {vehicle}", width + 0.3))
+    return colours
+
+
 def _scatter(
     ax: Any,
     handles: list[Any],
@@ -491,20 +519,7 @@ def write_routes_png(
     _draw_roads(ax, keep.get("roads"))
     if "roads" in keep:
         handles.append(_line_handle(COLOURS["road"], text["roads"], 1.0))
-    routes = _lines(keep.get("routes"))
-    colours = vehicle_colours(str(p.get("vehicle_id")) for _, p in routes)
-    for coords, p in routes:
-        ax.plot(
-            [c[0] for c in coords],
-            [c[1] for c in coords],
-            color=colours[str(p.get("vehicle_id"))],
-            linewidth=2.2,
-            alpha=0.85,
-            solid_capstyle="round",
-            zorder=3,
-        )
-    for vehicle, colour in colours.items():
-        handles.append(_line_handle(colour, f"{text['route']} {vehicle}", 2.5))
+    colours = _draw_routes(ax, handles, keep.get("routes"), text["route"], 2.2, zorder=3)
     stops = _points(keep.get("stops"))
     at_facility = ("unload", "end")  # an end stop here is a route ending at a facility
     orders = [(x, y, p) for x, y, p in stops if p.get("kind") not in at_facility]

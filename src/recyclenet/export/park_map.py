@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .map_html import COLOURS, vehicle_colours
+from .map_html import COLOURS
 from .map_png import (
     _draw_roads,
+    _draw_routes,
     _extent,
     _figure_size,
     _finish,
@@ -50,19 +51,7 @@ def write_park_png(
     _draw_roads(ax, keep.get("roads"))
     if "roads" in keep:
         handles.append(_line_handle(COLOURS["road"], text["roads"], 1.0))
-    routes = _lines(keep.get("routes"))
-    colours = vehicle_colours(str(p.get("vehicle_id")) for _, p in routes)
-    for coords, p in routes:
-        ax.plot(
-            [c[0] for c in coords],
-            [c[1] for c in coords],
-            color=colours[str(p.get("vehicle_id"))],
-            linewidth=2.0,
-            alpha=0.85,
-            zorder=4,
-        )
-    for vehicle, colour in colours.items():
-        handles.append(_line_handle(colour, f"{text['map_park_route']} {vehicle}", 2.0))
+    _draw_routes(ax, handles, keep.get("routes"), text["map_park_route"], 2.0, zorder=4)
     flows = _lines(keep.get("flows"))
     top = max((float(p.get("tonnes_per_year") or 0.0) for _, p in flows), default=1.0) or 1.0
     seen: set[str] = set()
