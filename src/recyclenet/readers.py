@@ -317,6 +317,27 @@ def _shapefile_encoding(path: Path) -> str | None:
     return None
 
 
+def read_sheet_rows(path: str | Path, what: str) -> tuple[Path, list[list[Any]]]:
+    """The non-blank rows of a CSV/TSV (encoding detected, separator sniffed) or ``.xlsx``
+    sheet (``book.xlsx:Sheet``), for tables that are not one of :data:`KINDS` (records,
+    targets). ``what`` names the table in errors (``"records"``). Returns the file and
+    its rows, the header row included."""
+    file, sheet = split_layer(path)
+    if not file.is_file():
+        raise InputError(f"{what} file not found: {file}")
+    suffix = file.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        rows = _excel_rows(file, sheet)
+    elif suffix in CSV_SUFFIXES:
+        rows = _csv_rows(file, None)
+    elif suffix == ".xls":
+        raise InputError(f"{file}: the old Excel .xls format is not read; save the sheet as "
+                         ".xlsx or CSV UTF-8")  # fmt: skip
+    else:
+        raise InputError(f"{file}: {what} must be a CSV/TSV or .xlsx file")
+    return file, [r for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
+
+
 def read_frame(
     path: str | Path,
     *,

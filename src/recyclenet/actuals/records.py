@@ -324,19 +324,9 @@ def _rows(path: Path) -> tuple[list[str], list[list[Any]], int]:
     """Header, data rows and the row number of the first data row, through the one
     user-table reader's row readers (:mod:`recyclenet.readers`: encoding detection,
     separator sniffing, ``book.xlsx:Sheet``)."""
-    from ..readers import CSV_SUFFIXES, EXCEL_SUFFIXES, _csv_rows, _excel_rows, split_layer
+    from ..readers import read_sheet_rows
 
-    file, sheet = split_layer(path)
-    if not file.is_file():
-        raise InputError(f"records file not found: {file}")
-    suffix = file.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        rows = _excel_rows(file, sheet)
-    elif suffix in CSV_SUFFIXES:
-        rows = _csv_rows(file, None)
-    else:
-        raise InputError(f"{file}: records must be a CSV/TSV or .xlsx file")
-    rows = [r for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
+    file, rows = read_sheet_rows(path, "records")
     if not rows:
         raise InputError(f"{file}: empty; expected a header row and one row per ticket")
     # sheets often carry a title row (``2023年3月磅单``) above the header: the header is the

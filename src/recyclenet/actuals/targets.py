@@ -162,19 +162,9 @@ def parse_milestones(text: str, where: str) -> tuple[tuple[int, float], ...]:
 
 def _user_rows(path: str | Path) -> tuple[str, list[dict[str, str]]]:
     """Rows of a user's CSV/TSV or .xlsx, through the readers' row readers (UTF-8 or GBK)."""
-    from ..readers import CSV_SUFFIXES, EXCEL_SUFFIXES, _csv_rows, _excel_rows, split_layer
+    from ..readers import read_sheet_rows
 
-    file, sheet = split_layer(path)
-    if not file.is_file():
-        raise InputError(f"targets file not found: {file}")
-    suffix = file.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        raw = _excel_rows(file, sheet)
-    elif suffix in CSV_SUFFIXES:
-        raw = _csv_rows(file, None)
-    else:
-        raise InputError(f"{file}: targets must be a CSV/TSV or .xlsx file")
-    raw = [r for r in raw if any(c not in (None, "") and str(c).strip() for c in r)]
+    file, raw = read_sheet_rows(path, "targets")
     if not raw:
         return str(file), []
     header = ["" if c is None else str(c).strip() for c in raw[0]]
