@@ -31,6 +31,7 @@ from .routers import (
     parks,
     plans,
     records,
+    report,
     routing,
     siting,
     uploads,
@@ -129,8 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Location", "Link", "Retry-After"],
         )
     app.include_router(health.router)
-    for module in (networks, jobs, plans, matrix, siting, routing, map_page, records, parks,
-                   uploads):  # fmt: skip
+    for module in (networks, jobs, plans, report, matrix, siting, routing, map_page, records,
+                   parks, uploads):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
     app.include_router(webapp.router)  # the workspace page: public files, no key
     _add_problem_schema(app)

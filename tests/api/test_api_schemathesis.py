@@ -27,7 +27,7 @@ EXPECTED_PATHS = {
     "/plans/{plan_id}/assignments.geojson", "/plans/{plan_id}/coverage.geojson",
     "/plans/{plan_id}/routes.geojson", "/plans/{plan_id}/stops.geojson",
     "/plans/{plan_id}/centres.geojson", "/map", "/records", "/plans/{plan_id}/actuals",
-    "/plans/{plan_id}/evaluation", "/plans/{plan_id}/export",
+    "/plans/{plan_id}/evaluation", "/plans/{plan_id}/export", "/plans/{plan_id}/report",
     "/parks", "/parks/{plan_id}/{layer}.geojson", "/parks/{plan_id}/manifests.csv", "/uploads",
 }  # fmt: skip
 
