@@ -82,7 +82,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "RECYCLENET_DATA_DIR": str(self.tmp / "var"),
                "RECYCLENET_API_KEYS": f"{KEY}:bench",
-               "RECYCLENET_RATE_PER_MINUTE": str(10**9)}  # fmt: skip
+               "RECYCLENET_RATE_LIMIT_REQUESTS": str(10**9)}  # fmt: skip
         if solves:
             env["RECYCLENET_MAX_CONCURRENT_SOLVES"] = str(solves)
         self.proc = subprocess.Popen(

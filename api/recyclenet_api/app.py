@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 import recyclenet
 
 from .bodies import BodyValidator, add_body_schemas
-from .deps import AppContext, RateLimiter
+from .deps import AppContext
 from .jobs import JobRunner, mp_context
+from .limits import SharedLimiter
 from .middleware import AllowHeader, BodySizeLimit, CleanUrl
 from .problems import install_handlers
 from .roads import RoadsCache
@@ -81,7 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         store=store,
         roads=RoadsCache(settings.data_dir),
-        limiter=RateLimiter(settings.rate_per_minute),
+        limiter=SharedLimiter(
+            store.engine,
+            requests=settings.rate_limit_requests,
+            window_s=settings.rate_limit_window_s,
+            auth_failures=settings.auth_failures_max,
+            auth_window_s=settings.auth_failure_window_s,
+        ),
         job_kinds=dict(JOB_KINDS),
         mp_context=mp,
         inline_slots=threading.BoundedSemaphore(settings.max_concurrent_solves),

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import hmac
-import math
 import threading
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
+from starlette.concurrency import run_in_threadpool
 
 from .bodies import BodyValidator
 from .jobs import JobRunner
+from .limits import SharedLimiter
 from .problems import Problem
 from .roads import RoadsCache
 from .settings import Settings
 from .store import Store
-
-
-class RateLimiter:
-    """Token bucket per API key, in memory.
-
-    Each key may burst ``per_minute`` requests and refills at ``per_minute / 60`` a
-    second. The buckets live in one server process: with ``--workers N`` a key gets up to
-    N times the rate, and a restart refills every bucket. Good enough to stop a runaway
-    client; put a shared limiter (e.g. at the reverse proxy) in front for hard quotas.
-    """
-
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
-        self.rate_per_s = per_minute / 60.0
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float:
-        """Consume one token; return 0 if allowed, else the seconds until one is free."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate_per_s)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate_per_s
 
 
 @dataclass
@@ -55,7 +27,7 @@ class AppContext:
     settings: Settings
     store: Store
     roads: RoadsCache
-    limiter: RateLimiter
+    limiter: SharedLimiter
     job_kinds: dict[str, str]
     """Job kind -> "module:function"; the runner reads it when it starts a job."""
     mp_context: Any
@@ -95,32 +67,46 @@ async def get_tenant(
     header_key: Annotated[str | None, Security(api_key_header)],
     query_key: Annotated[str | None, Security(api_key_query)],
 ) -> str:
-    """The tenant of the ``X-API-Key`` header (401 if missing or unknown; 429 over rate).
+    """The tenant of the ``X-API-Key`` header (401 if missing or unknown; 429 over the
+    key's rate limit, or from an address that sent too many wrong keys: see
+    :mod:`recyclenet_api.limits`).
 
     GET requests may give the key as ``?api_key=`` instead (``allow_query_api_key``).
     """
+    settings = ctx.settings
     api_key = header_key
     if not api_key and query_key and request.method in ("GET", "HEAD"):
-        api_key = query_key if ctx.settings.allow_query_api_key else None
+        api_key = query_key if settings.allow_query_api_key else None
+    tenant = None
+    for key, owner in settings.api_keys.items():
+        if api_key and hmac.compare_digest(key.encode(), api_key.encode()):
+            tenant = owner
+    address = request.client.host if request.client else None
+    verdict = await run_in_threadpool(ctx.limiter.check, address, api_key, tenant is not None)
     challenge = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
-    if not api_key:
+    retry = {"Retry-After": str(verdict.retry_after_s)}
+    if verdict.outcome == "address blocked":
+        raise Problem(
+            429,
+            f"too many wrong API keys from {address}: "
+            f"{settings.auth_failures_max} within {settings.auth_failure_window_s:g} s "
+            f"(auth_failures_max, auth_failure_window_s); retry in {verdict.retry_after_s} s",
+            headers=retry,
+        )
+    if verdict.outcome == "no key":
         raise Problem(
             401, "this endpoint needs an API key in the X-API-Key header", headers=challenge
         )
-    tenant = None
-    for key, owner in ctx.settings.api_keys.items():
-        if hmac.compare_digest(key.encode(), api_key.encode()):
-            tenant = owner
-    if tenant is None:
+    if verdict.outcome == "wrong key":
         raise Problem(401, "the X-API-Key header does not hold a known API key", headers=challenge)
-    wait_s = ctx.limiter.take(api_key)
-    if wait_s > 0:
+    if verdict.outcome == "over rate":
         raise Problem(
             429,
-            f"rate limit of {ctx.settings.rate_per_minute} requests a minute "
-            f"per API key exceeded; retry in {math.ceil(wait_s)} s",
-            headers={"Retry-After": str(math.ceil(wait_s))},
+            f"rate limit of {settings.rate_limit_requests} requests per API key in "
+            f"{settings.rate_limit_window_s:g} s exceeded; retry in {verdict.retry_after_s} s",
+            headers=retry,
         )
+    assert tenant is not None
     return tenant
 
 

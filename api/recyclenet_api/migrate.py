@@ -33,7 +33,7 @@ LEGACY_REVISION = "0001"
 
 def models() -> MetaData:
     """The metadata of every table the service stores (all model modules imported)."""
-    from . import records_store  # noqa: F401  (registers collection_records)
+    from . import limits, records_store  # noqa: F401  (register their tables)
     from .store import Base
 
     return Base.metadata

@@ -96,7 +96,24 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="Wall-clock slack after a job's time limit before kill."
     )
     max_wait_s: float = Field(default=60.0, ge=0, description="Cap on the ?wait= parameter.")
-    rate_per_minute: int = Field(default=600, gt=0, description="Requests per API key a minute.")
+    rate_limit_requests: int = Field(
+        default=600,
+        gt=0,
+        description="Requests per API key in each rate_limit_window_s, counted in the "
+        "database so all server processes share it; past it, 429 with Retry-After.",
+    )
+    rate_limit_window_s: float = Field(
+        default=60.0, gt=0, description="The window of rate_limit_requests (seconds)."
+    )
+    auth_failures_max: int = Field(
+        default=20,
+        gt=0,
+        description="Wrong API keys a client address may send in auth_failure_window_s; "
+        "past it, every request from that address is answered 429 until the window ends.",
+    )
+    auth_failure_window_s: float = Field(
+        default=300.0, gt=0, description="The window of auth_failures_max (seconds)."
+    )
     max_concurrent_solves: int = Field(default_factory=_default_solves, gt=0)
     job_nice: int = Field(
         default=10,

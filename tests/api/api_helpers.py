@@ -36,7 +36,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "api_keys": {KEY_A: "tenant-a", KEY_B: "tenant-b"},
         "max_concurrent_solves": 2,
-        "rate_per_minute": 100_000,
+        "rate_limit_requests": 1_000_000,
         "max_wait_s": 30.0,
     }
     base.update(overrides)
@@ -89,6 +89,16 @@ app = create_app()
 app.state.ctx.job_kinds["sleep"] = sys.argv[2]
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
+
+
+def terminate(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within 120 s."""
+    proc.terminate()
+    try:
+        proc.wait(120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
 
 
 def free_port() -> int:

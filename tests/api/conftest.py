@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +63,52 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_schema(request.getfixturevalue("pg_database"))
 
 
+DB_KINDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_dbs`` (or in a module with ``pytestmark = pytest.mark.both_dbs``)
+    that use the app fixtures run once on SQLite and once on PostgreSQL."""
+    if "db_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_dbs"):
+        metafunc.parametrize("db_kind", DB_KINDS, scope="module")
+
+
+@pytest.fixture(scope="module")
+def db_kind() -> str:
+    """The database of the app fixtures: SQLite, unless parametrized (``both_dbs``)."""
+    return "sqlite"
+
+
+def database_settings(request: pytest.FixtureRequest, db_kind: str) -> dict[str, Any]:
+    """Settings overrides for an app on an empty database of ``db_kind``: nothing for SQLite
+    (the data directory's file), a fresh schema of the session's PostgreSQL database."""
+    if db_kind == "sqlite":
+        return {}
+    return {"database_url": fresh_schema(request.getfixturevalue("pg_database"))}
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    return make_app(tmp_path / "var")
+def fresh_database(request: pytest.FixtureRequest, db_kind: str) -> dict[str, Any]:
+    """Settings overrides for one empty database of ``db_kind`` (see database_settings)."""
+    return database_settings(request, db_kind)
+
+
+@pytest.fixture
+def new_app(request: pytest.FixtureRequest, tmp_path: Path, db_kind: str) -> Callable[..., FastAPI]:
+    """Makes apps with settings overrides, each on its own empty database of ``db_kind``."""
+    made = itertools.count()
+
+    def make(**overrides: Any) -> FastAPI:
+        n = next(made)
+        db = database_settings(request, db_kind)
+        return make_app(tmp_path / (f"var{n}" if n else "var"), **{**db, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def app(new_app: Callable[..., FastAPI]) -> FastAPI:
+    return new_app()
 
 
 @pytest.fixture
@@ -75,9 +118,12 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, db_kind: str
+) -> Iterator[dict[str, Any]]:
     """One app per module with the Helsinki sample registered by tenant A."""
-    app = make_app(tmp_path_factory.mktemp("shared") / "var")
+    db = database_settings(request, db_kind)
+    app = make_app(tmp_path_factory.mktemp("shared") / "var", **db)
     with TestClient(app) as c:
         r = c.post("/networks", json={"sample": "helsinki", "name": "Helsinki"}, headers=A)
         assert r.status_code == 201, r.text

@@ -143,7 +143,7 @@ def test_concurrent_upgrades_never_race(db_url: str) -> None:
 def test_serve_with_two_workers_on_a_new_database(tmp_path: Path) -> None:
     """`recyclenet serve --workers 2` on a new database: both workers answer."""
     import httpx
-    from api_helpers import free_port, wait_for
+    from api_helpers import free_port, terminate, wait_for
 
     port = free_port()
     env = {**os.environ, "RECYCLENET_DATA_DIR": str(tmp_path / "var"),
@@ -167,12 +167,7 @@ def test_serve_with_two_workers_on_a_new_database(tmp_path: Path) -> None:
         for _ in range(20):
             assert httpx.get(url + "/networks", headers=A, timeout=10).json()["total"] == 0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(30)
+        terminate(proc)
     text = log.read_text()
     assert proc.returncode == 0, text[-3000:]
     assert text.count("Application startup complete") == 2, text[-3000:]
