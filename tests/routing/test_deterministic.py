@@ -31,12 +31,46 @@ def _day(breaks: bool):
 @pytest.mark.parametrize("engine", ["ortools", "pyvrp", "auto"])
 @pytest.mark.parametrize("breaks", [False, True], ids=["plain", "breaks"])
 def test_same_inputs_and_seed_same_plan_bytes(engine, breaks):
-    prob = _day(breaks)
+    plan = _same_twice(_day(breaks), engine, seed=4)
+    assert len(plan.served_order_ids) == 12  # a real day: every order served
+
+
+def _same_twice(prob, engine: str, seed: int):
+    """Solve twice in deterministic mode; assert checked plans, equal byte for byte."""
     docs = []
     for _ in range(2):
-        plan = solve_routing(prob, engine=engine, time_limit_s=5.0, seed=4, deterministic=True)
+        plan = solve_routing(prob, engine=engine, time_limit_s=5.0, seed=seed, deterministic=True)
         assert check_plan(plan, prob) == []
         assert plan.time_s == 0.0 and plan.statistics["deterministic"] is True
         docs.append(json.dumps(plan.to_dict(), sort_keys=True))
     assert docs[0] == docs[1]
-    assert len(plan.served_order_ids) == 12  # a real day: every order served
+    return plan
+
+
+def _short_fleet(windows: bool):
+    """A day the fleet cannot serve whole: by weight (the prize model from the start) or
+    by windows (found out while searching, then the prize model)."""
+    xy = {"D": (0, 0)} | {f"o{k}": ((k * 1373) % 9000 - 4500, (k * 2711) % 7000 - 3500)
+                          for k in range(10)}  # fmt: skip
+    if windows:  # two orders far apart, both due at once: one truck serves one of them
+        xy |= {"o8": (4000, 3000), "o9": (-4000, -3000)}  # 500 s from D, 1,000 s apart
+        orders = [order(f"o{k}", load_kg=10.0) for k in range(8)] + [
+            order("o8", time_windows=[(8 * H, 8 * H + 600.0)]),
+            order("o9", time_windows=[(8 * H, 8 * H + 600.0)])]  # fmt: skip
+        fleet = [VehicleType("t", count=1, start_id="D", capacity_kg=500.0, cost_per_km=1.0,
+                             shift=(8 * H, 17 * H))]  # fmt: skip
+    else:
+        orders = [order(f"o{k}", load_kg=100.0) for k in range(10)]
+        fleet = [VehicleType("t", count=2, start_id="D", capacity_kg=300.0, cost_per_km=1.0)]
+    return problem(xy, orders, fleet)
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["weight", "windows"])
+@pytest.mark.parametrize("engine", ["pyvrp", "auto"])
+def test_prize_model_fallback_is_deterministic_too(engine, windows):
+    plan = _same_twice(_short_fleet(windows), engine, seed=2)
+    info = plan.statistics["engines"]["pyvrp"]
+    assert not info["required_clients"]  # the prize model ran ...
+    assert info["stopped"].startswith("no improvement")  # ... and ended on the rule
+    assert ("first_model" in info) == windows  # windows: found out while searching
+    assert 0 < len(plan.served_order_ids) < 10 and plan.unserved

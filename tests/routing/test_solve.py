@@ -109,6 +109,15 @@ def test_auto_runs_two_pyvrp_searches_each_until_the_whole_deadline(monkeypatch)
     assert stats["engines"][stats["kept"]]["objective"] == pytest.approx(plan.objective)
 
 
+def test_auto_on_an_easy_day_ends_both_searches_on_the_no_improvement_rule():
+    # a long limit: an easy day does not wait for it (the rule counts iterations)
+    plan = solve_routing(_problem(), engine="auto", time_limit_s=120.0, seed=1)
+    engines = plan.statistics["engines"]
+    assert set(engines) == {"pyvrp", "pyvrp#2"}
+    for info in engines.values():
+        assert info["stopped"].startswith("no improvement"), info
+
+
 def test_auto_with_breaks_runs_pyvrp_and_ortools_each_until_the_whole_deadline(monkeypatch):
     prob = _problem(break_window=(11 * 3600.0, 13 * 3600.0), break_s=1800.0)
     calls = _spy(monkeypatch)

@@ -96,13 +96,13 @@ class _Stop:
         if self._deadline.expired():
             self.reason = "time limit"
             return True
-        if best_cost >= _INFEASIBLE_COST:
-            if self._switch_at is not None and (
-                self._switch_at.expired() or self.iterations >= INFEASIBLE_SWITCH_ITERS
-            ):
+        if best_cost >= _INFEASIBLE_COST and self._switch_at is not None:
+            if self._switch_at.expired() or self.iterations >= INFEASIBLE_SWITCH_ITERS:
                 self.reason = "no feasible solution with every required order"
                 return True
             return False
+        # the prize model counts toward the rule even while infeasible: without a
+        # deadline (deterministic mode) nothing else would end it
         since = self.iterations - self._best_iter
         if self._patience is not None and since >= max(
             self._patience, PATIENCE_FACTOR * self._best_iter
@@ -415,9 +415,12 @@ def solve_pyvrp(
     the routes still serve what they can. ``patience``: stop on the no-improvement rule
     (:data:`PATIENCE_ITERS_PER_CLIENT`) before the deadline.
 
-    Returns a result with ``found=False`` when the best solution is infeasible.
+    Returns a result with ``found=False`` when the best solution is infeasible. Its
+    ``detail`` says what time the search had: ``search_left_s``, the time left when
+    PyVRP started; ``search_s`` and ``cpu_s``, the wall and CPU seconds of this call.
     """
     t0 = time.perf_counter()
+    c0 = time.process_time()
     ok, why = fits_pyvrp(problem)
     if not ok:
         raise ValueError(f"problem does not fit PyVRP: {why}")
@@ -435,18 +438,21 @@ def solve_pyvrp(
         wait = max(PATIENCE_MIN_ITERS, PATIENCE_ITERS_PER_CLIENT * model.data.num_clients)
         stop = _Stop(deadline, patience=wait if patience else None, switch_at=switch_at)
         stop.cost_scale = float(model.describe().get("cost_scale") or 0.0)
+        left = deadline.remaining_s()
         with warnings.catch_warnings():  # expected while the fleet falls short
             warnings.simplefilter("ignore", PenaltyBoundWarning)
             res = pyvrp.solve(model.data, stop=stop, seed=seed, collect_stats=False,
                               params=model.params())  # fmt: skip
         best = res.best
         runs.append({**model.describe(), "iterations": res.num_iterations,
-                     "stopped": stop.reason, "feasible": best.is_feasible()})  # fmt: skip
+                     "stopped": stop.reason, "feasible": best.is_feasible(),
+                     "search_left_s": round(left, 3) if math.isfinite(left) else None})  # fmt: skip
         if best.is_feasible() or not required or deadline.remaining_s() < 0.05:
             break
         required = False  # no feasible plan serves every required order: prizes instead
     elapsed = time.perf_counter() - t0
-    detail: dict[str, Any] = {**runs[-1], "seed": seed}
+    detail: dict[str, Any] = {**runs[-1], "seed": seed, "search_s": round(elapsed, 3),
+                              "cpu_s": round(time.process_time() - c0, 3)}  # fmt: skip
     if len(runs) > 1:
         detail["first_model"] = runs[0]
     if not best.is_feasible():

@@ -63,6 +63,8 @@ _CHILD_MARGIN_S = 0.3
 #: stopping after at most this many solutions.
 DETERMINISTIC_SOLUTIONS = 10_000
 _POST_S_PER_ORDER = 4e-4
+#: Timings in an engine's report, left out of deterministic plans.
+_TIMINGS = ("time_s", "search_s", "cpu_s", "search_left_s")
 _BREAKS_S_PER_ORDER = 2e-3
 
 
@@ -277,7 +279,9 @@ def _solve_routing(
     stats["kept"] = label
     if deterministic:  # no timings: the same plan byte for byte
         for info in stats["engines"].values():
-            info.pop("time_s", None)
+            for part in (info, info.get("first_model") or {}):
+                for key in _TIMINGS:
+                    part.pop(key, None)
         return replace(best, time_s=0.0, statistics=stats)
     return replace(best, time_s=call.elapsed_s(), statistics=stats)
 
