@@ -119,3 +119,33 @@ def test_an_easy_day_stops_on_the_no_improvement_rule_not_the_deadline():
     assert res.found
     assert res.detail["stopped"].startswith("no improvement")
     assert res.detail["iterations"] >= PATIENCE_MIN_ITERS
+
+
+def test_an_order_only_a_dear_vehicle_may_serve_gets_that_vehicle():
+    # the park sub-problem PyVRP failed on: one hazardous order, the only licensed
+    # vehicle costs 850 a day, the unlicensed one 10; with a weight of 1 in the
+    # eligibility dimension the penalty (at most PyVRP's max_penalty per unit) stayed
+    # below the fixed cost, and PyVRP kept the cheap forbidden vehicle: no plan at all
+    orders = [order("a", load_kg=30.0, required_skills=frozenset({"hazmat"}))]
+    fleet = [
+        VehicleType(
+            "tanker",
+            count=1,
+            start_id="D",
+            cost_per_km=5.0,
+            fixed_cost=850.0,
+            skills=frozenset({"hazmat"}),
+        ),
+        VehicleType("van", count=1, start_id="D", cost_per_km=5.0, fixed_cost=10.0),
+    ]
+    prob = problem(XY, orders, fleet)
+    model = build_model(prob, diagnose(prob), required=True)
+    (client,) = model.data.clients()
+    tanker, van = model.data.vehicle_types()
+    weight = client.pickup[-1]  # in the van's eligibility dimension
+    assert van.capacity[-1] == 0 and tanker.capacity[-1] >= weight
+    # one unit over costs more than the tanker's day, even at PyVRP's lowest penalty
+    assert weight * model.params().penalty.min_penalty >= 850 * model.cost_scale
+    res = solve_pyvrp(prob, diagnose(prob), deadline=Deadline.after(TL))
+    assert res.found and res.detail["required_clients"]
+    assert [(r.vehicle_id, r.stops) for r in res.routes] == [("tanker-1", ("a",))]

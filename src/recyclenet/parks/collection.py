@@ -265,7 +265,7 @@ def plan_collection(
     matrices: Mapping[str, Matrix],
     *,
     time_limit_s: float = 20.0,
-    engine: str = "ortools",
+    engine: str = "auto",
     seed: int = 0,
     emission_factors: Any = None,
 ) -> Collection:
@@ -280,10 +280,8 @@ def plan_collection(
     time_limit_s : float
         For all routing sub-problems together (each gets an equal share, at least 0.3 s).
     engine, seed
-        Passed to :func:`recyclenet.routing.solve_routing`. OR-Tools by default: on these
-        small sub-problems (one to a few loads ending at a facility, with skills and
-        shifts that start late in the day) PyVRP found no solution within 0.5 s where
-        OR-Tools did (measured on the example park; see the closing note).
+        Passed to :func:`recyclenet.routing.solve_routing` ("auto": PyVRP, OR-Tools for
+        what PyVRP cannot model).
     emission_factors
         As :func:`recyclenet.indicators.read_emission_factors` returns (default: the
         packaged table), matched by vehicle profile.

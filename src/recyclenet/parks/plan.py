@@ -271,7 +271,7 @@ def plan_park(
     time_limit_s: float = 30.0,
     single_source: bool | None = None,
     unplaced: Unplaced = "raise",
-    engine: str = "ortools",
+    engine: str = "auto",
     seed: int = 0,
     max_snap_distance_m: float = DEFAULT_MAX_SNAP_DISTANCE_M,
     cache_dir: str | Path | None = None,

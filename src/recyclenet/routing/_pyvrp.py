@@ -18,8 +18,12 @@ Mapping
   PyVRP's own reader builds.
 - Vehicle types map one to one (shift, maximum duration and distance, costs, road
   profile index). Skills and the other pre-solve eligibility rules become one extra
-  load dimension per vehicle type that some orders may not use: those orders weigh 1
-  in it and that type has capacity 0.
+  load dimension per vehicle type that some orders may not use: those orders weigh
+  :func:`eligibility_weight` in it and that type has capacity 0. The weight makes an
+  order on a type it may not use cost more than a vehicle's whole day even at PyVRP's
+  lowest penalty: with a weight of 1 the penalty (at most ``max_penalty`` per unit) was
+  below the fixed cost of the one allowed vehicle, so on tiny park sub-problems PyVRP
+  kept the cheap forbidden vehicle and never found a feasible plan.
 
 Breaks and fixed route prefixes (re-planning) do not fit PyVRP's model:
 :func:`fits_pyvrp` says so and the caller uses OR-Tools.
@@ -241,6 +245,17 @@ def _fit_count(demands: list[float], capacity: float) -> int:
     return k
 
 
+def eligibility_weight(day_cost: int, penalty_factor: float, n_clients: int) -> int:
+    """Weight of an order in the eligibility dimension of a vehicle type it may not use:
+    one unit over capacity then costs at least ``day_cost`` (scaled) at PyVRP's lowest
+    penalty, so no route is cheap enough to pay for it; bounded so that every client on
+    one route at PyVRP's highest penalty stays within int64."""
+    lowest = PenaltyParams().min_penalty * penalty_factor
+    highest = PenaltyParams().max_penalty * penalty_factor
+    bound = int(2**62 / ((n_clients + 1) * highest))
+    return max(1, min(math.ceil(day_cost / lowest), bound))
+
+
 def build_model(problem: RoutingProblem, diagnosis: Diagnosis, *, required: bool) -> Model:
     """The problem as PyVRP data (orders in ``diagnosis.unserved`` left out).
 
@@ -300,7 +315,11 @@ def build_model(problem: RoutingProblem, diagnosis: Diagnosis, *, required: bool
         for d in dims
     )  # fmt: skip
     nd = len(dims)
-    required_prize = 10 * max(cost(_day_cost(problem, vt)) for vt in types_)
+    day_cost = max(cost(_day_cost(problem, vt)) for vt in types_)
+    required_prize = 10 * day_cost
+    penalty_factor = sc.pyvrp_penalty_factor(scale, per_km, per_hour)
+    n_clients = sum(max(1, len(o.time_windows)) if duration else 1 for o in orders)
+    elig_w = eligibility_weight(day_cost, penalty_factor, n_clients)
     clients: list[pyvrp.Client] = []
     groups: list[pyvrp.ClientGroup] = []
     client_order: list[str] = []
@@ -309,7 +328,7 @@ def build_model(problem: RoutingProblem, diagnosis: Diagnosis, *, required: bool
         q = sc.demand_int(tuple(o.demand[d] for d in dims), lscale)
         for dim in range(nd):
             totals[dim] += q[dim]
-        elig = [0 if t in diagnosis.allowed_types[o.id] else 1 for t in restricted]
+        elig = [0 if t in diagnosis.allowed_types[o.id] else elig_w for t in restricted]
         load = q + elig
         pickup = load if o.kind == "pickup" else [0] * nd + elig
         delivery = load[:nd] + [0] * len(restricted) if o.kind == "delivery" else []
@@ -356,7 +375,7 @@ def build_model(problem: RoutingProblem, diagnosis: Diagnosis, *, required: bool
     for vt in types_:
         cap = sc.capacity_int(tuple(vt.capacity[d] for d in dims), max(totals, default=0) + 1,
                               lscale)  # fmt: skip
-        cap += [0 if vt.id == t else len(clients) + 1 for t in restricted]
+        cap += [0 if vt.id == t else (len(clients) + 1) * elig_w for t in restricted]
         times: dict[str, Any] = {}
         if duration:
             end_unload = next((sc.time_up(f.unload_s) for f in problem.facilities
@@ -395,7 +414,7 @@ def build_model(problem: RoutingProblem, diagnosis: Diagnosis, *, required: bool
         groups=groups,
     )
     return Model(data, client_order, depot_ids, required, duration, scale, exact,
-                 sc.pyvrp_penalty_factor(scale, per_km, per_hour))  # fmt: skip
+                 penalty_factor)  # fmt: skip
 
 
 def solve_pyvrp(
