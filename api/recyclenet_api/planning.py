@@ -304,7 +304,9 @@ def build_facilities(records: Sequence[dict[str, Any]], label: str) -> list[Faci
         try:
             out.append(Facility(str(r["id"]), float(r["lon"]), float(r["lat"]),
                                 unload_s=float(r.get("unload_s", 0.0)),
-                                time_window=_window(r.get("time_window"))))  # fmt: skip
+                                time_window=_window(r.get("time_window")),
+                                capacity_kg=None if r.get("capacity_kg") is None
+                                else float(r["capacity_kg"])))  # fmt: skip
         except InputError as exc:
             raise PayloadError(f"{label}.{i}", str(exc)) from None
     return out

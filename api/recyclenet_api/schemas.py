@@ -318,6 +318,12 @@ class DepotProperties(_Props):
 class FacilityProperties(_Props):
     unload_s: float = Field(default=0.0, ge=0, le=HORIZON_S, description="Unloading time, s.")
     time_window: TimeWindowIn | None = None
+    capacity_kg: float | None = Field(
+        default=None, ge=0, le=1e12,
+        description="kg the facility takes in the day (omit: no limit); routes unload at "
+        "the nearest facility with room, orders none has room for are unserved with reason "
+        "facility_capacity.",
+    )
 
     _tw = field_validator("time_window")(lambda cls, v: _window_check(v))
 

@@ -319,6 +319,8 @@ def _build(out: TableCheck, norm: Any, lines: list[int], name: str) -> None:
                 props = {"kind": "depot" if depots else "facility"}
                 if facilities:
                     props["unload_s"] = facilities[0].unload_s
+                    if facilities[0].capacity_kg is not None:
+                        props["capacity_kg"] = facilities[0].capacity_kg
                 if window is not None:
                     props["time_window"] = list(window)
             elif out.kind == "fleet":

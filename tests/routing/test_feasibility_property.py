@@ -64,3 +64,20 @@ def test_every_engine_returns_only_checked_plans(helsinki, engine, seed):
     for r in plan.routes:  # the day ends delivered
         assert r.visits[-2].kind == "unload" and r.end_load_kg == 0.0
         assert sum(r.delivered_kg.values()) == pytest.approx(r.collected_kg)
+
+
+@pytest.mark.parametrize("engine", ["ortools", "pyvrp", "auto"])
+def test_a_full_centre_holds_for_every_engine(helsinki, engine):
+    # the centre takes 400 kg of a day of about 900: what it cannot take is unserved
+    # with reason facility_capacity, and no plan delivers more than 400 kg there
+    prob = _day(helsinki, 3)
+    prob = dataclasses.replace(
+        prob, facilities=tuple(dataclasses.replace(f, capacity_kg=400.0) for f in prob.facilities)
+    )
+    plan = solve_routing(prob, engine=engine, time_limit_s=1.0, seed=3)
+    assert check_plan(plan, prob) == []
+    delivered = sum(sum(r.delivered_kg.values()) for r in plan.routes)
+    assert 0.0 < delivered <= 400.0 * len(prob.facilities) + 1e-6
+    assert "facility_capacity" in {u.reason for u in plan.unserved}
+    for r in plan.routes:
+        assert r.end_load_kg == 0.0

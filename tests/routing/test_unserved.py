@@ -68,7 +68,7 @@ def test_diagnosis_restricts_eligible_types():
 
 def test_fleet_and_cost_reasons_after_solving():
     assert set(REASONS) == {"off_road", "capacity", "time_window", "skill", "unreachable",
-                            "shift", "cost", "fleet"}  # fmt: skip
+                            "shift", "cost", "fleet", "facility_capacity"}  # fmt: skip
     orders = [order("ok", load_kg=200.0), order("x", load_kg=200.0),
               order("opt", load_kg=10.0, required=False, penalty=0.001)]  # fmt: skip
     prob = problem({**XY, "opt": (0, 9000)}, orders, _fleet())

@@ -25,6 +25,7 @@ ViolationKind = Literal[
     "service_time", "not_facility", "facility_hours", "unload_time", "shift", "depot_hours",
     "max_duration", "max_distance", "max_unloads", "missing_break", "break_window",
     "break_overlap", "loaded_at_end", "distance_total", "served_and_unserved", "unaccounted",
+    "facility_capacity",
 ]  # fmt: skip
 
 #: Kinds whose ``amount`` is in seconds, metres, kg (first load dimension) or a count;
@@ -33,7 +34,8 @@ AMOUNT_UNITS: Mapping[str, str] = {
     "travel_time": "s", "time_window": "s", "service_time": "s", "facility_hours": "s",
     "unload_time": "s", "shift": "s", "depot_hours": "s", "max_duration": "s",
     "break_window": "s", "break_overlap": "s", "max_distance": "m", "distance_total": "m",
-    "capacity": "kg", "loaded_at_end": "kg", "max_unloads": "count", "missing_break": "s",
+    "capacity": "kg", "loaded_at_end": "kg", "facility_capacity": "kg", "max_unloads": "count",
+    "missing_break": "s",
 }  # fmt: skip
 
 
@@ -369,15 +371,40 @@ def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _C
     return out
 
 
+def facility_intake_kg(routes: Iterable[Route]) -> dict[str, float]:
+    """kg unloaded per facility id over ``routes`` (mid-shift and final unloads)."""
+    out: dict[str, float] = {}
+    for r in routes:
+        for fid, kg in r.delivered_kg.items():
+            out[fid] = out.get(fid, 0.0) + kg
+    return out
+
+
+def facility_capacity_violations(
+    routes: Iterable[Route], problem: RoutingProblem
+) -> list[Violation]:
+    """One ``facility_capacity`` violation per facility that takes more than its
+    ``capacity_kg`` over the day (``order_id`` is the facility id)."""
+    caps = {f.id: f.capacity_kg for f in problem.facilities if f.capacity_kg is not None}
+    out = []
+    for fid, kg in sorted(facility_intake_kg(routes).items()):
+        cap = caps.get(fid)
+        if cap is not None and kg > cap * (1 + 1e-9) + _EPS_LOAD:
+            out.append(Violation("facility_capacity", None, fid, kg - cap,
+                                 f"facility {fid} takes {kg:.1f} kg in the day, more than "
+                                 f"its capacity_kg {cap:g}"))  # fmt: skip
+    return out
+
+
 def check_plan(plan: RoutePlan, problem: RoutingProblem, *, tol_s: float = 1e-3) -> list[Violation]:
     """Every constraint a plan breaks; empty when feasible.
 
     Independent of the engines: recomputes travel from the problem's matrices and
     checks each order served once or reported unserved, vehicles used at most once,
     skills, every load dimension after every stop, time windows, facility and depot
-    hours, shifts, maximum duration and distance, breaks, unload limits, that routes
-    come back empty when the problem has facilities (the day's collection delivered,
-    :mod:`.delivery`) and the reported totals.
+    hours, facilities' daily capacity, shifts, maximum duration and distance, breaks,
+    unload limits, that routes come back empty when the problem has facilities (the
+    day's collection delivered, :mod:`.delivery`) and the reported totals.
 
     Returns
     -------
@@ -402,6 +429,7 @@ def check_plan(plan: RoutePlan, problem: RoutingProblem, *, tol_s: float = 1e-3)
                                  f"{where}: vehicle used twice"))  # fmt: skip
         used.add(r.vehicle_id)
         out += route_violations(r, vt, problem, ctx, seen, tol_s)
+    out += facility_capacity_violations(plan.routes, problem)
     unserved = {u.order_id for u in plan.unserved}
     for o in problem.orders:
         if o.id in seen and o.id in unserved:

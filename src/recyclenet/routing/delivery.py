@@ -12,9 +12,15 @@ facility becomes the last stop, then the depot) and picks, per route, the facili
 to its last stop that keeps the route feasible (opening hours, shift), so the routes of a
 day use every open centre.
 
+Facilities with a ``capacity_kg`` take at most that much in the day: routes choose, the
+most loaded first, the nearest facility that still has room; the feasibility gate
+(:mod:`.gate`) then moves unloads away from a facility that is still over, or leaves
+orders unserved with reason ``facility_capacity``.
+
 Approximation: the engines plan with one end facility per vehicle type (the one nearest to
-its end depot); the choice per route afterwards can only shorten routes. Facilities have
-no capacity of their own ("room" is their opening hours).
+its end depot) and know no facility capacity; the choice per route afterwards can only
+shorten routes, and capacity is fitted afterwards (it can leave orders unserved that a
+solver modelling capacity would have sent further).
 """
 
 from __future__ import annotations
@@ -103,6 +109,30 @@ def with_final_unload(problem: RoutingProblem) -> RoutingProblem:
     return replace(problem, vehicle_types=tuple(types))
 
 
+def feasible_variant(
+    problem: RoutingProblem, raw: RawRoute, vt: VehicleType, ctx: object
+) -> RawRoute | None:
+    """``raw`` if it holds, else the same stops leaving at the earliest start (shift and
+    depot opening; engines may schedule a start late in the shift, leaving no time for a
+    longer way), breaks placed again; None when neither holds."""
+    from .breaks import place_breaks
+
+    if not route_violations(evaluate_route(problem, raw, vt), vt, problem, ctx, {}):  # type: ignore[arg-type]
+        return raw
+    start = vt.shift[0]
+    dep = next((d for d in problem.depots if d.id == vt.start_id), None)
+    if dep is not None and dep.time_window is not None:
+        start = max(start, dep.time_window[0])
+    if start >= raw.start_s:
+        return None
+    early = RawRoute(raw.vehicle_id, raw.stops, start, None)
+    if vt.break_window is not None:
+        (early,) = place_breaks(problem, [early])
+    if route_violations(evaluate_route(problem, early, vt), vt, problem, ctx, {}):  # type: ignore[arg-type]
+        return None
+    return early
+
+
 def restore_final_unload(
     problem: RoutingProblem, raw_routes: Sequence[RawRoute]
 ) -> tuple[RawRoute, ...]:
@@ -118,33 +148,58 @@ def restore_final_unload(
     types = dict(problem.vehicles())
     ctx = check_context(problem)
     pos = problem.position
-    out = []
-    for r in raw_routes:
+    facility_ids = {f.id for f in problem.facilities}
+    caps = {f.id: f.capacity_kg for f in problem.facilities if f.capacity_kg is not None}
+    out: dict[int, RawRoute] = {}
+    todo: list[tuple[int, list[str], float]] = []  # (index, stops, kg for the final unload)
+    used_kg: dict[str, float] = {}
+    for k, r in enumerate(raw_routes):
         vt = types[r.vehicle_id]
-        leg = legs.get(vt.id)
-        if leg is None or not r.stops:
-            out.append(r)
+        if legs.get(vt.id) is None or not r.stops:
+            out[k] = r
             continue
-        facility_ids = {f.id for f in problem.facilities}
         stops = list(r.stops)
         while stops and stops[-1] in facility_ids:  # unloads right before the final one
             stops.pop()
         if not stops:
             continue
+        end_kg = 0.0
+        if caps:  # what mid-shift unloads take, and what is left for the final one
+            loaded = evaluate_route(problem, RawRoute(r.vehicle_id, tuple(stops), r.start_s), vt)
+            for fid, kg in loaded.delivered_kg.items():
+                used_kg[fid] = used_kg.get(fid, 0.0) + kg
+            end_kg = loaded.end_load_kg
+        todo.append((k, stops, end_kg))
+    for k, stops, end_kg in sorted(todo, key=lambda t: (-t[2], t[0])):  # most loaded first
+        r = raw_routes[k]
+        vt = types[r.vehicle_id]
+        leg = legs[vt.id]
         dur, _dist = problem.travel(vt.profile)
-        last, end = pos[stops[-1]] if stops else pos[vt.start_id], pos[vt.end_id]
+        last, end = pos[stops[-1]], pos[vt.end_id]
         ranked = sorted(
             problem.facilities,
             key=lambda f: (float(dur[last, pos[f.id]]) + f.unload_s + float(dur[pos[f.id], end]),
                            f.id),
         )  # fmt: skip
-        chosen = RawRoute(r.vehicle_id, (*stops, leg.facility_id), r.start_s, r.break_leg)
+        chosen: RawRoute | None = None
+        nearest_full: RawRoute | None = None  # feasible but without room: the gate fits it
         for f in ranked:
             cand = RawRoute(r.vehicle_id, (*stops, f.id), r.start_s, r.break_leg)
-            if f.id == leg.facility_id or not route_violations(
-                evaluate_route(problem, cand, vt), vt, problem, ctx, {}
-            ):
+            if f.id != leg.facility_id:
+                feasible = feasible_variant(problem, cand, vt, ctx)
+                if feasible is None:
+                    continue
+                cand = feasible
+            cap = caps.get(f.id)
+            if cap is None or used_kg.get(f.id, 0.0) + end_kg <= cap + 1e-6:
                 chosen = cand
                 break
-        out.append(chosen)
-    return tuple(out)
+            nearest_full = nearest_full or cand
+        chosen = (
+            chosen
+            or nearest_full
+            or RawRoute(r.vehicle_id, (*stops, leg.facility_id), r.start_s, r.break_leg)
+        )
+        used_kg[chosen.stops[-1]] = used_kg.get(chosen.stops[-1], 0.0) + end_kg
+        out[k] = chosen
+    return tuple(out[k] for k in sorted(out))

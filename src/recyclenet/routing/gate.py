@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from ..deadline import Deadline
 from .breaks import place_breaks
-from .check import Violation, check_context, route_violations
+from .check import Violation, check_context, facility_intake_kg, route_violations
+from .delivery import feasible_variant
 from .evaluate import evaluate_route
-from .plan import RawRoute, Route
+from .plan import RawRoute, Route, Unserved
 from .problem import RoutingProblem, VehicleType
 from .unserved import Diagnosis
 
@@ -32,6 +33,10 @@ class RepairReport:
     violations: list[Violation] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     reinserted: list[str] = field(default_factory=list)
+    #: order id -> the facility that had no room for it (reason ``facility_capacity``)
+    no_room: dict[str, str] = field(default_factory=dict)
+    #: (vehicle id, from facility, to facility): unloads moved to a facility with room
+    moved_unloads: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (the first 20 violations)."""
@@ -41,7 +46,17 @@ class RepairReport:
             "first_violations": [v.to_dict() for v in self.violations[:20]],
             "dropped": list(self.dropped),
             "reinserted": list(self.reinserted),
+            "no_room": dict(self.no_room),
+            "moved_unloads": [list(m) for m in self.moved_unloads],
         }
+
+    def unserved(self, problem: RoutingProblem) -> list[Unserved]:
+        """The orders no facility had room for, as unserved orders."""
+        caps = {f.id: f.capacity_kg for f in problem.facilities}
+        return [Unserved(oid, "facility_capacity",
+                         f"order {oid!r}: facility {fid!r} is full for the day (capacity_kg "
+                         f"{caps.get(fid)}) and no other facility within reach has room")
+                for oid, fid in sorted(self.no_room.items())]  # fmt: skip
 
 
 class _Eval:
@@ -187,8 +202,111 @@ def repair(
         routes[raw.vehicle_id] = fixed
     if report.dropped:
         _reinsert(problem, ev, routes, report, diagnosis, deadline, facility_ids, final_stops)
+    if any(f.capacity_kg is not None for f in problem.facilities):
+        _fit_facility_capacity(ev, routes, report, facility_ids, final_stops)
     out = tuple(r for r in routes.values() if any(s not in facility_ids for s in r.stops))
     return out, report
+
+
+def _fit_facility_capacity(ev: _Eval, routes: dict[str, RawRoute], report: RepairReport,
+                           facility_ids: set[str],
+                           final_stops: Mapping[str, str]) -> None:  # fmt: skip
+    """Bring every facility within its ``capacity_kg`` for the day.
+
+    While a facility takes too much: move one of its unloads (the cheapest detour first)
+    to a facility with room where the route stays feasible; when none can move, leave
+    out one order unloaded there (optional before required, low priority first, then the
+    one whose load best covers the excess), recorded in ``report.no_room``. Each step
+    lowers the excess or the served orders, so it ends.
+    """
+    problem = ev.problem
+    caps = {f.id: f.capacity_kg for f in problem.facilities if f.capacity_kg is not None}
+    facilities = [f.id for f in problem.facilities]
+    pos = problem.position
+    while True:
+        evaluated = {v: ev.route(r, replace_break=False)[1] for v, r in routes.items() if r.stops}
+        intake = facility_intake_kg(evaluated.values())
+        over = sorted(((kg - caps[f], f) for f, kg in intake.items()
+                       if f in caps and kg > caps[f] + 1e-6), reverse=True)  # fmt: skip
+        if not over:
+            return
+        excess, fid = over[0]
+        # (detour s, vehicle, stop index, kg unloaded there) of every unload at fid
+        unloads: list[tuple[float, str, int, float]] = []
+        for vid, route in evaluated.items():
+            dur, _dist = problem.travel(ev.types[vid].profile)
+            for i, visit in enumerate(route.visits[1:-1], start=1):
+                if visit.kind == "unload" and visit.location_id == fid:
+                    kg = route.visits[i - 1].load_kg
+                    a, b = (
+                        pos[route.visits[i - 1].location_id],
+                        pos[route.visits[i + 1].location_id],
+                    )
+                    unloads.append((float(dur[a, pos[fid]] + dur[pos[fid], b]), vid, i - 1, kg))
+        if _move_an_unload(ev, routes, report, intake, caps, facilities, fid, sorted(unloads)):
+            continue
+        # leave out one order unloaded at fid
+        candidates = _unloaded_at(ev, routes, facility_ids, fid, excess)
+        if not candidates:  # nothing to leave out (loads from deliveries only): give up
+            return
+        _key, vid, oid = min(candidates)
+        final = final_stops.get(ev.types[vid].id)
+        fixed, dropped = _fix_route(ev, _without(routes[vid], oid, facility_ids, final),
+                                    facility_ids, final)  # fmt: skip
+        routes[vid] = fixed
+        report.no_room[oid] = fid
+        report.dropped.extend(dropped)
+
+
+def _unloaded_at(ev: _Eval, routes: Mapping[str, RawRoute], facility_ids: set[str], fid: str,
+                 excess: float) -> list[tuple[tuple[bool, int, int, float], str, str]]:  # fmt: skip
+    """(preference key, vehicle, order) of each pickup unloaded at ``fid``; the smallest
+    key is the order to leave out first: optional before required, low priority first,
+    then the smallest load that covers ``excess`` kg, else the largest load."""
+    orders = ev.problem.orders_by_id
+    out: list[tuple[tuple[bool, int, int, float], str, str]] = []
+
+    def offer(batch: Sequence[str], vid: str) -> None:
+        for oid in batch:
+            kg = orders[oid].load_kg
+            fits = kg >= excess - 1e-6
+            key = (orders[oid].required, orders[oid].priority, 0 if fits else 1,
+                   kg if fits else -kg)  # fmt: skip
+            out.append((key, vid, oid))
+
+    for vid, raw in routes.items():
+        batch: list[str] = []
+        for stop in raw.stops:
+            if stop in facility_ids:
+                if stop == fid:
+                    offer(batch, vid)
+                batch = []
+            elif orders[stop].kind == "pickup":
+                batch.append(stop)
+        if ev.types[vid].end_id == fid:  # a route ending at the facility unloads there
+            offer(batch, vid)
+    return out
+
+
+def _move_an_unload(ev: _Eval, routes: dict[str, RawRoute], report: RepairReport,
+                    intake: Mapping[str, float], caps: Mapping[str, float],
+                    facilities: Sequence[str], fid: str,
+                    unloads: Sequence[tuple[float, str, int, float]]) -> bool:  # fmt: skip
+    """Move one unload at ``fid`` to another facility with room, keeping its route
+    feasible; True when one moved."""
+    for _detour, vid, k, kg in unloads:
+        raw = routes[vid]
+        for other in facilities:
+            if other == fid or intake.get(other, 0.0) + kg > caps.get(other, float("inf")) + 1e-6:
+                continue
+            stops = (*raw.stops[:k], other, *raw.stops[k + 1 :])
+            cand, _r, bad = ev.route(RawRoute(vid, stops, raw.start_s, None), replace_break=True)
+            moved = cand if not bad else feasible_variant(ev.problem, cand, ev.types[vid], ev.ctx)
+            if moved is not None:
+                routes[vid] = moved
+                report.moved_unloads.append((vid, fid, other))
+                return True
+    return False
 
 
 def _reinsert(problem: RoutingProblem, ev: _Eval, routes: dict[str, RawRoute],

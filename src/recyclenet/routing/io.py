@@ -25,10 +25,11 @@ comments. Empty cells take the defaults.
 
 Sites (depots and sorting centres)::
 
-    id, lon, lat, kind, unload_s, open, close
+    id, lon, lat, kind, unload_s, open, close, capacity_kg
 
 ``kind`` is ``depot`` (车场) or ``facility`` (分拣中心, 中转站); ``open``/``close`` are
-``HH:MM`` or seconds.
+``HH:MM`` or seconds; ``capacity_kg`` is what a facility takes in the day (empty: no
+limit).
 """
 
 from __future__ import annotations
@@ -222,7 +223,8 @@ def depots_from_rows(
                 depots.append(Depot(r["id"], lon, lat, time_window=tw))
             elif kind == "facility":
                 facilities.append(Facility(r["id"], lon, lat, unload_s=_opt(
-                    r.get("unload_s", "")) or 0.0, time_window=tw))  # fmt: skip
+                    r.get("unload_s", "")) or 0.0, time_window=tw,
+                    capacity_kg=_opt(r.get("capacity_kg", ""))))  # fmt: skip
             else:
                 raise ValueError(f"kind {kind!r} must be 'depot' or 'facility'")
         except InputError as exc:

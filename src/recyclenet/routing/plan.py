@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 
 VisitKind = Literal["start", "order", "unload", "end"]
 ReasonCode = Literal[
-    "off_road", "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet"
+    "off_road", "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet",
+    "facility_capacity",
 ]
 Status = Literal["feasible", "no_orders", "no_solution"]
 
 #: Reason codes of unserved orders. ``fleet``: a required order that fits some vehicle
 #: on its own but found no room in the fleet within the time limit; ``off_road``: farther
-#: from every vehicle's roads than ``RoutingProblem.order_snap_limit_m``.
+#: from every vehicle's roads than ``RoutingProblem.order_snap_limit_m``;
+#: ``facility_capacity``: no facility it could be unloaded at has room left in the day.
 REASONS: tuple[str, ...] = (
     "off_road", "capacity", "time_window", "skill", "unreachable", "shift", "cost", "fleet",
+    "facility_capacity",
 )  # fmt: skip
 
 

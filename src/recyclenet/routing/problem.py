@@ -294,6 +294,10 @@ class Facility:
         Time to unload, seconds.
     time_window : (open_s, close_s) or None
         Opening hours for the start of unloading.
+    capacity_kg : float or None
+        kg the facility takes in the planning day, over every unload of every route
+        (None: no limit). Routes unload at the nearest facility with room; what no
+        facility has room for is left unserved with reason ``facility_capacity``.
     """
 
     id: str
@@ -301,11 +305,13 @@ class Facility:
     lat: float
     unload_s: float = 0.0
     time_window: TimeWindow | None = None
+    capacity_kg: float | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.id, "facility")
         _check_lonlat(self.lon, self.lat, f"facility {self.id!r}")
         _check_nonneg(self.unload_s, f"facility {self.id!r} unload_s")
+        _check_nonneg(self.capacity_kg, f"facility {self.id!r} capacity_kg", allow_none=True)
         if self.time_window is not None:
             (tw,) = _check_windows([self.time_window], f"facility {self.id!r}")
             object.__setattr__(self, "time_window", tw)

@@ -297,16 +297,20 @@ def _gated(problem: RoutingProblem, res: EngineResult, diag: Diagnosis, call: De
                           unserved=diag.unserved)  # fmt: skip
     raw = restore_final_unload(problem, res.routes)
     raw, report = repair(problem, raw, diag, deadline=call.earlier(_MARGIN_S), final_stops=finals)
-    if report.violations:
+    if report.violations or report.no_room or report.moved_unloads:
         info["gate"] = report.to_dict()
-    plan = build_plan(problem, raw, engine=res.engine, status="feasible", unserved=diag.unserved)
+    unserved = (*diag.unserved, *report.unserved(problem))
+    plan = build_plan(problem, raw, engine=res.engine, status="feasible", unserved=unserved)
     bad = check_plan(plan, problem)
     if bad:  # the repair missed something: never return it
         info["rejected_routes"] = [str(v) for v in bad[:10]]
         failing = {v.vehicle_id for v in bad}
+        if any(v.vehicle_id is None and v.kind == "facility_capacity" for v in bad):
+            over = {v.order_id for v in bad if v.kind == "facility_capacity"}
+            failing |= {r.vehicle_id for r in plan.routes if over & set(r.delivered_kg)}
         plan = build_plan(problem, [r for r in raw if r.vehicle_id not in failing],
                           engine=res.engine, status="feasible",
-                          unserved=diag.unserved)  # fmt: skip
+                          unserved=unserved)  # fmt: skip
     info["objective"] = plan.objective
     return plan
 
