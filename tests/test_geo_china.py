@@ -17,8 +17,11 @@ from recyclenet.geo import (
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
+    geojson_bbox,
     geojson_from_crs,
+    geojson_swap_axes,
     geojson_to_crs,
+    meets_china,
     out_of_china,
     to_wgs84,
     wgs84_to_gcj02,
@@ -349,3 +352,24 @@ def test_geojson_errors_name_the_feature(doc, needle):
     with pytest.raises(InputError) as info:
         geojson_to_crs(doc, "gcj02")
     assert needle in str(info.value)
+
+
+def test_geojson_swap_axes_and_bbox():
+    doc = _sample_collection()
+    swapped = geojson_swap_axes(doc)
+    src, dst = _positions(doc), _positions(swapped)
+    assert [p[:2] for p in dst] == [[p[1], p[0]] for p in src]
+    assert dst[0][2] == 12.5 and "bbox" not in swapped  # altitude kept, boxes dropped
+    assert _positions(geojson_swap_axes(swapped)) == src
+    assert geojson_bbox(doc) == (24.94, 30.0, 120.01, 60.17)
+    assert geojson_bbox(doc["features"][2]) == (120.0, 30.0, 120.005, 30.0)
+    assert geojson_bbox(doc["features"][-1]) is None  # no geometry
+    assert geojson_bbox({"type": "FeatureCollection", "features": []}) is None
+
+
+def test_meets_china():
+    assert meets_china((120.0, 30.0, 120.01, 30.01))
+    assert meets_china((60.0, -10.0, 180.0, 80.0))  # holds the whole box
+    assert meets_china((137.8347, 55.8271, 140.0, 60.0))  # touches its corner
+    assert not meets_china((24.9, 60.1, 25.0, 60.2))  # Helsinki
+    assert not meets_china((137.84, 30.0, 150.0, 40.0))  # just east of it

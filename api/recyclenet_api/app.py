@@ -29,6 +29,7 @@ from .routers import (
     jobs,
     matrix,
     networks,
+    ogc,
     parks,
     plans,
     records,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (networks, jobs, plans, report, matrix, siting, routing, map_page, records,
                    parks, uploads):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    app.include_router(ogc.router)  # OGC API - Features: its own 400s; landing page public
     app.include_router(webapp.router)  # the workspace page: public files, no key
     _add_problem_schema(app)
     return app

@@ -170,6 +170,15 @@ def out_of_china(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_
     return ~inside
 
 
+def meets_china(bbox: tuple[float, float, float, float]) -> bool:
+    """Whether a WGS-84 box (west, south, east, north) meets the box in which GCJ-02
+    offsets coordinates (see :func:`out_of_china`): outside it GCJ-02 equals WGS-84 and
+    the Chinese datums say nothing a map there needs."""
+    west, south, east, north = bbox
+    c_west, c_south, c_east, c_north = _CHINA_BBOX
+    return west <= c_east and east >= c_west and south <= c_north and north >= c_south
+
+
 def _gcj02_offset(lon: Float64Array, lat: Float64Array) -> tuple[Float64Array, Float64Array]:
     """GCJ-02 minus WGS-84 at WGS-84 ``lon, lat`` (degrees), ignoring the China box."""
     x = lon - 105.0
@@ -417,6 +426,31 @@ def geojson_from_crs(doc: Mapping[str, Any], crs: str) -> dict[str, Any]:
     out = _map_positions(doc, lambda x, y: to_wgs84(x, y, system))
     out.pop(CRS_NOTE_KEY, None)
     return out
+
+
+def geojson_swap_axes(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a GeoJSON object with the first two values of every position swapped.
+
+    For a CRS whose first axis is latitude, such as EPSG:4326 as the EPSG registry defines
+    it (latitude, longitude): RFC 7946 positions are (lon, lat), so the result is no
+    longer RFC 7946 GeoJSON. ``bbox`` members are dropped; extra values are kept. Applying
+    it twice gives the positions back.
+    """
+    return _map_positions(doc, lambda x, y: (y, x))
+
+
+def geojson_bbox(doc: Mapping[str, Any]) -> BBox | None:
+    """(west, south, east, north) of every position of a GeoJSON object, or None when it
+    has none (a Feature without geometry, an empty collection). The box is taken on the
+    plain numbers: a geometry crossing the antimeridian gets a box spanning the globe."""
+    found: list[Sequence[Any]] = []
+    _walk(doc, found.append, "GeoJSON")
+    if not found:
+        return None
+    xy = np.array([p[:2] for p in found], dtype=np.float64)
+    west, south = xy.min(axis=0).tolist()
+    east, north = xy.max(axis=0).tolist()
+    return (west, south, east, north)
 
 
 def _map_positions(

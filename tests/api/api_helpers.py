@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -135,3 +136,21 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(30)
+
+
+def coords(doc: dict[str, Any]) -> np.ndarray:
+    """Every position of a GeoJSON FeatureCollection or Feature as an (n, 2) array, in
+    document order."""
+    out: list[list[float]] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], int | float):
+            out.append([c[0], c[1]])
+        else:
+            for x in c:
+                walk(x)
+
+    for f in doc.get("features", [doc]):
+        if f["geometry"]:
+            walk(f["geometry"]["coordinates"])
+    return np.array(out, dtype=float).reshape(-1, 2)

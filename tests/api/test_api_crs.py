@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from api_helpers import A, make_app
+from api_helpers import A, coords, make_app
 from fastapi.testclient import TestClient
 
 from recyclenet.geo import (
@@ -84,23 +84,6 @@ def matrix_body(nid: str, crs: str) -> dict[str, Any]:
     pts = [{"id": pid, "lon": shifted(lon, lat, crs)[0], "lat": shifted(lon, lat, crs)[1]}
            for pid, lon, lat in POINTS]  # fmt: skip
     return {"network_id": nid, "origins": pts, "max_snap_distance_m": SNAP_M}
-
-
-def coords(doc: dict[str, Any]) -> np.ndarray:
-    """Every position of a GeoJSON object as an (n, 2) array, in document order."""
-    out: list[list[float]] = []
-
-    def walk(c: Any) -> None:
-        if c and isinstance(c[0], int | float):
-            out.append([c[0], c[1]])
-        else:
-            for x in c:
-                walk(x)
-
-    for f in doc["features"]:
-        if f["geometry"]:
-            walk(f["geometry"]["coordinates"])
-    return np.array(out, dtype=float).reshape(-1, 2)
 
 
 def get_geojson(client: TestClient, url: str, **params: Any) -> dict[str, Any]:
