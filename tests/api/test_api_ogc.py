@@ -121,6 +121,11 @@ def test_landing_page_and_conformance_need_no_key(world: dict) -> None:
     spec = _get(c, links["service-desc"]["href"], headers={}).json()
     assert spec["openapi"].startswith("3.1")  # hence no oas30 class below
     assert {"/ogc", "/ogc/collections/{collectionId}/items"} <= set(spec["paths"])
+    items = spec["paths"]["/ogc/collections/{collectionId}/items"]["get"]
+    params = {p["name"]: p for p in items["parameters"]}
+    assert {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "f"} <= set(params)
+    assert params["crs"]["schema"]["enum"] == [CRS84, EPSG4326, GCJ02, BD09]
+    assert "neither datum has an EPSG code" in params["crs"]["description"]
     classes = _get(c, "/ogc/conformance", headers={}).json()["conformsTo"]
     assert classes == [CORE, "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]  # fmt: skip
