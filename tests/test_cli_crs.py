@@ -383,3 +383,38 @@ def test_reader_errors_keep_the_given_values(tmp_path):
         read_points(pts, crs="wgs72")
     with pytest.raises(InputError, match="unknown coordinate system"):
         read_orders(path, crs="mercator")
+
+
+# ------------------------------------------------------------------------- progress
+def test_site_reports_progress_on_stderr(town_osm, tmp_path):
+    # not a terminal here: one plain line per phase on stderr (a rich status line on a
+    # terminal); stdout keeps only the results
+    site = _site(town_osm, tmp_path, "wgs84", ok=False)
+    assert site.exit_code == 0, site.output
+    lines = [ln.strip() for ln in site.stderr.splitlines()]
+    phases = [ln.split(" (")[0] for ln in lines if ln.startswith("siting: ")]
+    assert phases[0] == "siting: heuristic" and phases[-1] == "siting: done", lines
+    assert phases.index("siting: bound") < phases.index("siting: done")
+    done = next(ln for ln in lines if ln.startswith("siting: done ("))
+    plan = _read(tmp_path / "site-wgs84-True" / "plan.json")
+    assert f"best {plan['objective']:,.6g}" in done, done
+    assert " s of 30 s" in done, done  # the default time limit
+    assert "siting:" not in site.stdout
+
+
+def test_route_reports_progress_on_stderr(town_osm, tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    orders = write_rows(d / "orders.csv", ["id", "lon", "lat", "items", "time_windows"],
+                        ORDERS, "wgs84")  # fmt: skip
+    sites = write_rows(d / "sites.csv", ["id", "kind", "lon", "lat", "unload_s"], DEPOTS,
+                       "wgs84", lon_col=2)  # fmt: skip
+    result = run("route", town_osm, "--orders", orders, "--sites", sites, "--engine", "ortools",
+                 "--time-limit-s", "1", "--out", tmp_path / "r")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip().startswith("routing:")]
+    assert lines[0].startswith("routing: solving (") and " of 1 s" in lines[0], lines
+    assert lines[-1].startswith("routing: done (ortools, ") and "best cost " in lines[-1]
+    plan = _read(tmp_path / "r" / "plan.json")
+    assert f"best cost {plan['cost']:,.2f}" in lines[-1]
+    assert "routing:" not in result.stdout

@@ -229,6 +229,11 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
         max_snap_distance_m=float(payload["max_snap_distance_m"]),
         time_limit_s=float(payload["time_limit_s"]),
         seed=int(payload["seed"]),
+        # while solving: phase, engine, elapsed, share of the time limit, incumbent
+        # objective, bound and gap
+        progress=lambda p: progress(
+            {**p, "phase": f"solving: {p['phase']}", "model": payload["model"]}
+        ),
     )
     progress({"phase": "writing layers", "objective": run.plan.objective})
     plan_dict = to_jsonable(run.to_dict())

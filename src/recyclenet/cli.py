@@ -434,17 +434,18 @@ def site(
 
     system = check_crs(crs, what="--crs")
     formats, lang = parse_formats(fmt), check_lang(lang)
-    run = plan_siting(
-        network, model=model, profile=profile, metric=metric, p=p, radius=radius,
-        households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
-        budget=budget, keep_existing=keep_existing, uncoverable=uncoverable,
-        centres=read_sites(centres, crs=system, kind="centres") if centres else None,
-        demand=read_demand(demand, crs=system) if demand else None,
-        sites=read_sites(sites, crs=system) if sites else None,
-        cache_dir=_cache_dir(None), urban_context=urban_context,
-        households_total=households_total, demand_districts=demand_districts,
-        population_raster=population_raster,
-    )  # fmt: skip
+    with _live_progress("siting") as progress:
+        run = plan_siting(
+            network, model=model, profile=profile, metric=metric, p=p, radius=radius,
+            households_per_station=norm, time_limit_s=time_limit_s, seed=seed,
+            budget=budget, keep_existing=keep_existing, uncoverable=uncoverable,
+            centres=read_sites(centres, crs=system, kind="centres") if centres else None,
+            demand=read_demand(demand, crs=system) if demand else None,
+            sites=read_sites(sites, crs=system) if sites else None,
+            cache_dir=_cache_dir(None), urban_context=urban_context,
+            households_total=households_total, demand_districts=demand_districts,
+            population_raster=population_raster, progress=progress,
+        )  # fmt: skip
     write_json(out / "plan.json", run.to_dict())
     if run.demand_estimate is not None:
         for line in run.demand_estimate.summary_lines():
@@ -458,23 +459,42 @@ def site(
 
 @contextlib.contextmanager
 def _live_progress(what: str) -> Iterator[Callable[[dict[str, Any]], None]]:
-    """A live status line on stderr (rich): elapsed, time limit, best cost, engine."""
+    """Live progress on stderr: on a terminal a rich status line (phase, engine, elapsed
+    ticking, time limit, best so far, bound and gap, scenarios done); elsewhere (a log,
+    a pipe, CI) one plain line per phase. Takes the reports of :mod:`recyclenet.progress`."""
     from rich.console import Console
 
+    from .progress import phase_lines
+
     console = Console(stderr=True)
-    with console.status(f"{what} ...") as status:
+    if not console.is_terminal:
+        yield phase_lines(what, lambda line: typer.echo(line, err=True))
+        return
+    line = _StatusLine(what)
+    with console.status(line):
+        yield line.update
 
-        def update(p: dict[str, Any]) -> None:
-            limit = p.get("time_limit_s")
-            cost = p.get("best_cost")
-            status.update(
-                f"{what}: {p.get('phase')} {p.get('engine') or ''} · "
-                f"{p.get('elapsed_s', 0.0):.1f} s"
-                + (f" of {limit:g} s" if limit else "")
-                + (f" · best cost {cost:,.2f}" if cost is not None else "")
-            )
 
-        yield update
+class _StatusLine:
+    """The status text of :func:`_live_progress`, its elapsed time ticking between reports."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.at = what, time.monotonic()
+        self.report: dict[str, Any] | None = None
+
+    def update(self, report: dict[str, Any]) -> None:
+        self.report, self.at = dict(report), time.monotonic()
+
+    def __rich__(self) -> str:
+        from rich.markup import escape
+
+        from .progress import describe
+
+        if self.report is None:
+            return f"{self.what} ..."
+        p = {**self.report, "elapsed_s": (self.report.get("elapsed_s") or 0.0)
+             + time.monotonic() - self.at}  # fmt: skip
+        return escape(f"{self.what}: {p.get('phase')} · {describe(p)}")
 
 
 @app.command("route")
@@ -565,8 +585,8 @@ def batch(
     def step(text: str) -> None:
         typer.echo(f"[{time.perf_counter() - t0:5.1f} s] {text}")
 
-    with open_client(scheduler, n_workers=workers) as client:
-        result = run_batch(parsed, out, client=client, progress=step, formats=fmt)
+    with open_client(scheduler, n_workers=workers) as client, _live_progress("batch") as live:
+        result = run_batch(parsed, out, client=client, progress=step, formats=fmt, live=live)
     typer.echo(result.table())
     typer.echo(f"wrote {out}/summary.csv and one folder per scenario")
     if result.failed:

@@ -29,6 +29,7 @@ from .network.service_area import service_area
 from .network.zones import RestrictionZone, read_restriction_zones
 from .options import ROUTING_DEFAULTS, SITING_DEFAULTS, RoutingOptions, SitingOptions
 from .points import Points
+from .progress import phase_lines
 from .readers import read_demand as read_demand  # re-exported: one reader, in readers
 from .readers import read_sites as read_sites
 from .routing import (
@@ -153,6 +154,7 @@ def plan_siting(
     households_total: float | None = None,
     demand_districts: str | Path | None = None,
     population_raster: str | Path | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
     **changes: Any,
 ) -> SitingRun:
     """Site stations on a real network; demand and sites derived from OSM when not given.
@@ -175,6 +177,10 @@ def plan_siting(
         :func:`recyclenet.siting.demand.estimate_demand`): the urban context of residential
         land without mapped buildings, and calibration to a total, to district totals
         (GeoJSON with ``households``) or to a population raster (GeoTIFF).
+    progress : callable, optional
+        Live reports while solving: phase, engine, elapsed, time limit, best objective,
+        bound and gap (see :func:`recyclenet.siting.solve_siting`; two tiers:
+        :func:`recyclenet.siting.solve_two_tier`).
     **changes
         Option fields by name (``model="p_median", p=3``), applied over ``options``.
     """
@@ -218,11 +224,13 @@ def plan_siting(
         uncoverable=o.uncoverable,  # type: ignore[arg-type]
     )  # fmt: skip
     if not centres:
-        plan = solve_siting(problem, time_limit_s=o.time_limit_s, seed=o.seed)
+        plan = solve_siting(problem, time_limit_s=o.time_limit_s, seed=o.seed,
+                            progress=progress)  # fmt: skip
         return SitingRun(plan=plan, problem=problem, network=net, demand_estimate=estimate)
     assert centre_matrix is not None
     two = solve_two_tier(problem, centres, centre_matrix, metric=o.metric,
-                         time_limit_s=o.time_limit_s, seed=o.seed)  # fmt: skip
+                         time_limit_s=o.time_limit_s, seed=o.seed,
+                         progress=progress)  # fmt: skip
     return SitingRun(plan=two.stations, problem=problem, network=net, centres=two.centres,
                      centre_sites=tuple(centres), demand_estimate=estimate)  # fmt: skip
 
@@ -603,7 +611,7 @@ def demo_run(
              "keeping OSM recycling points) and a sorting centre ...")  # fmt: skip
     siting = plan_siting(walk, model="min_stations", radius=radius_m, centres=centres,
                          time_limit_s=time_limit_s, seed=seed, uncoverable="leave",
-                         **derived)  # fmt: skip
+                         progress=phase_lines("siting", progress), **derived)  # fmt: skip
     siting = replace(siting, demand_estimate=estimate)
     left = siting.unassigned_households()
     if left["demand_points"]:
@@ -629,7 +637,7 @@ def demo_run(
                           facilities=facilities, time_limit_s=time_limit_s, seed=seed,
                           restriction_zones=restriction_zones,
                           deterministic=True,  # the report can be regenerated
-                          progress=_phase_lines(progress))  # fmt: skip
+                          progress=phase_lines("routing", progress))  # fmt: skip
     progress("writing plans and GeoJSON layers ...")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "network_info.json", info)
@@ -665,21 +673,6 @@ def demo_run(
                      summary=[*solved, *actuals.summary], images=pngs,
                      sections=actuals.sections)  # fmt: skip
     return [*headline(indicators, lang), *solved, *actuals.summary]
-
-
-def _phase_lines(say: Any) -> Callable[[dict[str, Any]], None]:
-    """Routing progress as one line per phase (engine, elapsed, best cost so far)."""
-    last: list[str] = []
-
-    def report(p: dict[str, Any]) -> None:
-        if last and last[-1] == p["phase"]:
-            return
-        last.append(p["phase"])
-        cost = p.get("best_cost")
-        say(f"  routing: {p['phase']} ({p.get('engine') or 'starting'}, "
-            f"{p['elapsed_s']:.1f} s" + (f", best cost {cost:,.2f})" if cost else ")"))
-
-    return report
 
 
 def _derived_inputs(network: str | Path, walk: RoadNetwork, **demand: Any) -> dict[str, Any]:

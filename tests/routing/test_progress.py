@@ -27,13 +27,13 @@ def test_progress_reports_phases_elapsed_and_the_best_cost(engine):
 
 
 def test_demo_prints_one_line_per_routing_phase():
-    from recyclenet.pipeline import _phase_lines
+    from recyclenet.progress import phase_lines
 
     lines: list[str] = []
-    report = _phase_lines(lines.append)
+    report = phase_lines("routing", lines.append)
     base = {"engine": "pyvrp", "time_limit_s": 10.0, "share": 0.1}
     report({**base, "phase": "solving", "elapsed_s": 0.0, "best_cost": None})
     report({**base, "phase": "solving", "elapsed_s": 0.5, "best_cost": 120.0})
     report({**base, "phase": "checking", "elapsed_s": 9.8, "best_cost": 101.5})
-    assert lines == ["  routing: solving (pyvrp, 0.0 s)",
-                     "  routing: checking (pyvrp, 9.8 s, best cost 101.50)"]  # fmt: skip
+    assert lines == ["  routing: solving (pyvrp, 0.0 s of 10 s)",
+                     "  routing: checking (pyvrp, 9.8 s of 10 s, best cost 101.50)"]  # fmt: skip

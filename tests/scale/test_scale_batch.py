@@ -188,9 +188,29 @@ def test_cli_batch(tmp_path: Path) -> None:
     )
     assert res.exit_code == 1, res.output
     assert "[2/2]" in res.output and "p-4" in res.output and "failed" in res.output
+    assert "batch: scenarios (" in res.stderr  # live progress (plain: not a terminal)
     assert (tmp_path / "o" / "summary.csv").is_file()
     bad = tmp_path / "bad.yaml"
     bad.write_text("network: helsinki\nsiting: {p: zero}\n", encoding="utf-8")
     res = CliRunner().invoke(app, ["batch", str(bad), "--out", str(tmp_path / "o2")])
     assert res.exit_code == 2
     assert "error:" in res.output and "siting.p: expected an integer >= 1" in res.output
+
+
+def test_live_reports_count_scenarios_and_name_the_running_one(tmp_path: Path) -> None:
+    doc = {**SITING, "grid": {"p": [4, 500]}}
+    live: list[dict[str, Any]] = []
+    result = run_batch(_spec(doc, tmp_path), tmp_path / "out", progress=lambda _: None,
+                       live=live.append)  # fmt: skip
+    assert result.failed == ["p-500"]
+    seen = [(p["done"], p["failed"], p["running"], p["last"]) for p in live]
+    assert seen == [
+        (0, 0, [], None),
+        (0, 0, ["p-4"], None),  # in process: one at a time, named while it runs
+        (1, 0, [], "p-4"),
+        (1, 0, ["p-500"], None),
+        (2, 1, [], "p-500"),
+    ]
+    assert all(p["total"] == 2 and p["phase"] == "scenarios" for p in live)
+    elapsed = [p["elapsed_s"] for p in live]
+    assert elapsed == sorted(elapsed)

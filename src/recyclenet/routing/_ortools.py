@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from .. import progress
 from ..deadline import Deadline
 from . import _scale as sc
-from . import progress
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, Order, RoutingProblem, VehicleType
 from .unserved import Diagnosis

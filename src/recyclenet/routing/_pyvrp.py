@@ -43,9 +43,9 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.PenaltyManager import PenaltyParams
 from pyvrp.solve import SolveParams
 
+from .. import progress
 from ..deadline import Deadline
 from . import _scale as sc
-from . import progress
 from .plan import EngineResult, RawRoute
 from .problem import DIMENSIONS, Order, RoutingProblem, VehicleType
 from .unserved import Diagnosis

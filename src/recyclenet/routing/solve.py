@@ -33,10 +33,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .. import progress as _progress
 from ..deadline import Deadline
 from ..errors import InputError, SolverError
 from ..procs import die_with_parent, start_helper
-from . import progress as _progress
+from ..progress import Progress
 from .breaks import place_breaks
 from .check import check_plan
 from .delivery import final_legs, restore_final_unload, with_final_unload
@@ -44,7 +45,6 @@ from .evaluate import build_plan
 from .gate import repair
 from .plan import EngineResult, RoutePlan
 from .problem import RoutingProblem
-from .progress import Progress
 from .unserved import Diagnosis, diagnose
 
 Engine = Literal["auto", "ortools", "pyvrp"]
@@ -124,7 +124,7 @@ def solve_routing(
     """Plan the routes of a day.
 
     ``progress``: called with ``{"phase", "engine", "elapsed_s", "time_limit_s", "share",
-    "best_cost"}`` while solving (see :mod:`.progress`). The other parameters are those
+    "best_cost"}`` while solving (see :mod:`recyclenet.progress`). The other parameters are those
     of :func:`_solve_routing`.
     """
     if progress is None:

@@ -846,6 +846,7 @@ def run_batch(
     client: Client | None = None,
     progress: Callable[[str], None] = print,
     formats: str | Sequence[str] = ("geojson",),
+    live: Callable[[dict[str, Any]], None] | None = None,
 ) -> BatchResult:
     """Run every scenario of a spec; write plans, errors and ``summary.csv`` to ``out``.
 
@@ -865,6 +866,11 @@ def run_batch(
         File formats of each scenario's layers (see
         :func:`recyclenet.export.files.write_plan_files`): ``geojson``, ``gpkg``, ``shp``,
         ``csv``, ``xlsx`` or ``all``.
+    live : callable, optional
+        Receives a report as each scenario starts (here, or handed to the cluster) and
+        ends: ``{"phase": "scenarios", "done", "total", "failed", "running": [ids],
+        "last": id or None, "elapsed_s", "time_limit_s": None}`` (the form of
+        :mod:`recyclenet.progress`; ``running``: started and not finished).
 
     Returns
     -------
@@ -918,11 +924,29 @@ def run_batch(
         row["done_at_s"] = round(time.perf_counter() - started, 3)
         rows[sid] = row
 
+    running: list[str] = []
+    counts = {"done": 0, "failed": 0}
+
+    def tell(last: str | None = None) -> None:
+        if live is not None:
+            live({"phase": "scenarios", "engine": None, **counts, "total": len(scenarios),
+                  "running": list(running), "last": last, "time_limit_s": None,
+                  "elapsed_s": round(time.perf_counter() - t0, 3)})  # fmt: skip
+
+    def start(sid: str) -> None:
+        running.append(sid)
+        tell()
+
     def report(done: int, total: int, sid: str, failure: TaskFailure | None) -> None:
         state = f"FAILED {failure}" if failure else "ok"
         progress(f"[{done}/{total}] {sid}: {state} ({time.perf_counter() - t0:.1f} s)")
+        running.remove(sid)
+        counts["done"], counts["failed"] = done, counts["failed"] + (failure is not None)
+        tell(sid)
 
-    run_tasks(client, func, tasks, progress=report, on_result=on_result, name="scenario")
+    tell()
+    run_tasks(client, func, tasks, progress=report, on_result=on_result, on_start=start,
+              name="scenario")  # fmt: skip
     result = BatchResult(spec, [rows[sc.id] for sc in scenarios], out, time.perf_counter() - t0)
     (out / "summary.csv").write_text(result.to_csv(), encoding="utf-8")
     return result

@@ -176,6 +176,7 @@ def run_tasks(
     scatter_first: bool = False,
     progress: Progress | None = None,
     on_result: Callable[[str, Any], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
     name: str = "recyclenet",
 ) -> dict[str, Any]:
     """Run ``func(*args)`` for each task id, on the cluster or (no client) in turn here.
@@ -195,6 +196,9 @@ def run_tasks(
     on_result : callable, optional
         ``on_result(task_id, result_or_failure)`` as each task ends, before
         ``progress`` (e.g. to write its output at once).
+    on_start : callable, optional
+        ``on_start(task_id)`` as each task starts here (no client), or is handed to the
+        cluster (queued or running there).
     name : str
         Prefix of the Dask task keys (shown on the dashboard).
 
@@ -207,6 +211,8 @@ def run_tasks(
     results: dict[str, Any] = {}
     if client is None:
         for done, (tid, args) in enumerate(tasks.items(), start=1):
+            if on_start is not None:
+                on_start(tid)
             results[tid] = _guarded(tid, func, *args)
             _report(progress, on_result, done, total, tid, results[tid])
         return {tid: results[tid] for tid in tasks}
@@ -219,6 +225,8 @@ def run_tasks(
             args = (client.scatter(args[0], hash=False), *args[1:])
         fut = client.submit(_guarded, tid, func, *args, key=f"{name}-{tid}-{token}", pure=False)
         futures[fut] = tid
+        if on_start is not None:
+            on_start(tid)
     for done, fut in enumerate(as_completed(list(futures)), start=1):
         tid = futures[fut]
         try:

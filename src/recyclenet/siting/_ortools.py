@@ -38,6 +38,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
+from .. import progress
 from ..errors import SolverError
 from ..procs import die_with_parent
 from .linear_model import LinearModel
@@ -47,6 +48,8 @@ SolverName = Literal["highs", "scip"]
 
 #: Seconds the child may overrun the limit before it is killed (model transfer, exit).
 GRACE_S = 1.0
+#: Seconds between progress reports of elapsed time while the MIP child runs.
+TICK_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,12 @@ def solve_mip(
     deadline = t0 + time_limit_s + GRACE_S
     msg: tuple[str, Any] | None = None
     try:
-        if parent.poll(max(0.0, deadline - time.perf_counter())):
+        # wait in short slices: elapsed time reaches the progress report meanwhile
+        while not (ready := parent.poll(min(TICK_S, max(0.0, deadline - time.perf_counter())))):
+            if time.perf_counter() >= deadline or not proc.is_alive():
+                break
+            progress.tick()
+        if ready or parent.poll(0):
             with contextlib.suppress(EOFError):
                 msg = parent.recv()
     finally:

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from .. import progress
 from ..errors import SolverError
 from . import _models
 from . import capacitated_heuristics as ch
@@ -97,6 +98,7 @@ def _min_stations(
         split = np.ones(n, dtype=bool)
     start = time.perf_counter()
     heur_deadline = start + HEURISTIC_SHARE * ctx.remaining_s()
+    progress.phase("heuristic", "greedy cover")
     pairs = ch.Pairs.build(pi, pj, pair_cost, n, m)
     heur = ch.greedy_cover(pairs, forced=rules.forced, allowed=rules.allowed, load=load,
                            capacity=capacity, split=split, deadline=heur_deadline)  # fmt: skip
@@ -110,6 +112,8 @@ def _min_stations(
         best = heur
     heur_count = float(heur.open_mask.sum()) if best is not None else math.nan
     lower = float(ch.capacity_lower_bound(load, capacity, rules.allowed, rules.forced))
+    progress.incumbent("greedy cover", heur_count, force=True)
+    progress.bound(lower)  # total load over the largest capacities
     solver_used = "heuristic"
     message = ""
     mip_rules = rules
@@ -124,11 +128,14 @@ def _min_stations(
         if best is not None and ctx.remaining_s() > 3 * MIN_MIP_S:
             # the LP relaxation: a bound on the count even when the MIP is cut short
             lp = replace(built.model, is_integer=np.zeros_like(built.model.is_integer))
+            progress.phase("bound", f"{solver} LP relaxation")
             lp_res = ctx.mip(lp, share=LP_SHARE)
             if lp_res.status == "optimal" and math.isfinite(lp_res.objective):
                 lower = max(lower, float(math.ceil(lp_res.objective - 0.5 - 1e-9)))
+                progress.bound(lower)
             proven = heur_count <= lower
     if built is not None and not proven and ctx.remaining_s() > MIN_MIP_S:
+        progress.phase("mip", solver)
         res: MipResult = ctx.mip(built.model)
         if res.status == "infeasible" and best is None:
             return infeasible(
@@ -136,6 +143,7 @@ def _min_stations(
             )
         if math.isfinite(res.bound):
             lower = max(lower, float(math.ceil(res.bound - 0.5 - 1e-9)))
+            progress.bound(lower)
         if res.values is not None:
             y = built.y(res.values)
             x = built.pair_values(res.values)
@@ -146,6 +154,7 @@ def _min_stations(
             if best is None or mip_obj < best.open_mask.sum() + best.assign_cost - 1e-9:
                 best = ch.Solution(y, shares, np.zeros(0, dtype=np.int64), mip_obj - y.sum())
                 solver_used = solver
+            progress.incumbent(solver, float(y.sum()), force=True)
             if res.status == "optimal":
                 proven = True
         elif res.status != "infeasible":
@@ -261,6 +270,7 @@ def _cflp(
     heur_obj = math.nan
     start = time.perf_counter()
     heur_deadline = start + HEURISTIC_SHARE * max(0.0, deadline - start)
+    progress.phase("heuristic", "greedy+drop")
     for k in (CFLP_HEURISTIC_LIST, m):  # short lists first; all pairs if capacity needs it
         k_h = np.minimum(finite_count, k)
         rr, cc = np.nonzero(np.arange(min(k, m))[None, :] < k_h[:, None])
@@ -279,6 +289,7 @@ def _cflp(
     ):
         heur_obj = float(site_cost[heur.open_mask].sum()) + heur.assign_cost + offset
         best = (heur_obj, heur.open_mask, heur.shares)
+        progress.incumbent("greedy+drop", heur_obj, force=True)
     solver_used = "heuristic"
     if n * int(rules.allowed.sum()) <= FULL_LIST_PAIRS:
         k_row = finite_count.copy()
@@ -290,10 +301,12 @@ def _cflp(
     lower = -math.inf
     if best is not None:  # Lagrangian bound: may prove the greedy plan without a MIP
         lag_deadline = time.perf_counter() + LAGRANGIAN_SHARE * max(0.0, ctx.remaining_s())
+        progress.phase("bound", "lagrangian")
         lower = offset + ch.cflp_lagrangian_bound(
             unit, load, capacity, site_cost, forced=rules.forced, allowed=rules.allowed,
             upper=best[0] - offset, deadline=lag_deadline,
         )  # fmt: skip
+        progress.bound(lower)
     rounds = 0
     proven = best is not None and best[0] - lower <= OPTIMALITY_GAP * max(1.0, abs(best[0]))
     while not proven and ctx.remaining_s() > MIN_MIP_S:
@@ -321,6 +334,7 @@ def _cflp(
             overflow_cost=o_cost,
             split_rows=split,
         )
+        progress.phase("mip", solver)
         res = ctx.mip(built.model)
         _log.debug(
             "cflp round %d: %d pairs, %d overflow rows, %s obj %.9g bound %.9g in %.2f s",
@@ -340,6 +354,7 @@ def _cflp(
             )
         if math.isfinite(res.bound):
             lower = max(lower, res.bound)
+            progress.bound(lower)
         if res.values is None:
             break
         y = built.y(res.values)
@@ -353,6 +368,7 @@ def _cflp(
             if best is None or res.objective < best[0] - 1e-9 * max(1.0, abs(best[0])):
                 best = (res.objective, y, shares)
                 solver_used = solver
+            progress.incumbent(solver, res.objective, force=True)
             proven = res.status == "optimal"
             break
         if split.all():
@@ -362,6 +378,7 @@ def _cflp(
             if repaired is not None and (best is None or repaired[0] < best[0]):
                 best = repaired
                 solver_used = solver
+                progress.incumbent(solver, repaired[0], force=True)
         if best is not None and best[0] - lower <= OPTIMALITY_GAP * max(1.0, abs(best[0])):
             proven = True
             break

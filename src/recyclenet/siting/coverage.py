@@ -13,6 +13,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from .. import progress
 from . import _models
 from ._context import OPTIMALITY_GAP, Outcome, SolveContext, infeasible, relative_gap, within_budget
 from .heuristics import covering_pairs, greedy_interchange
@@ -40,6 +41,7 @@ def solve_max_coverage(
     pairs = covering_pairs(np.where(rules.allowed[None, :], metric, np.inf), radius)
     forced = np.nonzero(rules.forced)[0]
     budget_s = max(0.0, deadline - time.perf_counter())
+    progress.phase("heuristic", "greedy+interchange")
     heur = greedy_interchange(
         cost01,
         weight,
@@ -56,8 +58,10 @@ def solve_max_coverage(
     best_obj = -math.inf
     if within_budget(rules, heur_mask):
         best_open, best_obj = heur_mask, total - heur.objective
+        progress.incumbent("greedy+interchange", best_obj, force=True)
     rows = np.nonzero(covers.any(axis=1) & (weight > 0))[0]
     upper = float(weight[rows].sum())
+    progress.bound(upper)  # every coverable household covered
     solver_used = "heuristic"
     message = ""
     if rows.size:
@@ -67,6 +71,7 @@ def solve_max_coverage(
         built = _models.max_coverage(
             rows.size, weight[rows], ci.astype(np.int64), cj.astype(np.int64), rules
         )
+        progress.phase("mip", solver)
         res = ctx.mip(built.model)
         if res.status == "infeasible":
             return infeasible(solver, "the model is infeasible (budget, required sites or p)")
@@ -80,8 +85,10 @@ def solve_max_coverage(
             solver_used = solver
             if res.status == "optimal":
                 upper = min(upper, res.objective)
+            progress.incumbent(solver, val, force=True)
         else:
             message = f"{solver} found no solution within the time limit"
+        progress.bound(upper)
     if best_open is None:
         return Outcome(None, "time_limit_no_solution", math.nan, upper, solver_used, message)
     gap = relative_gap(best_obj, upper)

@@ -34,6 +34,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from .. import progress
 from . import _models
 from ._context import (
     FULL_LIST_PAIRS,
@@ -98,6 +99,7 @@ def solve_p_median(
     start = time.perf_counter()
     budget_s = max(0.0, deadline - start)
     forced = np.nonzero(rules.forced)[0]
+    progress.phase("heuristic", "greedy+interchange")
     pairs = nearest_pairs(cost)
     heur = greedy_interchange(
         cost,
@@ -114,6 +116,7 @@ def solve_p_median(
     heur_mask[heur.open_sites] = True
     if within_budget(rules, heur_mask) and math.isfinite(heur.objective):
         best_open, best_obj = heur_mask, heur.objective
+        progress.incumbent("greedy+interchange", best_obj, force=True)
     # exact part sizing: lists of sites no farther than INITIAL_FACTOR × the incumbent's
     active = np.nonzero(weight > 0)[0]
     cur = np.full(n, np.inf)
@@ -132,6 +135,7 @@ def solve_p_median(
     opened = np.zeros(m, dtype=bool)
     fix_upper = math.inf
     if best_open is not None:
+        progress.phase("bound", "lagrangian")
         lag_s = (deadline - time.perf_counter()) if skip_mip else LAGRANGIAN_SHARE * budget_s
         # on large cases shorter lists: more subgradient steps in the time, better bound
         lag_pairs = pairs if n * m <= DENSE_LIMIT else nearest_pairs(cost, LAGRANGIAN_LIST_SIZE)
@@ -148,6 +152,7 @@ def solve_p_median(
             deadline=time.perf_counter() + lag_s,
         )
         lag_lower = lag.bound
+        progress.bound(lag_lower)
         closed, opened = lag.closed, lag.opened
         fix_upper = best_obj
         _log.debug(
@@ -208,6 +213,7 @@ def solve_p_median(
         outside_all = np.full(n, np.inf)
         outside_all[active] = outside
         built = _models.p_median_radius(n, weight, pair_i, pair_j, pair_c, outside_all, mip_rules)
+        progress.phase("mip", solver)
         res = ctx.mip(built.model)
         solver_used = solver if res.values is not None else solver_used
         _log.debug(
@@ -224,6 +230,7 @@ def solve_p_median(
             return infeasible(solver, "the model is infeasible (budget, required sites or p)")
         if math.isfinite(res.bound):
             mip_lower = max(mip_lower, res.bound)
+            progress.bound(max(lag_lower, min(mip_lower, fix_upper)))
         if res.values is None:
             message = res.error or (
                 f"{solver} found no solution within the time limit"
@@ -234,6 +241,7 @@ def solve_p_median(
         true_obj, _, cur = evaluate(cost, weight, np.nonzero(y)[0])
         if best_open is None or true_obj < best_obj - 1e-9 * max(1.0, abs(best_obj)):
             best_open, best_obj = y, true_obj
+        progress.incumbent(solver, true_obj, force=True)
         if res.status != "optimal":
             message = f"{solver} stopped at the time limit"
             break

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Literal
 
 import numpy as np
 
+from .. import progress as _progress
 from ..deadline import Deadline
 from ..errors import InputError
+from ..progress import Progress
 from ._context import Outcome, SolveContext, site_rules
 from ._ortools import GRACE_S, SolverName
 from .assemble import build_plan
@@ -34,6 +37,7 @@ def solve_siting(
     solver: SolverName = "highs",
     threads: int = 1,
     deadline: Deadline | None = None,
+    progress: Progress | None = None,
 ) -> SitingPlan:
     """Solve a siting problem to proven optimality, or as well as the time limit allows.
 
@@ -53,6 +57,14 @@ def solve_siting(
     deadline : Deadline, optional
         The caller's deadline (e.g. a two-tier solve's); default
         ``Deadline.after(time_limit_s)``.
+    progress : callable, optional
+        Called while solving with ``{"phase", "engine", "elapsed_s", "time_limit_s",
+        "share", "best_objective", "bound", "gap"}`` (see :mod:`recyclenet.progress`):
+        phases ``heuristic``, ``bound`` (Lagrangian or LP relaxation), ``mip`` (one per
+        exact round; elapsed time is reported while it runs, the MIP's incumbent and
+        bound when it returns: the MIP runs in a child process without callbacks) and
+        ``done`` (the plan's objective and bound). Elapsed and share are of
+        ``deadline`` when given.
 
     Returns
     -------
@@ -70,6 +82,26 @@ def solve_siting(
     t0 = time.perf_counter()
     if deadline is None:
         deadline = Deadline.after(float(time_limit_s))
+    sense: Literal["min", "max"] = "max" if problem.model == "max_coverage" else "min"
+    with _progress.reporting(progress, deadline, objective="best_objective", sense=sense,
+                             bounds=True):  # fmt: skip
+        plan = _solve(problem, deadline, time_limit_s, seed, solver, threads, t0)
+        solved = plan.status in ("optimal", "feasible")
+        _progress.incumbent(plan.solver, plan.objective if solved else None, force=True)
+        _progress.bound(plan.bound)
+        _progress.phase("done")
+    return plan
+
+
+def _solve(
+    problem: SitingProblem,
+    deadline: Deadline,
+    time_limit_s: float,
+    seed: int,
+    solver: SolverName,
+    threads: int,
+    t0: float,
+) -> SitingPlan:
     # keep room for the solver's grace period and for building the plan
     limit = min(deadline.remaining_s(), float(time_limit_s))
     work = deadline.earlier(min(0.1 * limit, GRACE_S + 0.5))

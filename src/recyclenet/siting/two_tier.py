@@ -25,6 +25,7 @@ import numpy.typing as npt
 from ..deadline import Deadline
 from ..errors import InputError
 from ..matrix import Matrix
+from ..progress import Progress
 from ._context import site_rules
 from ._ortools import SolverName, solve_mip
 from .linear_model import LinearModel
@@ -110,6 +111,7 @@ def solve_two_tier(
     time_limit_s: float = 60.0,
     seed: int = 0,
     solver: SolverName = "highs",
+    progress: Progress | None = None,
 ) -> TwoTierPlan:
     """Stations, then sorting centres (in sequence; see the module docstring).
 
@@ -127,6 +129,9 @@ def solve_two_tier(
         Split: 60% for tier 1, the rest (plus what tier 1 left) for tier 2.
     seed : int
     solver : {"highs", "scip"}
+    progress : callable, optional
+        Each tier's reports (see :func:`solve_siting`), phases prefixed ``stations: `` and
+        ``centres: ``; elapsed time and share are of the whole two-tier time limit.
 
     Returns
     -------
@@ -135,7 +140,8 @@ def solve_two_tier(
     t0 = time.perf_counter()
     deadline = Deadline.after(time_limit_s)
     plan1 = solve_siting(stations, time_limit_s=0.6 * time_limit_s, seed=seed, solver=solver,
-                         deadline=deadline.share(0.6))  # fmt: skip
+                         deadline=deadline.share(0.6),
+                         progress=_tier(progress, "stations"))  # fmt: skip
     if not plan1.open_ids:
         raise InputError(
             f"tier 1 gave no open station (status {plan1.status}); cannot site sorting centres"
@@ -155,8 +161,16 @@ def solve_two_tier(
     left = max(0.5, deadline.remaining_s())
     plan2 = solve_siting(prob2, time_limit_s=left, seed=seed, solver=solver,
                          deadline=deadline.within(left) if deadline.remaining_s() >= 0.5
-                         else Deadline.after(left))  # fmt: skip
+                         else Deadline.after(left),
+                         progress=_tier(progress, "centres"))  # fmt: skip
     return TwoTierPlan(plan1, plan2, time.perf_counter() - t0)
+
+
+def _tier(progress: Progress | None, tier: str) -> Progress | None:
+    """``progress`` with the tier's name before each phase."""
+    if progress is None:
+        return None
+    return lambda p: progress({**p, "phase": f"{tier}: {p['phase']}", "tier": tier})
 
 
 def solve_two_tier_joint(
