@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import numpy as np
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from recyclenet_api.app import create_app
 from recyclenet_api.settings import Settings
@@ -32,13 +31,19 @@ B = {"X-API-Key": KEY_B}
 SLEEP = "recyclenet_api.tasks:sleep_task"
 
 
+#: The longest a test waits for a job to finish: a guard against a hung job, far above
+#: what any test's solve takes on a slow, loaded machine (never a timing assertion).
+JOB_TIMEOUT_S = 900.0
+FINISHED = ("done", "failed", "cancelled")
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "data_dir": data_dir,
         "api_keys": {KEY_A: "tenant-a", KEY_B: "tenant-b"},
         "max_concurrent_solves": 2,
         "rate_limit_requests": 1_000_000,
-        "max_wait_s": 30.0,
+        "max_wait_s": JOB_TIMEOUT_S,  # ?wait= as long as a test asks
     }
     base.update(overrides)
     return Settings(**base)
@@ -61,17 +66,51 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 30.0, what: str = 
     raise AssertionError(f"gave up waiting for {what or predicate}")
 
 
-def job_status(client: TestClient, job_id: str, headers: dict[str, str] = A) -> dict[str, Any]:
+def job_status(client: httpx.Client, job_id: str, headers: dict[str, str] = A) -> dict[str, Any]:
     r = client.get(f"/jobs/{job_id}", headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def wait_job(client: TestClient, job_id: str, statuses: tuple[str, ...] = ("done",)) -> dict:
-    return wait_for(
-        lambda: (j := job_status(client, job_id))["status"] in statuses and j,
+def wait_job(
+    client: httpx.Client,
+    job_id: str,
+    statuses: tuple[str, ...] = ("done",),
+    headers: dict[str, str] = A,
+) -> dict:
+    """Wait until the job is in one of ``statuses`` or finished; assert it is in them."""
+    job = wait_for(
+        lambda: (
+            (j := job_status(client, job_id, headers))["status"] in (*statuses, *FINISHED) and j
+        ),
+        timeout_s=JOB_TIMEOUT_S,
         what=f"job {job_id} in {statuses}",
     )
+    assert job["status"] in statuses, job
+    return job
+
+
+def run_job(
+    client: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str] = A
+) -> dict[str, Any]:
+    """POST a job and return it once finished (done or failed), with its plan.
+
+    ``?wait=30`` is only a first wait (a server caps it at its ``max_wait_s``); a job still
+    running after it (a slow machine) is waited for at ``/jobs/{id}``, so the outcome, not
+    the machine's speed, decides the test. A 4xx at submission fails here with its text.
+    """
+    r = client.post(f"{path}?wait=30", json=body, headers=headers)
+    assert r.status_code in (200, 202), r.text
+    job = r.json()
+    if r.status_code == 202:
+        job = wait_job(client, job["id"], FINISHED, headers)
+        plan = None
+        if job["plan_id"]:
+            got = client.get(f"/plans/{job['plan_id']}", headers=headers)
+            assert got.status_code == 200, got.text
+            plan = got.json()
+        job = {**job, "plan": plan}
+    return job
 
 
 def submit_sleep(app: FastAPI, tenant: str = "tenant-a", **payload: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_helpers import KEY_A, A, make_app
+from api_helpers import KEY_A, A, make_app, run_job
 from fastapi.testclient import TestClient
 
 from recyclenet_api.settings import Settings
@@ -147,7 +147,7 @@ def test_plans_are_immutable(shared: dict) -> None:
 
     client, nid = shared["client"], shared["network"]["id"]
     body = {"network_id": nid, "origins": [{"id": "a", "lon": 24.9402, "lat": 60.1699}]}
-    plan_id = client.post("/matrix?wait=30", json=body, headers=A).json()["plan_id"]
+    plan_id = run_job(client, "/matrix", body)["plan_id"]
     store = shared["app"].state.ctx.store
     with Session(store.engine) as s:
         plan = s.get(Plan, plan_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from api_helpers import A, make_app
+from api_helpers import A, make_app, run_job
 from fastapi.testclient import TestClient
 
 import recyclenet as rn
@@ -37,8 +37,7 @@ def test_jobs_run_on_the_cluster(tmp_path: Path, scheduler: str) -> None:
 
     with _client(tmp_path, scheduler) as client, Client(scheduler) as dask:
         nid = client.post("/networks", json={"sample": "helsinki"}, headers=A).json()["id"]
-        job = client.post("/matrix?wait=60", json={"network_id": nid, "origins": POINTS},
-                          headers=A).json()  # fmt: skip
+        job = run_job(client, "/matrix", {"network_id": nid, "origins": POINTS})
         assert job["status"] == "done", job
         want = rn.build_matrix(rn.load_network("helsinki"), rn.Points.from_records(POINTS))
         assert np.allclose(job["plan"]["data"]["duration_s"], want.duration_s)
@@ -47,8 +46,7 @@ def test_jobs_run_on_the_cluster(tmp_path: Path, scheduler: str) -> None:
         assert any(p.startswith("recyclenet-job") for p in prefixes), prefixes
         # a library error on a worker keeps its status and message
         far = [*POINTS, {"id": "sea", "lon": 24.80, "lat": 60.10}]
-        job = client.post("/matrix?wait=60", json={"network_id": nid, "origins": far},
-                          headers=A).json()  # fmt: skip
+        job = run_job(client, "/matrix", {"network_id": nid, "origins": far})
         assert job["status"] == "failed" and job["error"]["status"] == 422
         assert "sea" in job["error"]["detail"]
 
@@ -56,7 +54,6 @@ def test_jobs_run_on_the_cluster(tmp_path: Path, scheduler: str) -> None:
 def test_unreachable_scheduler_fails_the_job_clearly(tmp_path: Path) -> None:
     with _client(tmp_path, "tcp://127.0.0.1:9") as client:
         nid = client.post("/networks", json={"sample": "helsinki"}, headers=A).json()["id"]
-        job = client.post("/matrix?wait=60", json={"network_id": nid, "origins": POINTS},
-                          headers=A).json()  # fmt: skip
+        job = run_job(client, "/matrix", {"network_id": nid, "origins": POINTS})
         assert job["status"] == "failed"
         assert "cannot reach a Dask scheduler" in job["error"]["detail"]

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import KEY_A, KEY_B, Server
+from api_helpers import KEY_A, KEY_B, Server, run_job
 from PIL import Image
 
 from recyclenet.export.map_html import COLOURS, PALETTE
@@ -81,10 +81,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             )
         )
         plans = {}
-        for kind, body in (("siting", siting), ("routing", routing)):
-            r = httpx.post(f"{srv.url}/{kind}?wait=60", json=body, headers=A, timeout=90)
-            assert r.status_code == 200 and r.json()["status"] == "done", r.text
-            plans[kind] = r.json()["plan_id"]
+        with httpx.Client(base_url=srv.url, timeout=90) as http:
+            for kind, body in (("siting", siting), ("routing", routing)):
+                job = run_job(http, f"/{kind}", body)
+                assert job["status"] == "done", job
+                plans[kind] = job["plan_id"]
         points = [_point("a", 24.9402, 60.1699), _point("b", 24.946, 60.172)]
         body = {
             "network_id": nid,
@@ -97,9 +98,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 for p in points
             ],
         }
-        r = httpx.post(f"{srv.url}/matrix?wait=30", json=body, headers=A, timeout=60)
-        assert r.json()["status"] == "done", r.text
-        plans["matrix"] = r.json()["plan_id"]
+        with httpx.Client(base_url=srv.url, timeout=90) as http:
+            job = run_job(http, "/matrix", body)
+        assert job["status"] == "done", job
+        plans["matrix"] = job["plan_id"]
         yield {"url": srv.url, "network_id": nid, "plans": plans}
     finally:
         srv.stop()

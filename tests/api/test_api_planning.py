@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from api_helpers import A, B, make_app, wait_job
+from api_helpers import A, B, make_app, run_job, wait_job
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
@@ -34,14 +34,10 @@ def routing_body(nid: str, **extra: Any) -> dict[str, Any]:
 def plans(shared: dict) -> dict[str, Any]:
     """One siting plan (OSM-derived demand and sites) and one routing plan of tenant A."""
     client, nid = shared["client"], shared["network"]["id"]
-    r = client.post("/siting?wait=60", json=siting_body(nid), headers=A)
-    assert r.status_code == 200, r.text
-    siting = r.json()
+    siting = run_job(client, "/siting", siting_body(nid))
     body = routing_body(nid)
     body["orders"]["features"].append(SEA)
-    r = client.post("/routing?wait=60", json=body, headers=A)
-    assert r.status_code == 200, r.text
-    routing = r.json()
+    routing = run_job(client, "/routing", body)
     assert siting["status"] == routing["status"] == "done", (siting, routing)
     return {**shared, "siting": siting, "routing": routing}
 
@@ -75,6 +71,27 @@ def test_siting_plan_and_links(plans: dict) -> None:
         "coverage": f"/plans/{pid}/coverage.geojson",
     }  # fmt: skip
     assert client.get(f"/plans/{pid}", headers=A).json()["data"] == data
+
+
+def test_siting_job_reports_solver_progress(plans: dict) -> None:
+    # the job function's reports are what GET /jobs/{id} shows while the job runs (the
+    # runner stores each one); rerun the stored job in process to see every report
+    from recyclenet_api.planning import siting_task
+
+    job = plans["app"].state.ctx.store.get_job("tenant-a", plans["siting"]["id"])
+    seen: list[dict] = []
+    result = siting_task(job.payload, progress=seen.append)
+    solving = [p for p in seen if p["phase"].startswith("solving: ")]
+    phases = [p["phase"] for p in solving]
+    assert phases[0] == "solving: heuristic" and phases[-1] == "solving: done"
+    assert "solving: mip" in phases
+    for p in solving:
+        assert p["time_limit_s"] == 5 and 0 <= p["share"] <= 1 and p["model"] == "p_median"
+        assert {"elapsed_s", "engine", "best_objective", "bound", "gap"} <= set(p)
+    plan = result["plan"]
+    assert solving[-1]["best_objective"] == pytest.approx(plan["objective"])
+    assert solving[-1]["bound"] == pytest.approx(plan["bound"])
+    assert seen[-1]["phase"] == "writing layers"
 
 
 def test_siting_layers(plans: dict) -> None:
@@ -138,7 +155,7 @@ def test_siting_indicators(plans: dict) -> None:
 def test_siting_inline_example_is_a_working_example(plans: dict) -> None:
     client, nid = plans["client"], plans["network"]["id"]
     body = {**copy.deepcopy(SITING_EXAMPLE_INLINE), "network_id": nid}
-    job = client.post("/siting?wait=60", json=body, headers=A).json()
+    job = run_job(client, "/siting", body)
     assert job["status"] == "done", job
     data = job["plan"]["data"]
     assert data["demand_source"] == data["sites_source"] == "request"
@@ -160,8 +177,7 @@ def test_siting_202_then_poll(plans: dict) -> None:
 
 def test_siting_library_error_fails_job_with_422(plans: dict) -> None:
     client, nid = plans["client"], plans["network"]["id"]
-    r = client.post("/siting?wait=60", json=siting_body(nid, p=5000), headers=A)
-    job = r.json()
+    job = run_job(client, "/siting", siting_body(nid, p=5000))
     assert job["status"] == "failed" and job["plan_id"] is None
     assert job["error"]["status"] == 422 and "p = 5000" in job["error"]["detail"]
 
@@ -169,10 +185,10 @@ def test_siting_library_error_fails_job_with_422(plans: dict) -> None:
 def test_siting_uncoverable_demand(plans: dict) -> None:
     client, nid = plans["client"], plans["network"]["id"]
     body = siting_body(nid, model="min_stations", radius=60, p=None)
-    job = client.post("/siting?wait=60", json=body, headers=A).json()
+    job = run_job(client, "/siting", body)
     assert job["status"] == "failed" and job["error"]["status"] == 422
     assert "full coverage is infeasible" in job["error"]["detail"]
-    job = client.post("/siting?wait=60", json={**body, "uncoverable": "leave"}, headers=A).json()
+    job = run_job(client, "/siting", {**body, "uncoverable": "leave"})
     assert job["status"] == "done", job
     plan = job["plan"]["data"]["plan"]
     assert plan["unassigned_ids"] and plan["assignment"]
@@ -227,7 +243,7 @@ def test_routing_default_fleet(plans: dict) -> None:
     body = routing_body(nid)
     del body["fleet"]
     body["depots"]["features"][0]["id"] = "yard"  # the default fleet starts at the first depot
-    job = client.post("/routing?wait=60", json=body, headers=A).json()
+    job = run_job(client, "/routing", body)
     assert job["status"] == "done", job
     data = job["plan"]["data"]
     assert data["fleet"] == "default" and data["profiles"] == ["box_truck_4_2m", "tricycle"]
@@ -246,7 +262,7 @@ def test_wrong_plan_kind_is_404(plans: dict) -> None:
         assert "plan" in resp.json()["detail"]
     body = {"network_id": plans["network"]["id"],
             "origins": [{"id": "a", "lon": 24.9402, "lat": 60.1699}]}  # fmt: skip
-    matrix = client.post("/matrix?wait=30", json=body, headers=A).json()
+    matrix = run_job(client, "/matrix", body)
     for name in ("stations", "routes"):
         url = f"/plans/{matrix['plan_id']}/{name}.geojson"
         assert client.get(url, headers=A).status_code == 404
@@ -419,9 +435,7 @@ def test_two_tier_siting_with_budget_options(plans: dict) -> None:
     ]}  # fmt: skip
     body = {"network_id": plans["network"]["id"], "model": "min_stations", "radius": 500,
             "keep_existing": "allow_closing", "centres": centres, "time_limit_s": 20}  # fmt: skip
-    r = client.post("/siting?wait=60", json=body, headers=A)
-    assert r.status_code == 200, r.text
-    job = r.json()
+    job = run_job(client, "/siting", body)
     assert job["status"] == "done", job
     pid = job["plan_id"]
     data = client.get(f"/plans/{pid}", headers=A).json()["data"]["plan"]
@@ -478,12 +492,12 @@ def test_routing_with_restriction_zone(shared: dict) -> None:
     """o002 (a refrigerator: box truck only) lies in a zone closed to trucks all day."""
     client, nid = shared["client"], shared["network"]["id"]
     body = routing_body(nid, restriction_zones=_zone("06:00-22:00"))
-    job = client.post("/routing?wait=180", json=body, headers=A).json()
+    job = run_job(client, "/routing", body)
     assert job["status"] == "done", job
     unserved = {u["order_id"]: u for u in job["plan"]["data"]["plan"]["unserved"]}
     assert set(unserved) == {"o002"} and "限行区" in unserved["o002"]["message"]
     urban = routing_body(nid, speed_model="urban", period="peak")
-    job = client.post("/routing?wait=180", json=urban, headers=A).json()
+    job = run_job(client, "/routing", urban)
     assert job["status"] == "done", job
 
     def drive_s(j: dict) -> float:  # seconds at the wheel per km driven
@@ -492,11 +506,11 @@ def test_routing_with_restriction_zone(shared: dict) -> None:
         return secs / sum(r["distance_m"] for r in routes)
 
     slow = drive_s(job)
-    free = client.post("/routing?wait=180", json=routing_body(nid), headers=A).json()
+    free = run_job(client, "/routing", routing_body(nid))
     fast = drive_s(free)
     assert slow > 1.3 * fast  # peak factors are 0.42-0.70 on every class but service roads
-    r = client.post("/routing?wait=180", json=routing_body(nid, period="rush"), headers=A)
+    r = client.post("/routing", json=routing_body(nid, period="rush"), headers=A)
     assert r.status_code == 422 and "body.period" in r.text
-    r = client.post("/routing?wait=180", json=routing_body(nid, restriction_zones=_zone("PH")),
+    r = client.post("/routing", json=routing_body(nid, restriction_zones=_zone("PH")),
                     headers=A)  # fmt: skip
     assert r.status_code == 422 and "body.restriction_zones" in r.text and "'PH'" in r.text

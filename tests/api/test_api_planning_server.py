@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import KEY_A, KEY_B, Server
+from api_helpers import KEY_A, KEY_B, Server, run_job
 
 from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_OSM
 
@@ -33,10 +33,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         routing = {**copy.deepcopy(ROUTING_EXAMPLE), "network_id": nid, "time_limit_s": 2,
                    "engine": "ortools"}  # fmt: skip
         plans = {}
-        for kind, body in (("siting", siting), ("routing", routing)):
-            r = httpx.post(f"{srv.url}/{kind}?wait=60", json=body, headers=A, timeout=90)
-            assert r.status_code == 200 and r.json()["status"] == "done", r.text
-            plans[kind] = r.json()["plan_id"]
+        with httpx.Client(base_url=srv.url, timeout=90) as http:
+            for kind, body in (("siting", siting), ("routing", routing)):
+                job = run_job(http, f"/{kind}", body)
+                assert job["status"] == "done", job
+                plans[kind] = job["plan_id"]
         yield {"url": srv.url, "plans": plans}
     finally:
         srv.stop()

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from api_helpers import A, B
+from api_helpers import A, B, run_job
 from fastapi.testclient import TestClient
 
 from recyclenet.routing import REASONS
@@ -34,9 +34,7 @@ def routing_body(nid: str, **extra: Any) -> dict[str, Any]:
 def parent(shared: dict) -> dict[str, Any]:
     """Tenant A's routing plan of the example orders, and what a re-plan of it needs."""
     client, nid = shared["client"], shared["network"]["id"]
-    r = client.post("/routing?wait=60", json=routing_body(nid), headers=A)
-    assert r.status_code == 200, r.text
-    job = r.json()
+    job = run_job(client, "/routing", routing_body(nid))
     assert job["status"] == "done", job
     plan = job["plan"]["data"]["plan"]
     route = max(plan["routes"], key=lambda r: sum(v["kind"] == "order" for v in r["visits"]))
@@ -61,7 +59,7 @@ def replan_body(p: dict[str, Any], **replan: Any) -> dict[str, Any]:
 
 
 def post_error(client: TestClient, body: dict, status: int = 422, headers: dict = A) -> dict:
-    r = client.post("/routing?wait=30", json=body, headers=headers)
+    r = client.post("/routing", json=body, headers=headers)  # refused before any job
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     return r.json()
@@ -80,9 +78,7 @@ def test_replan_keeps_done_stops_and_serves_the_urgent_order(parent: dict) -> No
     urgent["properties"]["time_windows"] = [[now, now + 4 * 3600]]
     body = replan_body(parent, cancelled_order_ids=[cancel])
     body["orders"]["features"].append(urgent)
-    r = client.post("/routing?wait=60", json=body, headers=A)
-    assert r.status_code == 200, r.text
-    job = r.json()
+    job = run_job(client, "/routing", body)
     assert job["status"] == "done", job
     child = job["plan"]
     assert child["id"] != pid and child["links"]["parent"] == f"/plans/{pid}"
@@ -131,7 +127,7 @@ def test_replan_inline_plan_json_links_its_parent(parent: dict) -> None:
     doc = client.get(f"/plans/{pid}", headers=A).json()
     body = routing_body(parent["network"]["id"])
     body["replan"] = {"plan": doc, "now_s": parent["now_s"], "done_order_ids": parent["done"]}
-    job = client.post("/routing?wait=60", json=body, headers=A).json()
+    job = run_job(client, "/routing", body)
     assert job["status"] == "done", job
     assert job["plan"]["data"]["replan"]["parent_plan_id"] == pid
     assert job["plan"]["links"]["parent"] == f"/plans/{pid}"
@@ -171,9 +167,7 @@ def test_replan_example_works(parent: dict) -> None:
     body["replan"]["plan_id"] = parent["plan_id"]
     body["replan"]["done_order_ids"] = parent["done"][:1]  # the first stop of a route
     body["time_limit_s"] = 1
-    r = client.post("/routing?wait=60", json=body, headers=A)
-    assert r.status_code == 200, r.text
-    job = r.json()
+    job = run_job(client, "/routing", body)
     assert job["status"] == "done", job
     plan = job["plan"]["data"]["plan"]
     served = {v["order_id"] for r in plan["routes"] for v in r["visits"] if v["order_id"]}
@@ -201,7 +195,7 @@ def test_other_tenants_plan_is_404(parent: dict) -> None:
 def test_plan_of_another_kind_is_422(parent: dict) -> None:
     client, nid = parent["client"], parent["network"]["id"]
     body = {"network_id": nid, "origins": [{"id": "a", "lon": 24.9402, "lat": 60.1699}]}
-    matrix = client.post("/matrix?wait=30", headers=A, json=body).json()
+    matrix = run_job(client, "/matrix", body)
     assert matrix["status"] == "done", matrix
     err = post_error(client, replan_body(parent, plan_id=matrix["plan_id"]))
     assert err["errors"][0]["field"] == "body.replan.plan_id"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import KEY_A, Server, wait_for
+from api_helpers import KEY_A, Server, run_job, wait_for
 
 from recyclenet_api.store import Store
 
@@ -79,7 +79,8 @@ def test_kill_during_job_then_restart(tmp_path: Path) -> None:
         points = [{"id": "a", "lon": 24.9402, "lat": 60.1699},
                   {"id": "b", "lon": 24.946, "lat": 60.172}]  # fmt: skip
         body = {"network_id": net["id"], "origins": points}
-        done = httpx.post(srv.url + "/matrix?wait=30", json=body, headers=A, timeout=60).json()
+        with httpx.Client(base_url=srv.url, timeout=90) as http:
+            done = run_job(http, "/matrix", body)
         assert done["status"] == "done"
         plan_before = httpx.get(f"{srv.url}/plans/{done['plan_id']}", headers=A).json()
         store = Store(f"sqlite:///{data_dir / 'recyclenet.db'}")
