@@ -5,7 +5,6 @@ from .profile import VehicleProfile, builtin_profiles, get_profile
 from .road_network import NetworkStats, RoadNetwork
 from .route import PathFinder, Route, shortest_route
 from .snap import DEFAULT_MAX_SNAP_DISTANCE_M, SnappedPoints, snap_points
-from .warmup import ensure as _ensure_kernels
 
 __all__ = [
     "DEFAULT_MAX_SNAP_DISTANCE_M",
@@ -23,5 +22,3 @@ __all__ = [
     "shortest_route",
     "snap_points",
 ]
-
-_ensure_kernels()  # first import after an install: compile the kernels in the background

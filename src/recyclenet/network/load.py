@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NetworkError
+from . import warmup
 from .build import pieces_from_graph, pieces_from_osm, read_graphml
 from .hours import Period, get_period
 from .osm_read import OSM_SUFFIXES, read_osm_highways
@@ -75,6 +76,7 @@ def load_network(
     NetworkError
         Missing, corrupt or non-OSM file, no drivable roads, or a failed download.
     """
+    warmup.ensure()  # first use after an install: compile the kernels in the background
     vehicle = get_profile(profile)
     cond = RoadConditions(speed_model=speed_model, period=get_period(period))
     text = str(source)

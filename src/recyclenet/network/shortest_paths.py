@@ -206,7 +206,9 @@ def matrix_weights(
     """Packed fastest-path weights between snapped points (contraction hierarchy query).
 
     On a network with turn restrictions the hierarchy and the seeds are those of the
-    turn graph (:mod:`.turns`), so banned turns are never taken.
+    turn graph (:mod:`.turns`), so banned turns are never taken. While the numba kernels
+    are not in numba's cache yet (the first use after an install, see :mod:`.warmup`),
+    :func:`dijkstra_weights` gives the same weights without compiling anything.
 
     Parameters
     ----------
@@ -214,6 +216,8 @@ def matrix_weights(
         Threads for the origin searches (the kernels release the GIL); None uses every
         core when there are at least ``PARALLEL_MIN_ORIGINS`` origins.
     """
+    if warmup.compiling():  # first use after an install: no compile wait
+        return dijkstra_weights(network, origins, destinations, workers=workers)
     ch = network.contraction_hierarchy
     seeds = turn_point_seeds if network.has_turn_restrictions else point_seeds
     o_ptr, o_node, o_cost = seeds(network, origins, as_origin=True)
@@ -238,6 +242,44 @@ def matrix_weights(
     else:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(run, range(workers)))
+    return out
+
+
+def dijkstra_weights(
+    network: RoadNetwork,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    workers: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """The weights of :func:`matrix_weights`, exactly, by scipy's Dijkstra from every
+    origin on the graph with virtual point nodes (:func:`augmented_graph`, or
+    :func:`turn_augmented_graph` with turn restrictions): no compiled kernel, so no
+    compile wait; slower than the hierarchy on large networks and matrices."""
+    graph = (turn_augmented_graph if network.has_turn_restrictions
+             else augmented_graph)(network, origins, destinations)  # fmt: skip
+    n_o, n_d = len(origins.ids), len(destinations.ids)
+    out = np.full((n_o, n_d), np.inf, dtype=np.float64)
+    if n_o == 0 or n_d == 0:
+        return out
+    # rows per search: a few tens of MB of full distance rows at a time
+    rows = max(1, min(CHUNK_ROWS, int(2e7) // graph.csr.shape[0]))
+    bounds = [*range(0, n_o, rows), n_o]
+
+    def run(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        dist = dijkstra(graph.csr, directed=True, indices=graph.origin_nodes[a:b])
+        out[a:b] = dist[:, graph.destination_nodes]
+
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_o >= PARALLEL_MIN_ORIGINS else 1
+    workers = max(1, min(int(workers), len(bounds) - 1))
+    if workers == 1:
+        for k in range(len(bounds) - 1):
+            run(k)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(len(bounds) - 1)))
     return out
 
 

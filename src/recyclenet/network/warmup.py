@@ -11,10 +11,14 @@ When it runs:
 
 - ``recyclenet network warmup`` (:func:`main`): the Docker image
   and ``make setup`` run it after installing;
-- on the first import after an install (:func:`ensure`): when the cache lacks a kernel,
-  the warm-up starts in a background process (low priority) while the caller loads its
-  data, and the first kernel call waits for it (:func:`wait`) instead of compiling the
-  same kernels a second time. ``RECYCLENET_NO_WARMUP=1`` turns that off.
+- at the first use after a plain ``pip install`` (:func:`ensure`, called when a network
+  is loaded or a matrix is asked for, never at import): when the cache lacks a kernel,
+  the warm-up starts in a background process (low priority). While it runs
+  (:func:`compiling`), matrices are computed by scipy's Dijkstra
+  (:func:`~recyclenet.network.shortest_paths.dijkstra_weights`, the same weights,
+  nothing to compile), so the first matrix does not wait; other kernel calls wait for
+  the warm-up (:func:`wait`) instead of compiling the same kernels a second time.
+  ``RECYCLENET_NO_WARMUP=1`` turns the background warm-up off.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any
 #: Longest wait for a background warm-up before compiling in this process, seconds.
 WAIT_LIMIT_S = 120.0
 _started: subprocess.Popen[bytes] | None = None
+_compiled = False
+_warming = False  # True while warm() runs in this process
 
 
 def kernels() -> dict[str, Any]:
@@ -67,6 +73,35 @@ def missing() -> list[str]:
     return sorted(out)
 
 
+def compiling() -> bool:
+    """Whether a background warm-up is compiling the kernels now (started here by
+    :func:`ensure`, which this calls, or by another process): matrices need not wait
+    for it. False once they are cached, and in the warm-up itself or with
+    ``RECYCLENET_NO_WARMUP`` (the kernels are then compiled where they are called)."""
+    if _warming or os.environ.get("RECYCLENET_NO_WARMUP") or compiled():
+        return False
+    ensure()
+    if _started is not None and _started.poll() is None:
+        return True
+    try:
+        lock = _lock_path()
+        return lock.exists() and time.time() - lock.stat().st_mtime < WAIT_LIMIT_S
+    except (OSError, AttributeError):
+        return False
+
+
+def compiled() -> bool:
+    """Whether every kernel is in numba's cache: checked until it is, then remembered
+    (a kernel compiled in this process is written to the cache too)."""
+    global _compiled
+    if not _compiled:
+        try:
+            _compiled = not missing()
+        except Exception:  # cannot tell (another numba): use the kernels
+            _compiled = True
+    return _compiled
+
+
 def _lock_path() -> Path:
     from . import _ch
 
@@ -81,6 +116,18 @@ def warm() -> dict[str, Any]:
     Returns ``{"seconds": ..., "kernels": n, "not_compiled": [...]}``; a kernel left
     out means the workload here needs a call that reaches it.
     """
+    global _warming
+    t = time.perf_counter()
+    _warming = True  # this is the warm-up: call the kernels, start no other
+    try:
+        _run_every_kernel()
+    finally:
+        _warming = False
+    return {"seconds": time.perf_counter() - t, "kernels": len(kernels()),
+            "not_compiled": missing()}  # fmt: skip
+
+
+def _run_every_kernel() -> None:
     import numpy as np
     import scipy.sparse as sp
 
@@ -90,7 +137,6 @@ def warm() -> dict[str, Any]:
     from .route import PathFinder
     from .shortest_paths import many_to_many
 
-    t = time.perf_counter()
     net = load_network("helsinki")
     rng = np.random.default_rng(0)
     nodes = rng.choice(net.n_nodes, size=min(20, net.n_nodes), replace=False)
@@ -100,15 +146,13 @@ def warm() -> dict[str, Any]:
     PathFinder(net, pts).route(pts.ids[0], pts.ids[1])
     csr = sp.csr_matrix((np.ones(2), ([0, 1], [1, 2])), shape=(3, 3))
     many_to_many(csr, np.array([0]), np.array([2]))
-    return {"seconds": time.perf_counter() - t, "kernels": len(kernels()),
-            "not_compiled": missing()}  # fmt: skip
 
 
 def ensure() -> None:
     """Start :func:`warm` in a background process when some kernel is not cached (once
     per cache: a lock file marks a warm-up under way)."""
     global _started
-    if _started is not None or os.environ.get("RECYCLENET_NO_WARMUP"):
+    if _started is not None or _warming or os.environ.get("RECYCLENET_NO_WARMUP"):
         return
     try:
         if not missing():
@@ -135,7 +179,7 @@ def ensure() -> None:
 def wait() -> None:
     """Before a first kernel call: let a warm-up under way finish (at most
     :data:`WAIT_LIMIT_S`), so this process loads its result instead of compiling."""
-    if os.environ.get("RECYCLENET_NO_WARMUP"):  # the warm-up itself, or turned off
+    if _warming or os.environ.get("RECYCLENET_NO_WARMUP"):  # the warm-up, or turned off
         return
     lock_alive = True
     t0 = time.perf_counter()
@@ -161,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError, AttributeError):
             _lock_path().unlink(missing_ok=True)
     if not quiet:
-        print(f"{res['kernels']} numba kernels compiled and cached in {res['seconds']:.1f} s"
-              + (f"; not reached: {res['not_compiled']}" if res["not_compiled"] else ""))
+        print(
+            f"{res['kernels']} numba kernels compiled and cached in {res['seconds']:.1f} s"
+            + (f"; not reached: {res['not_compiled']}" if res["not_compiled"] else "")
+        )
     return 1 if res["not_compiled"] else 0
