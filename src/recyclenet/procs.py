@@ -66,3 +66,22 @@ def start_helper(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     if sys.platform.startswith("linux"):
         kwargs.setdefault("preexec_fn", _preexec(os.getpid()))
     return subprocess.Popen(list(args), **kwargs)
+
+
+def yield_cpu(by: int) -> int:
+    """Lower the calling process's priority by ``by`` nice levels, also where the kernel
+    shares CPU time between sessions (autogroup scheduling: a process that started a
+    session of its own competes as a whole session, whatever its nice value; its
+    session's nice, ``/proc/self/autogroup``, is raised too). Returns the nice value now.
+
+    A helper that should use an idle core but yield to its parent on a busy machine.
+    """
+    now = os.nice(by) if hasattr(os, "nice") and by > 0 else 0
+    try:
+        with open("/proc/self/autogroup") as fh:  # "/autogroup-94 nice 0"
+            group_nice = int(fh.read().split()[-1])
+        with open("/proc/self/autogroup", "w") as fh:
+            fh.write(str(min(19, group_nice + by)))
+    except (OSError, ValueError, IndexError):  # no autogroup scheduling here
+        pass
+    return now

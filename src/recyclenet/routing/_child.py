@@ -6,7 +6,7 @@ forked copy of the caller: no interpreter start, nothing to copy). A fresh
 interpreter, not ``multiprocessing``: spawning with
 ``multiprocessing`` re-imports the caller's main module, which fails in scripts without
 an ``if __name__ == "__main__"`` guard. IN holds the pickled ``(problem, diagnosis,
-deadline, seed)`` (``deadline`` a :class:`~recyclenet.deadline.Deadline`, which
+deadline, seed, nice)`` (``deadline`` a :class:`~recyclenet.deadline.Deadline`, which
 pickles as an absolute instant); OUT receives the pickled
 :class:`~recyclenet.routing.plan.EngineResult`, or an error message string.
 """
@@ -17,12 +17,15 @@ import os
 import pickle
 import sys
 
+from ..procs import yield_cpu
+
 
 def main(argv: list[str]) -> int:
     """Read the request, solve with PyVRP until the deadline, write the answer."""
     src, dst = argv
     with open(src, "rb") as fh:
-        problem, diagnosis, deadline, seed = pickle.load(fh)
+        problem, diagnosis, deadline, seed, nice = pickle.load(fh)
+    yield_cpu(nice)
     try:
         from ._pyvrp import solve_pyvrp
 
