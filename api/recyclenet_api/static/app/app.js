@@ -55,9 +55,21 @@ function describeError(err) {
   if (err.status === 401) return T('app_err_key');
   const items = err.problem.errors || [];
   if (items.length) {
-    return items.map((e) => T('app_err_field', { field: fieldName(e.field), message: e.message })).join(' · ');
+    return items.map((e) => T('app_err_field', { field: fieldName(e.field), message: errorMessage(e) })).join(' · ');
   }
   return T('app_err_server', { status: err.status, message: err.message });
+}
+
+/* A validation error's message in the user's language where its type is a common one (the
+ * bound is read from the service's message), else the service's message as it is. */
+const ERROR_TYPES = { greater_than_equal: 'app_err_ge', greater_than: 'app_err_gt', less_than_equal: 'app_err_le', less_than: 'app_err_lt',
+  missing: 'app_err_missing', int_parsing: 'app_err_int', int_from_float: 'app_err_int', float_parsing: 'app_err_number', finite_number: 'app_err_number' };
+function errorMessage(e) {
+  const key = ERROR_TYPES[e.type];
+  if (!key) return e.message;
+  const bound = /(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i.exec(String(e.message || ''));
+  if (/^app_err_[gl]/.test(key) && !bound) return e.message;
+  return T(key, { n: bound ? bound[1] : '' });
 }
 
 async function api(method, path, opts) {
@@ -94,11 +106,12 @@ async function download(path, filename) {
  * Plans are listed, named, tagged and deleted through GET/PATCH/DELETE /plans (issue #14).
  * Until the server has them (404/405), the list comes from GET /jobs and names, tags and
  * deletions are kept in this browser's localStorage, per API key. */
-function metaKey() {
+function tenantKey(prefix) {  // a browser-storage key per API key (the key itself is never stored there)
   let h = 5381;
   for (const c of S.key) h = ((h * 33) ^ c.charCodeAt(0)) >>> 0;
-  return 'rn_meta_' + h.toString(16);
+  return prefix + h.toString(16);
 }
+const metaKey = () => tenantKey('rn_meta_');
 function localMeta() { try { return JSON.parse(localStorage.getItem(metaKey()) || '{}'); } catch (e) { return {}; } }
 function saveMeta(meta) { localStorage.setItem(metaKey(), JSON.stringify(meta)); }
 const missingRoute = (err) => err instanceof ApiError && (err.status === 405 || (err.status === 404 && /^no resource at/.test(err.message)));
@@ -136,13 +149,98 @@ const Plans = {
   nameOf(id) { const m = localMeta()[id]; return (m && m.name) || ''; },
 };
 
+/* ------------------------------------------------------------------ base map and datum
+ * The offline base layer is the network's roads, in WGS-84 like every layer the API serves.
+ * A tenant may add a tile layer from a URL template ({s}, {x}, {y}, {z}), kept in this
+ * browser per API key. Chinese providers (AMap/Gaode, Tencent) serve tiles in GCJ-02: the
+ * overlays (roads, uploads, stations, routes, actuals) are then drawn converted to GCJ-02
+ * so they line up, and the map says which datum it shows. The conversion is the project's
+ * (recyclenet.geo.wgs84_to_gcj02, the published formula; the browser tests check that the
+ * two agree to 1e-9 degrees and that what is drawn equals the API's ?crs=gcj02 layers). */
+const DATUMS = ['wgs84', 'gcj02'];
+const GCJ_A = 6378245.0, GCJ_EE = 0.00669342162296594323;
+const GCJ_BOX = [72.004, 0.8293, 137.8347, 55.8271];  // west, south, east, north: no offset outside
+function wgs84ToGcj02(lon, lat) {
+  const [w, so, e, n] = GCJ_BOX;
+  if (!Number.isFinite(lon) || !Number.isFinite(lat) || !(lon >= w && lon <= e && lat >= so && lat <= n)) return [lon, lat];
+  const x = lon - 105.0, y = lat - 35.0, PI = Math.PI, sin = Math.sin;
+  const common = 20.0 * sin(6.0 * x * PI) + 20.0 * sin(2.0 * x * PI);
+  let dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x))
+    + (common + 20.0 * sin(y * PI) + 40.0 * sin(y / 3.0 * PI) + 160.0 * sin(y / 12.0 * PI) + 320.0 * sin(y * PI / 30.0)) * 2.0 / 3.0);
+  let dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x))
+    + (common + 20.0 * sin(x * PI) + 40.0 * sin(x / 3.0 * PI) + 150.0 * sin(x / 12.0 * PI) + 300.0 * sin(x / 30.0 * PI)) * 2.0 / 3.0);
+  const rad = lat / 180.0 * PI;
+  const magic = 1.0 - GCJ_EE * sin(rad) ** 2;
+  const sqrtMagic = Math.sqrt(magic);
+  dlat = dlat * 180.0 / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrtMagic) * PI);
+  dlon = dlon * 180.0 / (GCJ_A / sqrtMagic * Math.cos(rad) * PI);
+  return [lon + dlon, lat + dlat];
+}
+function convertCoords(c, depth) {
+  if (depth === 0) { const [x, y] = wgs84ToGcj02(c[0], c[1]); return c.length > 2 ? [x, y, ...c.slice(2)] : [x, y]; }
+  return c.map((p) => convertCoords(p, depth - 1));
+}
+const DEPTH = { Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3 };
+function convertGeometry(g) {
+  if (!g) return g;
+  if (g.type === 'GeometryCollection') return { ...g, geometries: g.geometries.map(convertGeometry) };
+  return { ...g, coordinates: convertCoords(g.coordinates, DEPTH[g.type]) };
+}
+function datum() { return S.tiles && S.tiles.on ? S.tiles.datum : 'wgs84'; }
+/* A GeoJSON object (WGS-84, as served) in the datum the map shows. */
+function shown(obj) {
+  if (!obj || datum() === 'wgs84') return obj;
+  if (obj.type === 'FeatureCollection') return { ...obj, features: obj.features.map(shown) };
+  if (obj.type === 'Feature') return { ...obj, geometry: convertGeometry(obj.geometry) };
+  return convertGeometry(obj);
+}
+
+const tilesKey = () => tenantKey('rn_tiles_');
+function loadTiles() {
+  try { S.tiles = JSON.parse(localStorage.getItem(tilesKey()) || 'null'); } catch (e) { S.tiles = null; }
+  if (S.tiles && !DATUMS.includes(S.tiles.datum)) S.tiles = null;
+}
+function checkTiles(t) {
+  const bad = (field, msg) => new ApiError(422, { errors: [{ field: 'tiles.' + field, message: T(msg) }] });
+  if (!/^(https?:\/\/|\/)/.test(t.url) || !['{x}', '{y}', '{z}'].every((p) => t.url.includes(p))) throw bad('tile_url', 'app_tile_url_bad');
+  if (t.url.includes('{s}') && !t.subdomains) throw bad('tile_subdomains', 'app_tile_subdomains_bad');
+  if (!DATUMS.includes(t.datum)) throw bad('tile_datum', 'app_tile_datum_bad');
+}
+function applyBaseMap() {
+  for (const mp of Object.values(maps)) {
+    if (mp.tiles) { mp.map.removeLayer(mp.tiles); mp.tiles = null; }
+    if (S.tiles && S.tiles.on) {
+      mp.tiles = L.tileLayer(S.tiles.url, {
+        subdomains: S.tiles.subdomains || 'abc', attribution: esc(S.tiles.attribution || ''), maxZoom: 19, className: 'rn-tiles',
+      }).addTo(mp.map);
+    }
+    mp.datumControl.update();
+    mp.map.getContainer().dataset.datum = datum();
+    paintRoads(mp);
+    if (mp.repaint) mp.repaint();  // the overlay in the datum now shown
+  }
+}
+function setTiles(t) {
+  S.tiles = t;
+  localStorage.setItem(tilesKey(), JSON.stringify(t));
+  applyBaseMap();
+}
+
 /* ------------------------------------------------------------------ maps */
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
 const maps = {};
+const DatumControl = L.Control.extend({
+  options: { position: 'bottomleft' },
+  onAdd() { this._div = L.DomUtil.create('div', 'datum-note'); this.update(); return this._div; },
+  update() { if (this._div) this._div.textContent = T('app_datum_shown', { datum: T('app_datum_' + datum()) }); },
+});
 function makeMap(id) {
   const m = L.map(id, { zoomControl: true, attributionControl: true, keyboard: true }).setView([30, 110], 4);
   m.attributionControl.addAttribution('© OpenStreetMap contributors');
-  return { map: m, roads: L.layerGroup().addTo(m), overlay: L.layerGroup().addTo(m), counts: {} };
+  const mp = { map: m, roads: L.layerGroup().addTo(m), overlay: L.layerGroup().addTo(m), counts: {}, tiles: null };
+  mp.datumControl = new DatumControl().addTo(m);
+  m.getContainer().dataset.datum = datum();
+  return mp;
 }
 function fitTo(mp, layer) {
   try { const b = layer.getBounds(); if (b.isValid()) mp.map.fitBounds(b.pad(0.05)); } catch (e) { /* empty layer */ }
@@ -154,7 +252,6 @@ function setCount(mp, name, n) {
 }
 
 async function drawRoads(mp, networkId) {
-  mp.roads.clearLayers();
   const feats = [];
   for (let offset = 0, page = 0; page < 50; page++) {
     const fc = await api('GET', `/networks/${networkId}/roads.geojson?limit=1000&offset=${offset}`);
@@ -162,10 +259,19 @@ async function drawRoads(mp, networkId) {
     if (fc.features.length < 1000) break;
     offset += fc.features.length;
   }
-  const layer = L.geoJSON({ type: 'FeatureCollection', features: feats }, { style: { color: '#9a9a9a', weight: 1, opacity: 0.8 }, interactive: false });
-  layer.addTo(mp.roads);
-  setCount(mp, 'roads', feats.length);
+  S.roads = { type: 'FeatureCollection', features: feats };
+  const layer = paintRoads(mp);
   fitTo(mp, layer);
+}
+/* The roads (S.roads, WGS-84) on a map, in the datum shown; lighter over tiles. */
+function paintRoads(mp) {
+  mp.roads.clearLayers();
+  if (!S.roads) return null;
+  const over = S.tiles && S.tiles.on;
+  const layer = L.geoJSON(shown(S.roads), { style: { color: over ? '#555' : '#9a9a9a', weight: 1, opacity: over ? 0.5 : 0.8 }, interactive: false });
+  layer.addTo(mp.roads);
+  setCount(mp, 'roads', S.roads.features.length);
+  return layer;
 }
 
 function legend(entries) {
@@ -186,10 +292,22 @@ function bearing(a, b) {
   return Math.atan2(y, x) / toR;
 }
 
-function drawPlan(mp, plan, opts) {
+/* Draw a map's overlay: paint(refit) draws into mp.overlay, in the datum shown. It is kept,
+ * so that a change of datum draws the overlay again (without moving the view). */
+function paintOverlay(mp, paint) {
+  mp.repaint = () => { mp.overlay.clearLayers(); paint(false); };
   mp.overlay.clearLayers();
+  paint(true);
+}
+
+function drawPlan(mp, plan) {
+  paintOverlay(mp, (refit) => paintPlan(mp, plan, refit));
+  mp.map.invalidateSize();
+}
+
+function paintPlan(mp, plan, refit) {
   mp.counts = {};
-  const layers = plan.layers;
+  const layers = Object.fromEntries(Object.entries(plan.layers).map(([k, v]) => [k, shown(v)]));  // in the datum shown
   const group = L.featureGroup().addTo(mp.overlay);
   if (plan.kind === 'siting') {
     if (layers.coverage) {
@@ -214,7 +332,7 @@ function drawPlan(mp, plan, opts) {
     }).addTo(group);
     setCount(mp, 'stations', open.length);
     legend([['#d62728', 'new_station'], ['#1f77b4', 'existing_station'], ['#7f7f7f', 'closed_station'], ['#2ca02c', 'coverage'], ['#ff7f0e', 'assignments']]);
-    fitTo(mp, stations.getLayers().length ? group : stations);
+    if (refit) fitTo(mp, stations.getLayers().length ? group : stations);
   } else {
     const vehicles = [];
     const colourOf = (v) => { if (!vehicles.includes(v)) vehicles.push(v); return COLOURS[vehicles.indexOf(v) % COLOURS.length]; };
@@ -258,9 +376,8 @@ function drawPlan(mp, plan, opts) {
     const entries = vehicles.map((v, i) => [COLOURS[i % COLOURS.length], v]);
     $('#legend').innerHTML = `<b>${esc(T('legend'))}</b><br>` + entries.map(([c, v]) => `<i style="background:${c}"></i>${esc(T('vehicle'))} ${esc(v)}`).join('<br>') +
       `<br><i style="background:#fff;border:2px solid #000"></i>${esc(T('unserved'))}<br><i style="background:#444"></i>${esc(T('depot'))}`;
-    fitTo(mp, group);
+    if (refit) fitTo(mp, group);
   }
-  if (!opts || !opts.keepRoads) mp.map.invalidateSize();
 }
 
 async function loadPlan(id) {
@@ -319,7 +436,36 @@ STEPS.network = async function (panel) {
     <input id="net-file" type="file" accept=".pbf,.osm,.xml,.graphml,.bz2,.gz">
     <button type="button" id="net-upload">${esc(T('app_upload'))}</button>
     <progress id="net-progress" max="100" value="0" hidden></progress>
-    <div id="net-summary"></div>`;
+    <div id="net-summary"></div>
+    <h3>${esc(T('app_basemap'))}</h3><p class="hint">${esc(T('app_basemap_hint'))}</p>
+    <form id="tiles-form" novalidate>
+    <label for="tile-url">${esc(T('app_field_tile_url'))}</label>
+    <input id="tile-url" type="text" spellcheck="false" placeholder="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&amp;size=1&amp;scale=1&amp;style=8&amp;x={x}&amp;y={y}&amp;z={z}">
+    <label for="tile-subdomains">${esc(T('app_field_tile_subdomains'))}</label><input id="tile-subdomains" type="text" value="1234">
+    <label for="tile-datum">${esc(T('app_field_tile_datum'))}</label>
+    <select id="tile-datum">${DATUMS.map((d) => `<option value="${d}">${esc(T('app_datum_' + d))}</option>`).join('')}</select>
+    <label for="tile-attr">${esc(T('app_field_tile_attribution'))}</label><input id="tile-attr" type="text">
+    <button type="submit" id="tile-apply">${esc(T('app_tile_apply'))}</button><button type="button" id="tile-off">${esc(T('app_tile_off'))}</button>
+    </form>`;
+  if (S.tiles) {
+    $('#tile-url').value = S.tiles.url;
+    $('#tile-subdomains').value = S.tiles.subdomains || '';
+    $('#tile-datum').value = S.tiles.datum;
+    $('#tile-attr').value = S.tiles.attribution || '';
+  }
+  $('#tiles-form').onsubmit = (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const t = { url: $('#tile-url').value.trim(), subdomains: $('#tile-subdomains').value.trim(), datum: $('#tile-datum').value, attribution: $('#tile-attr').value.trim(), on: true };
+      checkTiles(t);
+      setTiles(t);
+      status(T('app_tiles_on', { datum: T('app_datum_' + t.datum) }));
+    });
+  };
+  $('#tile-off').onclick = () => guarded(async () => {
+    if (S.tiles) setTiles({ ...S.tiles, on: false });
+    status(T('app_tiles_off'));
+  });
   const sel = $('#net-select');
   const list = await api('GET', '/networks?limit=100');
   for (const n of list.items) sel.add(new Option(`${n.name} (${n.id.slice(0, 8)})`, n.id));
@@ -370,7 +516,7 @@ function showNetwork() {
   if (!el || !S.network) return;
   const info = S.network.info || {};
   const rows = Object.entries(info).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `<tr><th>${esc(k)}</th><td>${fmt(v)}</td></tr>`).join('');
-  el.innerHTML = `<h3>${esc(S.network.name)}</h3><table id="net-info">${rows}</table>`;
+  el.innerHTML = `<h3>${esc(S.network.name)}</h3><div class="scroll short"><table id="net-info">${rows}</table></div>`;
 }
 
 const KINDS = ['orders', 'depots', 'fleet', 'demand', 'sites', 'centres', 'zones'];
@@ -460,13 +606,13 @@ function showCheck() {
       guarded(() => checkUpload(res.kind, S.checkFile, mapping));
     };
   }
-  maps.a.overlay.clearLayers();
-  if (res.kind !== 'fleet' && res.features.features.length) {
-    const layer = pointLayer(res.features, '#1f77b4', (f) => `<b>${esc(f.id)}</b><br>${esc(T('app_line'))} ${esc(f.properties._line)}`);
+  paintOverlay(maps.a, (refit) => {
+    if (res.kind === 'fleet' || !res.features.features.length) return;
+    const layer = pointLayer(shown(res.features), '#1f77b4', (f) => `<b>${esc(f.id)}</b><br>${esc(T('app_line'))} ${esc(f.properties._line)}`);
     layer.addTo(maps.a.overlay);
     setCount(maps.a, 'preview', res.features.features.length);
-    fitTo(maps.a, layer);
-  }
+    if (refit) fitTo(maps.a, layer);
+  });
 }
 
 const MODELS = ['min_stations', 'p_median', 'max_coverage', 'cflp'];
@@ -474,7 +620,7 @@ STEPS.siting = async function (panel) {
   const has = (k) => (S.data[k] ? T('app_from_upload', { n: S.data[k].count }) : T('app_from_osm'));
   panel.innerHTML = `<h2>${esc(T('app_step_siting'))}</h2>
     <p class="hint">${esc(T('app_demand'))}: ${esc(has('demand'))} · ${esc(T('app_sites'))}: ${esc(has('sites'))}</p>
-    <form id="siting-form">
+    <form id="siting-form" novalidate>
     <label for="s-model">${esc(T('app_field_model'))}</label>
     <select id="s-model">${MODELS.map((m) => `<option value="${m}">${esc(T('app_model_' + m))}</option>`).join('')}</select>
     <label for="s-radius">${esc(T('app_field_radius'))}</label><input id="s-radius" type="number" min="1" value="500">
@@ -540,7 +686,7 @@ STEPS.routing = async function (panel) {
   const n = (k) => (S.data[k] ? S.data[k].count : 0);
   panel.innerHTML = `<h2>${esc(T('app_step_routing'))}</h2>
     <p class="hint">${esc(T('app_kind_orders'))}: <b id="r-orders">${n('orders')}</b> · ${esc(T('app_kind_depots'))}: ${n('depots')} · ${esc(T('app_kind_fleet'))}: ${S.data.fleet ? n('fleet') : esc(T('app_default_fleet'))}</p>
-    <form id="routing-form">
+    <form id="routing-form" novalidate>
     <label for="r-engine">${esc(T('app_field_engine'))}</label>
     <select id="r-engine"><option value="auto">auto</option><option value="ortools">OR-Tools</option><option value="pyvrp">PyVRP</option></select>
     <label for="r-time">${esc(T('app_field_time_limit_s'))}</label><input id="r-time" type="number" min="1" value="5">
@@ -630,9 +776,9 @@ function showRouting() {
 
 STEPS.scenarios = async function (panel) {
   panel.innerHTML = `<h2>${esc(T('app_step_scenarios'))}</h2><p class="hint">${esc(T('app_scenarios_hint'))}</p>
-    <div id="plan-list">…</div>
     <button type="button" id="compare-btn" class="primary" disabled>${esc(T('app_compare'))}</button>
-    <div id="compare-result"></div>`;
+    <div id="compare-result"></div>
+    <div id="plan-list">…</div>`;
   const items = await Plans.list();
   $('#plan-list').innerHTML = items.length ? `<table id="plans"><thead><tr><th>${esc(T('app_compare_short'))}</th><th>${esc(T('app_scenario_name'))} / ${esc(T('app_tags'))}</th><th>${esc(T('app_kind'))}</th><th></th></tr></thead><tbody>` +
     items.map((p) => `<tr data-plan="${esc(p.id)}"><td><input type="checkbox" class="cmp" value="${esc(p.id)}" aria-label="${esc(T('app_compare'))} ${esc(p.name || p.id)}"></td>
@@ -683,10 +829,10 @@ function syncMaps(a, b) {
 async function compare(idA, idB) {
   const [pa, pb] = await Promise.all([loadPlan(idA), loadPlan(idB)]);
   $('#map2').hidden = false;
-  if (!maps.b) { maps.b = makeMap('map2'); syncMaps(maps.a.map, maps.b.map); }
+  if (!maps.b) { maps.b = makeMap('map2'); syncMaps(maps.a.map, maps.b.map); applyBaseMap(); }
   maps.a.map.invalidateSize();
   maps.b.map.invalidateSize();
-  if (S.network) { maps.b.roads.clearLayers(); maps.a.roads.eachLayer((l) => L.geoJSON(l.toGeoJSON(), { style: { color: '#9a9a9a', weight: 1 }, interactive: false }).addTo(maps.b.roads)); }
+  paintRoads(maps.b);
   drawPlan(maps.b, pb);
   drawPlan(maps.a, pa);
   S.compare = { a: pa, b: pb };
@@ -711,7 +857,8 @@ STEPS.export = async function (panel) {
     <h3>${esc(T('app_files'))}</h3>
     <button type="button" data-f="gpkg" id="x-gpkg">GeoPackage</button><button type="button" data-f="xlsx" id="x-xlsx">Excel</button><button type="button" data-f="csv" id="x-csv">CSV (zip)</button><button type="button" data-f="shp" id="x-shp">Shapefile (zip)</button>
     <h3>GeoJSON</h3><div id="x-layers"></div>
-    <h3>${esc(T('app_report'))}</h3><button type="button" id="x-map">${esc(T('app_map_page'))}</button>`;
+    <h3>${esc(T('app_report'))}</h3><p class="hint">${esc(T('app_report_hint'))}</p>
+    <button type="button" data-report="html" id="x-report-html">${esc(T('app_report_html'))}</button><button type="button" data-report="md" id="x-report-md">${esc(T('app_report_md'))}</button><button type="button" data-report="png" id="x-report-png">${esc(T('app_report_png'))}</button><button type="button" id="x-map">${esc(T('app_map_page'))}</button>`;
   const sel = $('#x-plan');
   if (S.plan) sel.value = S.plan.id;
   const layers = () => {
@@ -727,6 +874,14 @@ STEPS.export = async function (panel) {
     const ext = { gpkg: 'gpkg', xlsx: 'xlsx', csv: 'csv.zip', shp: 'shp.zip' }[b.dataset.f];
     b.onclick = () => guarded(() => download(`/plans/${sel.value}/export?f=${b.dataset.f}&lang=${S.lang}`, `${sel.value}.${ext}`));
   }
+  for (const b of $$('button[data-report]')) {
+    const f = b.dataset.report;
+    b.onclick = () => guarded(async () => {
+      const file = f === 'png' ? `${sel.value}-map-${S.lang}.png` : `${sel.value}-report-${S.lang}.${f}`;
+      status(T('app_making_report'));
+      await download(`/plans/${sel.value}/report?f=${f}&lang=${S.lang}`, file);
+    });
+  }
   $('#x-map').onclick = () => guarded(() => download(`/map?plan=${sel.value}&lang=${S.lang}`, `${sel.value}-map.html`));
 };
 
@@ -737,13 +892,22 @@ STEPS.actuals = async function (panel) {
   panel.innerHTML = `<h2>${esc(T('app_step_actuals'))}</h2><p class="hint">${esc(T('app_actuals_hint'))}</p>
     <label for="a-file">${esc(T('app_records_file'))}</label><input id="a-file" type="file" accept=".csv,.txt,.xlsx">
     <button type="button" id="a-upload">${esc(T('app_upload'))}</button><div id="a-check"></div>
+    <form id="a-form" novalidate>
     <label for="a-plan">${esc(T('app_plan'))}</label>
     <select id="a-plan">${items.map((p) => `<option value="${esc(p.id)}">${esc(p.name || p.id.slice(0, 8))} · ${esc(T('app_kind_plan_' + p.kind))}</option>`).join('')}</select>
     <label for="a-from">${esc(T('app_field_from'))}</label><input id="a-from" type="date" value="${start}">
     <label for="a-to">${esc(T('app_field_to'))}</label><input id="a-to" type="date" value="${today.toISOString().slice(0, 10)}">
-    <button type="button" id="a-run" class="primary">${esc(T('app_compare_actuals'))}</button>
+    <label for="a-bucket">${esc(T('app_field_bucket'))}</label>
+    <select id="a-bucket">${['day', 'week', 'month'].map((b) => `<option value="${b}"${b === 'week' ? ' selected' : ''}>${esc(T('app_bucket_' + b))}</option>`).join('')}</select>
+    <button type="submit" id="a-run" class="primary">${esc(T('app_compare_actuals'))}</button>
+    </form>
     <div id="a-result"></div>`;
-  if (S.plan) $('#a-plan').value = S.plan.id;
+  if (S.actuals) {
+    $('#a-plan').value = S.actuals.planId;
+    $('#a-from').value = S.actuals.from;
+    $('#a-to').value = S.actuals.to;
+    $('#a-bucket').value = S.actuals.bucket;
+  } else if (S.plan) $('#a-plan').value = S.plan.id;
   $('#a-upload').onclick = () => guarded(async () => {
     const file = $('#a-file').files[0];
     if (!file) { status(T('app_err_field', { field: T('app_records_file'), message: T('app_choose_file') }), true); return; }
@@ -759,26 +923,80 @@ STEPS.actuals = async function (panel) {
     }
     status(T('app_records_added', { n: added, d: dup }), res.issues.length > 0);
   });
-  $('#a-run').onclick = () => guarded(async () => {
-    const q = new URLSearchParams({ from: $('#a-from').value, to: $('#a-to').value, bucket: 'week' });
-    const r = await api('GET', `/plans/${$('#a-plan').value}/actuals?${q}`);
-    const a = r.actuals;
-    const max = Math.max(1, ...a.periods.map((p) => Math.max(p.expected_kg || 0, p.collected_kg || 0)));
-    $('#a-result').innerHTML = `<span class="kpi">${esc(T('chart_expected'))}: <b id="a-expected">${fmt(a.expected_kg)}</b> kg</span><span class="kpi">${esc(T('chart_collected'))}: <b id="a-collected">${fmt(a.collected_kg)}</b> kg</span>
-      <h3>${esc(T('actuals_series'))}</h3><div role="img" aria-label="${esc(T('actuals_series'))}">` +
-      a.periods.map((p) => `<div>${esc(p.key)}<div style="background:#9ecae1;height:8px;width:${(100 * (p.expected_kg || 0)) / max}%"></div><div style="background:#1f5130;height:8px;width:${(100 * (p.collected_kg || 0)) / max}%"></div></div>`).join('') +
-      `</div><h3>${esc(T('actuals_stations'))}</h3><table><thead><tr><th>${esc(T('col_station'))}</th><th>${esc(T('col_expected_kg'))}</th><th>${esc(T('col_collected_kg'))}</th><th>${esc(T('col_achievement'))}</th></tr></thead><tbody>` +
-      a.stations.map((s) => `<tr><td>${esc(s.key)}</td><td>${fmt(s.expected_kg)}</td><td>${fmt(s.collected_kg)}</td><td>${fmt(s.achievement_pct)} %</td></tr>`).join('') + '</tbody></table>';
-    if (r.stations) {
-      maps.a.overlay.clearLayers();
-      const layer = L.geoJSON(r.stations, {
-        pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 8, fillOpacity: 0.9, color: '#333', weight: 1, fillColor: f.properties.colour || f.properties.color || '#1f77b4' }),
-        onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.id)}</b><br>${fmt(f.properties.achievement_pct)} %`),
-      }).addTo(maps.a.overlay);
-      fitTo(maps.a, layer);
-    }
-  });
+  $('#a-form').onsubmit = (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const q = { planId: $('#a-plan').value, from: $('#a-from').value, to: $('#a-to').value, bucket: $('#a-bucket').value };
+      if (!q.planId) throw new ApiError(422, { errors: [{ field: 'query.plan', message: T('app_no_plans') }] });
+      const params = new URLSearchParams({ from: q.from, to: q.to, bucket: q.bucket });
+      S.actuals = { ...q, result: await api('GET', `/plans/${q.planId}/actuals?${params}`) };
+      showActuals();
+    });
+  };
+  if (S.actuals && S.actuals.result) showActuals();
 };
+
+/* A grouped bar chart (expected and collected kg per key) as SVG, with its numbers in tooltips. */
+function barChart(id, title, rows) {
+  const W = 400, H = 180, left = 52, bottom = 36, top = 22;
+  const max = Math.max(1, ...rows.map((r) => Math.max(r.expected_kg || 0, r.collected_kg || 0)));
+  const slot = (W - left - 4) / Math.max(1, rows.length);
+  const bw = Math.max(2, Math.min(16, slot * 0.4));
+  const y = (v) => top + (H - top - bottom) * (1 - (v || 0) / max);
+  const every = Math.max(1, Math.ceil(rows.length / 8));
+  const bars = rows.map((r, i) => {
+    const x = left + i * slot + slot / 2;
+    const label = i % every === 0 ? `<text x="${x}" y="${H - bottom + 13}" text-anchor="middle" font-size="9">${esc(String(r.key).replace(/^\d{4}-/, ''))}</text>` : '';
+    return `<g class="bar-group" data-key="${esc(r.key)}">` +
+      `<rect class="bar-expected" x="${x - bw}" y="${y(r.expected_kg)}" width="${bw}" height="${y(0) - y(r.expected_kg)}" fill="#9ecae1"><title>${esc(r.key)} · ${esc(T('chart_expected'))}: ${fmt(r.expected_kg)} kg</title></rect>` +
+      `<rect class="bar-collected" x="${x}" y="${y(r.collected_kg)}" width="${bw}" height="${y(0) - y(r.collected_kg)}" fill="#1f5130"><title>${esc(r.key)} · ${esc(T('chart_collected'))}: ${fmt(r.collected_kg)} kg</title></rect>${label}</g>`;
+  }).join('');
+  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg id="${id}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}">
+    <line x1="${left}" y1="${y(0)}" x2="${W - 2}" y2="${y(0)}" stroke="#555"/><line x1="${left}" y1="${top}" x2="${left}" y2="${y(0)}" stroke="#555"/>
+    <text x="${left - 4}" y="${y(max) + 4}" text-anchor="end" font-size="9">${fmt(max)}</text><text x="${left - 4}" y="${y(0)}" text-anchor="end" font-size="9">0</text>
+    <text x="4" y="12" font-size="9">${esc(T('chart_kg'))}</text>
+    <rect x="${W - 170}" y="4" width="10" height="10" fill="#9ecae1"/><text x="${W - 156}" y="13" font-size="10">${esc(T('chart_expected'))}</text>
+    <rect x="${W - 84}" y="4" width="10" height="10" fill="#1f5130"/><text x="${W - 70}" y="13" font-size="10">${esc(T('chart_collected'))}</text>
+    ${bars}</svg></figure>`;
+}
+
+/* The service's period rows are per period and material ("2023-03-06|scrap_metal"): summed per period. */
+function byPeriod(rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const key = String(r.key).split('|')[0];
+    const acc = out.get(key) || { key, expected_kg: 0, collected_kg: 0 };
+    acc.expected_kg += r.expected_kg || 0;
+    acc.collected_kg += r.collected_kg || 0;
+    out.set(key, acc);
+  }
+  return [...out.values()];
+}
+
+function showActuals() {
+  const el = $('#a-result');
+  const r = S.actuals && S.actuals.result;
+  if (!el || !r) return;
+  const a = r.actuals;
+  el.innerHTML = `<span class="kpi">${esc(T('chart_expected'))}: <b id="a-expected">${fmt(a.expected_kg)}</b> kg</span><span class="kpi">${esc(T('chart_collected'))}: <b id="a-collected">${fmt(a.collected_kg)}</b> kg</span><span class="kpi">${esc(T('actuals_records'))}: <b id="a-records">${a.records_counted}</b></span>` +
+    barChart('a-chart-periods', T('app_chart_periods', { bucket: T('app_bucket_' + a.bucket) }), byPeriod(a.periods)) +
+    (a.stations.length ? barChart('a-chart-stations', T('app_chart_stations'), a.stations) : '') +
+    `<h3>${esc(T('actuals_stations'))}</h3><table id="a-stations"><thead><tr><th>${esc(T('col_station'))}</th><th>${esc(T('col_expected_kg'))}</th><th>${esc(T('col_collected_kg'))}</th><th>${esc(T('col_achievement'))}</th></tr></thead><tbody>` +
+    a.stations.map((s) => `<tr data-station="${esc(s.key)}" data-flag="${esc(s.flag)}"><td>${esc(s.key)}</td><td>${fmt(s.expected_kg)}</td><td>${fmt(s.collected_kg)}</td><td>${s.achievement_pct == null ? '–' : fmt(s.achievement_pct) + ' %'} · ${esc(T('flag_' + s.flag))}</td></tr>`).join('') + '</tbody></table>';
+  paintOverlay(maps.a, (refit) => {
+    maps.a.counts = {};
+    if (!r.stations) return;
+    const layer = L.geoJSON(shown(r.stations), {
+      pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 9, fillOpacity: 0.9, color: '#333', weight: 1, fillColor: f.properties.colour || '#1f77b4', className: 'rn-actual' }),
+      onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.id)}</b><br>${esc(T('chart_expected'))}: ${fmt(f.properties.expected_kg)} kg<br>${esc(T('chart_collected'))}: ${fmt(f.properties.collected_kg)} kg<br>${fmt(f.properties.achievement_pct)} % · ${esc(T('flag_' + f.properties.flag))}`),
+    }).addTo(maps.a.overlay);
+    setCount(maps.a, 'actuals', r.stations.features.length);
+    const flags = [...new Set(r.stations.features.map((f) => f.properties.flag))];
+    const colour = Object.fromEntries(r.stations.features.map((f) => [f.properties.flag, f.properties.colour]));
+    legend(flags.map((fl) => [colour[fl], 'flag_' + fl]));
+    if (refit) fitTo(maps.a, layer);
+  });
+}
 
 /* ------------------------------------------------------------------ shell */
 function translateStatic() {
@@ -814,6 +1032,8 @@ async function signIn(key) {
     return false;
   }
   sessionStorage.setItem('rn_key', key);
+  loadTiles();
+  applyBaseMap();
   $('#signin').hidden = true;
   $('#signout').hidden = false;
   status(T('app_signed_in'));
@@ -825,7 +1045,13 @@ async function main() {
   $('#lang').value = S.lang;
   translateStatic();
   maps.a = makeMap('map');
-  $('#lang').onchange = () => { S.lang = $('#lang').value; localStorage.setItem('rn_lang', S.lang); translateStatic(); show(S.step); };
+  $('#lang').onchange = () => {
+    S.lang = $('#lang').value;
+    localStorage.setItem('rn_lang', S.lang);
+    translateStatic();
+    for (const mp of Object.values(maps)) mp.datumControl.update();
+    show(S.step);
+  };
   $('#signin').onsubmit = async (e) => { e.preventDefault(); if (await signIn($('#apikey').value.trim())) { $('#apikey').value = ''; show('network'); } };
   $('#signout').onclick = () => { sessionStorage.removeItem('rn_key'); location.reload(); };
   const tabs = $$('#steps button');
