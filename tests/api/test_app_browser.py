@@ -292,7 +292,7 @@ def actuals(page: Any, srv: Server, lang: str, key: str, plan_id: str, stations:
     first_week = min(weeks)
     assert week.get_attribute("data-key") == first_week
     collected = sum(p["collected_kg"] for p in a["periods"] if p["key"].startswith(first_week))
-    assert week.locator("rect.bar-collected title").inner_text().endswith(f"{collected:,.0f} kg")
+    assert week.locator("rect.bar-collected title").text_content().endswith(f"{collected:,.0f} kg")
     assert page.locator("#a-chart-stations g.bar-group").count() == len(a["stations"])
     assert sorted(el.get_attribute("data-station")
                   for el in page.locator("#a-stations tbody tr").all()) == sorted(
