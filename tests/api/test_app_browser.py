@@ -149,14 +149,18 @@ def run_siting(page: Any, p: int, name: str) -> str:
     return page.evaluate("S.siting.id")
 
 
-def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]) -> str:
-    hdr = {"X-API-Key": key}
+def sign_in(page: Any, srv: Server, key: str, lang: str = "en") -> None:
     page.goto(srv.url + "/app")
     page.wait_for_selector("body[data-ready='1']")
     page.select_option("#lang", lang)
     page.fill("#apikey", key)
     page.press("#apikey", "Enter")
     page.wait_for_selector('#panel[data-step="network"] #net-sample')
+
+
+def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]) -> str:
+    hdr = {"X-API-Key": key}
+    sign_in(page, srv, key, lang)
     assert page.evaluate("sessionStorage.getItem('rn_key')") == key
     # 1. network
     page.click("#net-sample")
@@ -400,15 +404,6 @@ def test_bad_uploads_show_row_and_fix(browser: Any, server: Server,
 
 
 # ------------------------------------------------------------------ base map and datum
-def sign_in(page: Any, srv: Server, key: str, lang: str = "en") -> None:
-    page.goto(srv.url + "/app")
-    page.wait_for_selector("body[data-ready='1']")
-    page.select_option("#lang", lang)
-    page.fill("#apikey", key)
-    page.press("#apikey", "Enter")
-    page.wait_for_selector('#panel[data-step="network"] #net-sample')
-
-
 DRAWN_JS = """([group, cls]) => {
   const out = {};
   const flat = (x) => Array.isArray(x) ? x.flatMap(flat) : [[x.lng, x.lat]];
