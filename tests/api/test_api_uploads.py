@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,11 @@ def test_app_page_and_assets_are_served(shared: dict[str, Any]) -> None:
     labels = c.get("/app/labels.json").json()
     assert labels["zh"]["app_step_siting"] == "3 站点选址"
     assert set(labels["en"]) == set(labels["zh"])
+    # every label the page names in full is in the table, in both languages
+    page_text = r.text + js.text
+    used = set(re.findall(r"\bT\('([a-z0-9_]+)'\s*[,)]", js.text))
+    used |= set(re.findall(r'data-t="([a-z0-9_]+)"', page_text))
+    assert len(used) > 100 and used <= set(labels["zh"]), sorted(used - set(labels["zh"]))
 
 
 def test_records_in_gbk_with_chinese_headers_row_by_row(shared: dict[str, Any]) -> None:
