@@ -33,7 +33,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -145,6 +145,16 @@ def _child_store(url: str) -> Store:
     return store
 
 
+class Prepared(NamedTuple):
+    """A job request ready to queue: the payload, its time limit, and the ``name`` and
+    ``tags`` of the plan it makes (request fields that are not part of the payload)."""
+
+    payload: dict[str, Any]
+    time_limit_s: float
+    name: str | None
+    tags: list[str]
+
+
 def prepare_payload(
     builder: Builder,
     model: type[BaseModel],
@@ -153,17 +163,18 @@ def prepare_payload(
     tenant: str,
     crs: Any,
     store: Store | None = None,
-) -> tuple[str, Any, float]:
+) -> tuple[str, Any, float, tuple[str | None, list[str]]]:
     """Validate ``raw`` as ``model`` and build its job payload with ``builder``.
 
-    Returns ``("ok", payload, time_limit_s)``, or ``("invalid", errors, 0)`` /
-    ``("problem", fields, 0)`` in a picklable form. Without ``store`` (in a child process)
-    the payload comes back as :class:`RawJson` text and the builder reads the database
-    through a store of the child's own.
+    Returns ``("ok", payload, time_limit_s, (name, tags))``, or ``("invalid", errors, 0,
+    ...)`` / ``("problem", fields, 0, ...)`` in a picklable form. Without ``store`` (in a
+    child process) the payload comes back as :class:`RawJson` text and the builder reads
+    the database through a store of the child's own.
     """
+    none: tuple[str | None, list[str]] = (None, [])
     value, errors = check_body(model, raw)
     if errors or value is None:
-        return "invalid", errors, 0.0
+        return "invalid", errors, 0.0, none
     in_child = store is None
     ctx = PayloadContext(settings, store or _child_store(settings.sqlalchemy_url))
     try:
@@ -171,7 +182,7 @@ def prepare_payload(
     except RequestValidationError as exc:
         errors = [{"loc": tuple(e["loc"]), "msg": e["msg"], "type": e["type"]}
                   for e in exc.errors()]  # fmt: skip
-        return "invalid", errors, 0.0
+        return "invalid", errors, 0.0, none
     except Problem as exc:
         fields = {
             "status": exc.status_code,
@@ -181,11 +192,12 @@ def prepare_payload(
             "headers": dict(exc.headers or {}),
             "extra": exc.extra,
         }
-        return "problem", fields, 0.0
+        return "problem", fields, 0.0, none
+    labels = (getattr(value, "name", None), list(getattr(value, "tags", None) or []))
     if in_child:
         text = json.dumps(payload, allow_nan=False, ensure_ascii=False)
-        return "ok", RawJson(text), time_limit_s
-    return "ok", payload, time_limit_s
+        return "ok", RawJson(text), time_limit_s, labels
+    return "ok", payload, time_limit_s, labels
 
 
 class BodyValidator:
@@ -230,17 +242,17 @@ class BodyValidator:
         builder: Builder,
         tenant: str,
         crs: Any,
-    ) -> tuple[dict[str, Any], float]:
-        """The request's job payload and time limit (see :func:`prepare_payload`)."""
+    ) -> Prepared:
+        """The request's job payload, time limit and labels (see :func:`prepare_payload`)."""
         raw = await request.body()
         ctx = request.app.state.ctx
         if len(raw) >= self.process_bytes:
             future = self._executor().submit(
                 prepare_payload, builder, model, raw, ctx.settings, tenant, crs
             )
-            outcome, value, time_limit_s = await asyncio.wrap_future(future)
+            outcome, value, time_limit_s, labels = await asyncio.wrap_future(future)
         else:
-            outcome, value, time_limit_s = await run_in_threadpool(
+            outcome, value, time_limit_s, labels = await run_in_threadpool(
                 prepare_payload, builder, model, raw, ctx.settings, tenant, crs, ctx.store
             )
         if outcome == "invalid":
@@ -249,7 +261,7 @@ class BodyValidator:
             raise Problem(value["status"], value["detail"], title=value["title"],
                           type=value["type"], headers=value["headers"] or None,
                           **value["extra"])  # fmt: skip
-        return value, time_limit_s
+        return Prepared(value, time_limit_s, *labels)
 
     def close(self) -> None:
         with self._lock:

@@ -60,3 +60,8 @@ class RoadsCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return layer
+
+    def drop(self, network_id: str) -> None:
+        """Forget a network's roads (it was deleted)."""
+        with self._lock:
+            self._items.pop(network_id, None)

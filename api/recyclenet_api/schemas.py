@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from recyclenet.options import ROUTING_DEFAULTS, SITING_DEFAULTS
 
@@ -16,6 +24,75 @@ class _In(BaseModel):
     """Request bodies: unknown members refused, strict types (``true`` is not a number)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+# ---------------------------------------------------------------------- plan labels
+NAME_MAX = 200
+TAG_MAX = 50
+TAGS_MAX = 20
+
+
+def _label_text(value: str, what: str, limit: int) -> str:
+    """``value`` stripped; refused when it holds control characters or is too long."""
+    text = value.strip()
+    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(
+            f"{what} holds the control character U+{ord(bad):04X}; remove it (names and "
+            "tags are one line of text)"
+        )
+    if len(text) > limit:
+        raise ValueError(f"{what} has {len(text)} characters; at most {limit} are allowed")
+    return text
+
+
+def _check_name(value: str | None) -> str | None:
+    """A plan name: stripped, 0 to 200 characters; empty means no name."""
+    if value is None:
+        return None
+    return _label_text(value, "the name", NAME_MAX) or None
+
+
+def _check_tags(value: list[str]) -> list[str]:
+    """Tags: each stripped, 1 to 50 characters, no comma; duplicates dropped (the first
+    kept, order kept); at most 20."""
+    out: list[str] = []
+    for i, raw in enumerate(value):
+        tag = _label_text(raw, f"tag {i}", TAG_MAX)
+        if not tag:
+            raise ValueError(f"tag {i} is empty; leave it out")
+        if "," in tag:
+            raise ValueError(f"tag {i} ({tag!r}) holds a comma; send each tag as its own item")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > TAGS_MAX:
+        raise ValueError(f"{len(out)} distinct tags; at most {TAGS_MAX} are allowed")
+    return out
+
+
+PlanName = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=NAME_MAX,
+        description=f"Name of the plan this request makes (at most {NAME_MAX} characters; "
+        "change it later with PATCH /plans/{id}).",
+        examples=["District 3, 40 stations"],
+    ),
+    AfterValidator(_check_name),
+]
+PlanTags = Annotated[
+    list[Annotated[str, Field(max_length=TAG_MAX)]],
+    Field(
+        default_factory=list,
+        max_length=4 * TAGS_MAX,  # the exact limit applies after dropping duplicates
+        description=f"Tags of the plan this request makes: at most {TAGS_MAX}, each 1 to "
+        f"{TAG_MAX} characters without a comma; duplicates are dropped. "
+        "GET /plans?tag= filters by them.",
+        examples=[["draft", "district-3"]],
+    ),
+    AfterValidator(_check_tags),
+]
 
 
 # ---------------------------------------------------------------------- networks
@@ -110,12 +187,34 @@ class MatrixCreate(_In):
     time_limit_s: float | None = Field(
         default=None, gt=0, description="Wall-clock limit; the server caps it."
     )
+    name: PlanName
+    tags: PlanTags
+
+
+class PlanLabelsPatch(_In):
+    """``PATCH /plans/{id}``: a new name and/or new tags; nothing else of a plan changes."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"name": "District 3, final", "tags": ["final"]}]},
+    )
+
+    name: PlanName
+    tags: PlanTags
 
 
 # ---------------------------------------------------------------------- jobs, plans
 class PlanPublic(BaseModel):
     id: str
     kind: str
+    name: str | None = Field(default=None, description="The plan's name (PATCH to change).")
+    tags: list[str] = Field(default_factory=list, description="The plan's tags.")
+    network_id: str | None = Field(
+        default=None,
+        description="The network the plan was made on (it may have been deleted since: "
+        "the plan holds its layers and stays readable).",
+    )
     job_id: str | None
     created_at: datetime
     data: dict[str, Any] = Field(
@@ -140,6 +239,8 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
     updated_at: datetime
     plan_id: str | None
+    name: str | None = Field(default=None, description="The name the request gave its plan.")
+    tags: list[str] = Field(default_factory=list, description="The tags the request gave.")
     links: dict[str, str]
 
 
@@ -154,6 +255,31 @@ class JobList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class PlanSummaryPublic(BaseModel):
+    """A plan in ``GET /plans``: no data; follow ``links.self`` for it."""
+
+    id: str
+    kind: str
+    name: str | None
+    tags: list[str]
+    network_id: str | None
+    job_id: str | None
+    created_at: datetime
+    links: dict[str, str]
+
+
+class PlanList(BaseModel):
+    items: list[PlanSummaryPublic]
+    total: int = Field(description="Plans matching the filters, over all pages.")
+    limit: int
+    offset: int
+    links: dict[str, str] = Field(
+        default_factory=dict,
+        description="`self`, and `next` / `prev` pages with the same filters when there are "
+        "any (`next` is also a Link header).",
+    )
 
 
 class Health(BaseModel):
@@ -414,6 +540,8 @@ SITING_EXAMPLE_INLINE: dict[str, Any] = {
         ],
     },
     "time_limit_s": 10,
+    "name": "Example: 3 sites, 1 existing",
+    "tags": ["example", "max-coverage"],
 }
 
 
@@ -489,6 +617,8 @@ class SitingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=SITING_DEFAULTS.seed, ge=0, le=2**31 - 1)
+    name: PlanName
+    tags: PlanTags
 
 
 # ---------------------------------------------------------------------- routing
@@ -741,6 +871,8 @@ class RoutingCreate(_In):
         description="A plan in progress to re-plan: the done or started stops stay, the "
         "rest of the day (with new and without cancelled orders) is planned again.",
     )
+    name: PlanName
+    tags: PlanTags
 
 
 # ---------------------------------------------------------------------- plan views

@@ -6,8 +6,20 @@ Tables
 ``jobs``      solves: status ``queued | running | done | failed | cancelled``, progress,
               the payload the job function gets, error details, timestamps, the owning
               server process, and the id of the plan a finished job produced.
-``plans``     results, immutable: the repository has no update path, and the ORM refuses
-              to update or delete a plan row (see :func:`_plans_are_immutable`).
+``plans``     results. The body (tenant, kind, job_id, network_id, data, created_at) is
+              immutable: the ORM refuses to update any other column than the labels in
+              :data:`PLAN_LABELS` (see :func:`_plans_are_immutable`). ``name`` is the one
+              mutable column (PATCH /plans/{id}); ``network_id`` (the network the job used,
+              set once from its payload) is kept when that network is deleted: a plan
+              holds its layers and results, so it stays readable without it.
+``plan_tags`` a plan's tags (mutable), one row per tag in the client's order
+              (``position``); a table rather than a JSON list so ``?tag=`` filters the
+              same way on SQLite and PostgreSQL.
+
+Deleting: a plan goes only through :meth:`Store.delete_plan` (its tags with it, and the
+job that made it keeps its record with ``plan_id`` cleared); the ORM still refuses
+``session.delete(plan)``. A job's ``name`` and ``tags`` are what its request said; the
+plan it makes starts with them.
 
 SQLite (the default) runs in WAL mode so readers never wait for the job runner's writes;
 any other SQLAlchemy URL (PostgreSQL: ``postgresql+psycopg://...``) works unchanged.
@@ -30,8 +42,10 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -39,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
@@ -102,10 +116,13 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
 
 
 class Plan(Base):
     __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_tenant_created", "tenant", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant: Mapped[str] = mapped_column(String(200), index=True)
@@ -113,12 +130,83 @@ class Plan(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    network_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PlanTag(Base):
+    __tablename__ = "plan_tags"
+    __table_args__ = (Index("ix_plan_tags_tag", "tag"),)
+
+    plan_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+PLAN_LABELS = frozenset({"name"})
+"""The columns of a plan row that may change (its tags live in ``plan_tags``)."""
 
 
 @event.listens_for(Plan, "before_update")
-@event.listens_for(Plan, "before_delete")
 def _plans_are_immutable(mapper: Any, connection: Any, target: Plan) -> None:
-    raise PermissionError(f"plan {target.id} is immutable; store a new plan instead")
+    from sqlalchemy import inspect
+
+    changed = {a.key for a in inspect(target).attrs if a.history.has_changes()}
+    if changed - PLAN_LABELS:
+        fields = ", ".join(sorted(changed - PLAN_LABELS))
+        raise PermissionError(
+            f"plan {target.id} is immutable ({fields}); only its name and tags may change: "
+            "store a new plan instead"
+        )
+
+
+@event.listens_for(Plan, "before_delete")
+def _plans_are_deleted_by_the_store(mapper: Any, connection: Any, target: Plan) -> None:
+    raise PermissionError(f"plan {target.id}: delete plans with Store.delete_plan")
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """A plan without its data (``GET /plans``)."""
+
+    id: str
+    kind: str
+    name: str | None
+    tags: list[str]
+    network_id: str | None
+    job_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    """What ``GET /plans`` selects; every given criterion must hold."""
+
+    plan_id: str | None = None
+    kinds: tuple[str, ...] = ()
+    network_id: str | None = None
+    name_contains: str | None = None
+    tags: tuple[str, ...] = ()
+    created_after: datetime | None = None
+    """Inclusive, aware (UTC)."""
+    created_before: datetime | None = None
+    """Exclusive, aware (UTC)."""
+
+
+class _Unset:
+    """The type of :data:`UNSET`."""
+
+
+UNSET = _Unset()
+"""A keyword argument not given (``None`` is a value: no name)."""
+
+
+def _utc_naive_on_sqlite(store: Store, value: datetime) -> datetime:
+    """An aware time as the database compares it: SQLite stores UTC without an offset."""
+    value = value.astimezone(UTC)
+    return value.replace(tzinfo=None) if store.engine.dialect.name == "sqlite" else value
 
 
 @dataclass(frozen=True)
@@ -212,10 +300,37 @@ class Store:
             row = s.get(Network, network_id)
             return row if row is not None and row.tenant == tenant else None
 
+    def active_jobs_on_network(self, tenant: str, network_id: str) -> list[str]:
+        """Ids of the tenant's queued or running jobs that use the network."""
+        used = Job.payload["network"]["id"].as_string()
+        with self._session() as s:
+            rows = s.scalars(
+                select(Job.id)
+                .where(Job.tenant == tenant, Job.status.in_(ACTIVE), used == network_id)
+                .order_by(Job.created_at, Job.id)
+            ).all()
+            return list(rows)
+
+    def delete_network(self, tenant: str, network_id: str) -> bool:
+        """Remove the network's row (its folder is the caller's); plans made on it stay."""
+        with self._session.begin() as s:
+            result = s.execute(
+                delete(Network).where(Network.id == network_id, Network.tenant == tenant)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     # ------------------------------------------------------------------ jobs (clients)
     def add_job(
-        self, *, tenant: str, kind: str, payload: dict[str, Any], time_limit_s: float
+        self,
+        *,
+        tenant: str,
+        kind: str,
+        payload: dict[str, Any],
+        time_limit_s: float,
+        name: str | None = None,
+        tags: Sequence[str] = (),
     ) -> Job:
+        """Queue a job; ``name`` and ``tags`` label the plan it makes."""
         now = utcnow()
         row = Job(
             id=new_id(),
@@ -227,6 +342,8 @@ class Store:
             time_limit_s=time_limit_s,
             created_at=now,
             updated_at=now,
+            name=name,
+            tags=list(tags) or None,
         )
         with self._session.begin() as s:
             s.add(row)
@@ -251,6 +368,15 @@ class Store:
                 .offset(offset)
             ).all()
             return list(rows), int(total or 0)
+
+    def delete_job(self, tenant: str, job_id: str) -> bool:
+        """Remove a finished job's record (never a queued or running one: cancel it
+        first); the plan it made stays. False if there is no such finished job."""
+        with self._session.begin() as s:
+            result = s.execute(
+                delete(Job).where(Job.id == job_id, Job.tenant == tenant, Job.status.not_in(ACTIVE))
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def cancel_job(self, tenant: str, job_id: str) -> bool:
         """Mark a queued or running job cancelled; False if it had already finished."""
@@ -322,6 +448,7 @@ class Store:
             job = s.get(Job, job_id)
             if job is None or job.status != "running" or job.owner != owner:
                 return None
+            network = job.payload.get("network") if isinstance(job.payload, dict) else None
             plan = Plan(
                 id=new_id(),
                 tenant=job.tenant,
@@ -329,8 +456,13 @@ class Store:
                 job_id=job.id,
                 data=result,
                 created_at=now,
+                network_id=str(network["id"]) if isinstance(network, dict) else None,
+                name=job.name,
             )
             s.add(plan)
+            s.flush()
+            s.add_all(PlanTag(plan_id=plan.id, tag=t, position=i)
+                      for i, t in enumerate(job.tags or []))  # fmt: skip
             s.flush()
             done = s.execute(
                 update(Job)
@@ -415,6 +547,100 @@ class Store:
         with self._session() as s:
             row = s.get(Plan, plan_id)
             return row if row is not None and row.tenant == tenant else None
+
+    def plan_labels(self, plan_id: str) -> tuple[str, str | None, list[str]] | None:
+        """``(tenant, name, tags)`` of a plan, or None if there is no such plan: one
+        small query, run on every read of a plan so a cached body never outlives a
+        delete or a rename made by another server process."""
+        with self._session() as s:
+            rows = s.execute(
+                select(Plan.tenant, Plan.name, PlanTag.tag)
+                .outerjoin(PlanTag, PlanTag.plan_id == Plan.id)
+                .where(Plan.id == plan_id)
+                .order_by(PlanTag.position)
+            ).all()
+        if not rows:
+            return None
+        return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None]
+
+    def list_plans(
+        self, tenant: str, where: PlanFilter, *, limit: int, offset: int
+    ) -> tuple[list[PlanSummary], int]:
+        """The tenant's plans matching ``where``, newest first (ties by id), and how many
+        match in all."""
+        conds: list[Any] = [Plan.tenant == tenant]
+        if where.plan_id is not None:
+            conds.append(Plan.id == where.plan_id)
+        if where.kinds:
+            conds.append(Plan.kind.in_(where.kinds))
+        if where.network_id is not None:
+            conds.append(Plan.network_id == where.network_id)
+        if where.name_contains:
+            conds.append(Plan.name.icontains(where.name_contains, autoescape=True))
+        for tag in where.tags:
+            conds.append(Plan.id.in_(select(PlanTag.plan_id).where(PlanTag.tag == tag)))
+        if where.created_after is not None:
+            conds.append(Plan.created_at >= _utc_naive_on_sqlite(self, where.created_after))
+        if where.created_before is not None:
+            conds.append(Plan.created_at < _utc_naive_on_sqlite(self, where.created_before))
+        columns = (Plan.id, Plan.kind, Plan.name, Plan.network_id, Plan.job_id,
+                   Plan.created_at)  # fmt: skip
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(Plan).where(*conds))
+            rows = s.execute(
+                select(*columns)
+                .where(*conds)
+                .order_by(Plan.created_at.desc(), Plan.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            tags: dict[str, list[str]] = {}
+            if rows:
+                for plan_id, tag in s.execute(
+                    select(PlanTag.plan_id, PlanTag.tag)
+                    .where(PlanTag.plan_id.in_([r[0] for r in rows]))
+                    .order_by(PlanTag.plan_id, PlanTag.position)
+                ):
+                    tags.setdefault(plan_id, []).append(tag)
+        items = [PlanSummary(id=i, kind=k, name=n, tags=tags.get(i, []), network_id=net,
+                             job_id=j, created_at=utc(c))
+                 for i, k, n, net, j, c in rows]  # fmt: skip
+        return items, int(total or 0)
+
+    def label_plan(
+        self,
+        tenant: str,
+        plan_id: str,
+        *,
+        name: str | _Unset | None = UNSET,
+        tags: Sequence[str] | _Unset = UNSET,
+    ) -> bool:
+        """Set a plan's name and/or tags (nothing else of a plan changes); False if the
+        tenant has no such plan. The name goes through the ORM, whose guard refuses any
+        other column."""
+        with self._session.begin() as s:
+            row = s.get(Plan, plan_id, options=[defer(Plan.data)])
+            if row is None or row.tenant != tenant:
+                return False
+            if not isinstance(name, _Unset):
+                row.name = name
+            if not isinstance(tags, _Unset):
+                s.execute(delete(PlanTag).where(PlanTag.plan_id == plan_id))
+                s.add_all(PlanTag(plan_id=plan_id, tag=t, position=i)
+                          for i, t in enumerate(tags))  # fmt: skip
+            return True
+
+    def delete_plan(self, tenant: str, plan_id: str) -> bool:
+        """Remove a plan and its tags; the job that made it keeps its record with
+        ``plan_id`` cleared. False if the tenant has no such plan."""
+        with self._session.begin() as s:
+            owner = s.scalar(select(Plan.tenant).where(Plan.id == plan_id))
+            if owner != tenant:
+                return False
+            s.execute(update(Job).where(Job.plan_id == plan_id).values(plan_id=None))
+            s.execute(delete(PlanTag).where(PlanTag.plan_id == plan_id))
+            result = s.execute(delete(Plan).where(Plan.id == plan_id, Plan.tenant == tenant))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def stale_before(self, seconds: float) -> datetime:
         return utcnow() - timedelta(seconds=seconds)

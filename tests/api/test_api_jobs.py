@@ -128,17 +128,19 @@ def test_cancel_queued_and_running(tmp_path) -> None:
         assert r.status_code == 200 and r.json()["status"] == "cancelled"
         wait_for(lambda: app.state.ctx.runner.running == 0, what="runner idle")
         wait_for(lambda: not _alive(pid), what="child killed")
-        again = client.delete(f"/jobs/{running}", headers=A)  # idempotent
-        assert again.status_code == 200 and again.json()["status"] == "cancelled"
-        assert client.delete("/jobs/unknown", headers=A).status_code == 404
         for job_id in (queued, running):
             job = job_status(client, job_id)
             assert job["status"] == "cancelled" and job["plan_id"] is None
+        again = client.delete(f"/jobs/{running}", headers=A)  # finished now: removed
+        assert again.status_code == 204
+        assert client.get(f"/jobs/{running}", headers=A).status_code == 404
+        assert client.delete("/jobs/unknown", headers=A).status_code == 404
         # the slot is free again: a new job runs to the end
         done = wait_job(client, submit_sleep(app, seconds=0.1))
         assert client.get(f"/plans/{done['plan_id']}", headers=A).json()["data"]["slept_s"] == 0.1
-        r = client.delete(f"/jobs/{done['id']}", headers=A)
-        assert r.status_code == 409 and "done" in r.json()["detail"]
+        r = client.delete(f"/jobs/{done['id']}", headers=A)  # a finished job: removed
+        assert r.status_code == 204
+        assert client.get(f"/plans/{done['plan_id']}", headers=A).status_code == 200  # kept
 
 
 def _alive(pid: int) -> bool:

@@ -100,6 +100,19 @@ OLD_PLANS = [
 ]  # fmt: skip
 
 
+def _every_plan_readable(client: TestClient, plans: list[dict]) -> None:
+    """Each plan as stored, with no name and no tags; the siting plan's layer too."""
+    for plan in plans:
+        r = client.get(f"/plans/{plan['id']}", headers=A)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        data = {k: v for k, v in plan["data"].items() if k != "layers"}
+        assert body["data"] == data and body["kind"] == plan["kind"]
+        assert body["name"] is None and body["tags"] == []
+    fc = client.get(f"/plans/{'b' * 32}/stations.geojson", headers=A).json()
+    assert fc == OLD_PLANS[1]["data"]["layers"]["stations"]
+
+
 def test_legacy_database_upgrades_with_every_plan_readable(db_url: str, tmp_path: Path) -> None:
     engine = create_engine(db_url)
     LEGACY.create_all(engine)
@@ -109,14 +122,44 @@ def test_legacy_database_upgrades_with_every_plan_readable(db_url: str, tmp_path
     engine.dispose()
     app = make_app(tmp_path / "var", database_url=db_url)
     with TestClient(app) as client:  # the app's start upgrades the database
-        for plan in OLD_PLANS:
-            r = client.get(f"/plans/{plan['id']}", headers=A)
-            assert r.status_code == 200, r.text
-            body = r.json()
-            data = {k: v for k, v in plan["data"].items() if k != "layers"}
-            assert body["data"] == data and body["kind"] == plan["kind"]
-        fc = client.get(f"/plans/{'b' * 32}/stations.geojson", headers=A).json()
-        assert fc == OLD_PLANS[1]["data"]["layers"]["stations"]
+        _every_plan_readable(client, OLD_PLANS)
+    assert current(app.state.ctx.store.engine) == head()
+    assert _diff(db_url) == []
+
+
+def test_database_at_0002_upgrades_with_every_plan_readable(db_url: str, tmp_path: Path) -> None:
+    """Plans stored by the 0002 schema (before names, tags and plans' network ids) stay
+    readable, have no name and no tags, get their network id from their data, and the
+    jobs that made them stay linked."""
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    assert upgrade(engine, "0002") == "0002"
+    now = datetime(2026, 11, 2, tzinfo=UTC)
+    plans = [{**p, "created_at": now} for p in OLD_PLANS]
+    plans[0]["data"] = {**plans[0]["data"], "network_id": "net-9"}
+    job = {"id": "c" * 32, "tenant": "tenant-a", "kind": "siting", "status": "done",
+           "progress": {}, "payload": {"network": {"id": "n"}}, "time_limit_s": 10.0,
+           "plan_id": "b" * 32, "created_at": now, "updated_at": now}  # fmt: skip
+    jobs = LEGACY.tables["jobs"]
+    with engine.begin() as conn:
+        conn.execute(LEGACY_PLANS.insert(), plans)
+        conn.execute(jobs.insert(), [job])
+        assert "name" not in {c["name"] for c in inspect(conn).get_columns("plans")}
+        assert conn.execute(text("SELECT count(*) FROM plans")).scalar() == 2
+    engine.dispose()
+    app = make_app(tmp_path / "var", database_url=db_url)
+    with TestClient(app) as client:  # the app's start upgrades the database
+        _every_plan_readable(client, plans)
+        listed = client.get("/plans", headers=A).json()
+        assert {p["id"]: (p["name"], p["tags"], p["network_id"]) for p in listed["items"]} == {
+            "a" * 32: (None, [], "net-9"), "b" * 32: (None, [], "n")}  # fmt: skip
+        assert [p["id"] for p in client.get("/plans?network=n", headers=A).json()["items"]] == [
+            "b" * 32]  # fmt: skip
+        j = client.get(f"/jobs/{'c' * 32}", headers=A).json()
+        assert j["plan_id"] == "b" * 32 and j["name"] is None and j["tags"] == []
+        r = client.patch(f"/plans/{'b' * 32}", json={"name": "old", "tags": ["t"]}, headers=A)
+        assert r.status_code == 200 and r.json()["tags"] == ["t"]
     assert current(app.state.ctx.store.engine) == head()
     assert _diff(db_url) == []
 

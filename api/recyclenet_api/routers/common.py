@@ -111,7 +111,7 @@ PLAN_LAYERS: dict[str, tuple[str, ...]] = {
 """GeoJSON layers stored with each plan kind (``/plans/{id}/{layer}.geojson``)."""
 
 
-def plan_public(row: Plan) -> PlanPublic:
+def plan_public(row: Plan, tags: Sequence[str] = ()) -> PlanPublic:
     """The plan as JSON; GeoJSON layers are left out here and linked instead."""
     links = {"self": f"/plans/{row.id}"}
     data = row.data
@@ -128,6 +128,9 @@ def plan_public(row: Plan) -> PlanPublic:
     return PlanPublic(
         id=row.id,
         kind=row.kind,
+        name=row.name,
+        tags=list(tags),
+        network_id=row.network_id,
         job_id=row.job_id,
         created_at=utc(row.created_at),
         data=data,
@@ -151,6 +154,8 @@ def job_public(row: Job, cls: type[JobPublic] = JobPublic, **extra: Any) -> Any:
         finished_at=as_utc(row.finished_at),
         updated_at=utc(row.updated_at),
         plan_id=row.plan_id,
+        name=row.name,
+        tags=row.tags or [],
         links=links,
         **extra,
     )
@@ -191,8 +196,11 @@ async def submit_job(
     payload: dict[str, Any],
     time_limit_s: float,
     wait_s: float,
+    name: str | None = None,
+    tags: Sequence[str] = (),
 ) -> JobResult:
-    """Queue a job; with ``wait_s > 0`` wait that long for it to finish.
+    """Queue a job (``name`` and ``tags`` label the plan it makes); with ``wait_s > 0``
+    wait that long for it to finish.
 
     Returns 202 with the job (``Location: /jobs/{id}``) while it is queued or running,
     200 with the job and its plan once it finished within the wait.
@@ -200,7 +208,14 @@ async def submit_job(
     if kind not in ctx.job_kinds:
         raise Problem(501, f"this server has no job kind {kind!r}")
     job = await run_in_threadpool(
-        ctx.store.add_job, tenant=tenant, kind=kind, payload=payload, time_limit_s=time_limit_s
+        lambda: ctx.store.add_job(
+            tenant=tenant,
+            kind=kind,
+            payload=payload,
+            time_limit_s=time_limit_s,
+            name=name,
+            tags=tags,
+        )
     )
     if ctx.runner is not None:
         ctx.runner.wake()
@@ -224,7 +239,7 @@ async def submit_job(
     plan = None
     if row.plan_id:
         plan_row = await run_in_threadpool(ctx.store.get_plan, tenant, row.plan_id)
-        plan = plan_public(plan_row) if plan_row is not None else None
+        plan = plan_public(plan_row, row.tags or []) if plan_row is not None else None
     response.status_code = 200
     return job_public(row, JobResult, plan=plan)
 

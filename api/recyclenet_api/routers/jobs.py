@@ -1,14 +1,15 @@
-"""``/jobs``: status, progress and errors of solves; ``DELETE`` cancels."""
+"""``/jobs``: status, progress and errors of solves; ``DELETE`` cancels an active job and
+removes a finished one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from ..deps import ContextDep, TenantDep
-from ..problems import Problem
 from ..schemas import JobList, JobPublic, JobStatus
+from ..store import ACTIVE
 from .common import job_public, not_found
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -37,19 +38,30 @@ def get_job(job_id: str, ctx: ContextDep, tenant: TenantDep) -> JobPublic:
 @router.delete(
     "/{job_id}",
     response_model=JobPublic,
-    summary="Cancel a queued or running job",
-    description="A queued job never starts; a running job's process is killed. "
-    "Cancelling a finished job is a 409.",
-    responses={409: {"description": "The job already finished"}},
+    summary="Cancel an active job, or remove a finished one",
+    description=(
+        "On a queued or running job: cancels it (a queued job never starts; a running "
+        "job's process group is killed and its temporary folder removed) and answers 200 "
+        "with the job, now `cancelled`; the record stays so its end can be read. On a "
+        "finished job (`done`, `failed` or `cancelled`): removes its record and answers "
+        "204; the plan it made stays (delete it with DELETE /plans/{id}). So a second "
+        "DELETE removes a job the first one cancelled. A job that finishes while it is "
+        "being cancelled is answered as it is (200), not removed. 404 for another "
+        "tenant's job."
+    ),
+    responses={204: {"description": "The finished job's record was removed"}},
 )
-def cancel_job(job_id: str, ctx: ContextDep, tenant: TenantDep) -> JobPublic:
-    if ctx.store.get_job(tenant, job_id) is None:
-        raise not_found("job", job_id)
-    if ctx.store.cancel_job(tenant, job_id) and ctx.runner is not None:
-        ctx.runner.cancel(job_id)
+def delete_job(job_id: str, ctx: ContextDep, tenant: TenantDep) -> Any:
     row = ctx.store.get_job(tenant, job_id)
     if row is None:
         raise not_found("job", job_id)
-    if row.status != "cancelled":
-        raise Problem(409, f"job {job_id} already finished with status {row.status!r}")
-    return job_public(row)
+    if row.status in ACTIVE:
+        if ctx.store.cancel_job(tenant, job_id) and ctx.runner is not None:
+            ctx.runner.cancel(job_id)
+        row = ctx.store.get_job(tenant, job_id)  # cancelled, or it finished meanwhile
+        if row is None:
+            raise not_found("job", job_id)
+        return job_public(row)
+    if not ctx.store.delete_job(tenant, job_id):
+        raise not_found("job", job_id)
+    return Response(status_code=204)

@@ -27,7 +27,7 @@ from recyclenet.i18n import label
 from ..deps import AppContext, ContextDep, TenantDep
 from ..problems import Problem
 from .common import PLAN_LAYERS, not_found
-from .plans import plan_cache
+from .plans import plan_cache, plan_labels
 
 router = APIRouter(tags=["map"])
 log = logging.getLogger("recyclenet_api")
@@ -88,7 +88,8 @@ async def plan_map(
         Literal["en", "zh"], Query(description="Language of the legend and popups")
     ] = "en",
 ) -> HTMLResponse:
-    cache = plan_cache(ctx)  # plans and their networks never change: build a page once
+    await plan_labels(ctx, tenant, plan)  # 404 once deleted, whichever process cached it
+    cache = plan_cache(ctx)  # a plan's body never changes: build its page once
     key: Any = (plan, f"map-{lang}", "wgs84")
     hit = cache.get(key)
     if hit is None:

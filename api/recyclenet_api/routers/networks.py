@@ -1,4 +1,13 @@
-"""``/networks``: register (embedded sample or OSM upload), list, info, roads as GeoJSON."""
+"""``/networks``: register (embedded sample or OSM upload), list, info, roads as GeoJSON,
+delete.
+
+Deleting a network removes its row and its folder (the uploaded extract, the prepared
+graph and road index). Plans made on it are kept and stay readable: each plan holds its
+own layers, results and indicators, and a bureau's plans are its record of decisions,
+which should outlive the road data they were computed on (``GET /plans?network=<id>``
+still finds them). Queued or running jobs still read the network's files, so while the
+tenant has any on it the delete is a 409 naming them.
+"""
 
 from __future__ import annotations
 
@@ -281,6 +290,48 @@ def list_networks(
     return NetworkList(
         items=[network_public(r, crs) for r in rows], total=total, limit=limit, offset=offset
     )
+
+
+@router.delete(
+    "/{network_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a network and its files",
+    description=(
+        "Removes the network and its folder on disk (uploaded extract, prepared graph, road "
+        "index); its URLs answer 404 from then on. Plans made on it are kept and stay "
+        "readable (they hold their own layers); `GET /plans?network={id}` lists them. "
+        "409 naming the jobs while queued or running jobs of this API key use it: cancel "
+        "them (DELETE /jobs/{id}) or wait for them. 404 for another tenant's network and "
+        "for embedded samples used by name (they are not stored)."
+    ),
+    responses={
+        204: {"description": "Deleted"},
+        409: {"description": "Queued or running jobs use the network (`job_ids`)"},
+    },
+)
+async def delete_network(network_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
+    row = await run_in_threadpool(ctx.store.get_network, tenant, network_id)
+    if row is None:
+        raise not_found("network", network_id)
+    active = await run_in_threadpool(ctx.store.active_jobs_on_network, tenant, network_id)
+    if active:
+        shown = ", ".join(active[:20]) + (" ..." if len(active) > 20 else "")
+        raise Problem(
+            409,
+            f"network {network_id} is used by {len(active)} queued or running job(s): "
+            f"{shown}; cancel them (DELETE /jobs/{{id}}) or wait for them to finish",
+            title="Network in use",
+            job_ids=active,
+        )
+    if not await run_in_threadpool(ctx.store.delete_network, tenant, network_id):
+        raise not_found("network", network_id)
+    root = (ctx.settings.data_dir / "networks").resolve()
+    folder = network_dir(ctx.settings.data_dir, network_id).resolve()
+    if folder.parent == root:  # ids are generated hex; never anything outside the root
+        await run_in_threadpool(shutil.rmtree, folder, True)
+    ctx.roads.drop(network_id)
+    return Response(status_code=204)
 
 
 @router.get("/{network_id}", response_model=NetworkPublic, summary="A network's info")

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..deps import ContextDep, TenantDep
 from ..problems import Problem
-from ..schemas import JobResult
+from ..schemas import JobResult, PlanName, PlanTags
 from .common import (
     WaitQuery,
     check_points,
@@ -114,6 +114,8 @@ class ParkCreate(BaseModel):
         default=False, description="Plan what can be placed and report the rest."
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    name: PlanName
+    tags: PlanTags
 
 
 def _check_park(doc: dict[str, Any], allow_unplaced: bool) -> int:
@@ -173,6 +175,8 @@ async def create_park(
         payload=payload,
         time_limit_s=time_limit_s,
         wait_s=wait,
+        name=body.name,
+        tags=body.tags,
     )
 
 

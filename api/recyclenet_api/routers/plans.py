@@ -1,29 +1,48 @@
-"""``/plans``: stored results (immutable), their GeoJSON layers and indicators.
+"""``/plans``: stored results, their GeoJSON layers and indicators; listed, labelled and
+deleted as resources.
 
 Siting and routing jobs store their GeoJSON layers with the plan (see
 :mod:`recyclenet_api.planning`), so the layer endpoints serve stored data: a plan's maps
 never change after it is made. ``?crs=gcj02|bd09`` serves them converted from the stored
 WGS-84 (:func:`recyclenet.geo.geojson_to_crs`). Serialized layers are kept in a small
-in-memory cache by plan, layer and datum, as is the plan document (plans are immutable, so
-it never goes stale); the tenant check runs on every request.
+in-memory cache by plan, layer and datum, as is the plan document without its labels (a
+plan's body is immutable, so it never goes stale). Every read first asks the database for
+the plan's owner, name and tags (:meth:`recyclenet_api.store.Store.plan_labels`, one small
+query), so a plan deleted or renamed through any server process is gone or renamed for
+every process at once, and the tenant check runs on every request.
+
+A plan's ``name`` and ``tags`` are its only mutable parts (``PATCH``); ``DELETE`` removes
+it, its tags and its cached layers. Plans have no files of their own on disk: exports are
+built per request in a temporary folder that is removed with the response.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from recyclenet.geo import CoordSystem, geojson_to_crs
 
+from ..bodies import request_body
 from ..deps import AppContext, ContextDep, TenantDep
 from ..problems import Problem
-from ..schemas import PlanIndicators, PlanPublic
-from ..store import Plan
+from ..schemas import (
+    PlanIndicators,
+    PlanLabelsPatch,
+    PlanList,
+    PlanPublic,
+    PlanSummaryPublic,
+)
+from ..store import UNSET, Plan, PlanFilter, PlanSummary
 from .common import PLAN_LAYERS, CrsQuery, not_found, plan_public
 
 router = APIRouter(prefix="/plans", tags=["plans"])
@@ -57,6 +76,12 @@ class _LayerCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def drop(self, plan_id: str) -> None:
+        """Forget every entry of a plan (it was deleted)."""
+        with self._lock:
+            for key in [k for k in self._items if k[0] == plan_id]:
+                del self._items[key]
+
 
 _caches: dict[int, _LayerCache] = {}
 _caches_lock = threading.Lock()
@@ -68,17 +93,128 @@ def plan_cache(ctx: AppContext) -> _LayerCache:
         return _caches.setdefault(id(ctx), _LayerCache(_CACHE_SIZE))
 
 
+async def plan_labels(ctx: AppContext, tenant: str, plan_id: str) -> tuple[str | None, list[str]]:
+    """The plan's ``(name, tags)``; 404 when the tenant has no such plan (any more)."""
+    found = await run_in_threadpool(ctx.store.plan_labels, plan_id)
+    if found is None or found[0] != tenant:
+        raise not_found("plan", plan_id)
+    return found[1], found[2]
+
+
+# ---------------------------------------------------------------------- the collection
+def _summary(item: PlanSummary) -> PlanSummaryPublic:
+    links = {"self": f"/plans/{item.id}"}
+    if item.kind in PLAN_LAYERS:
+        links["indicators"] = f"/plans/{item.id}/indicators"
+    if item.job_id:
+        links["job"] = f"/jobs/{item.job_id}"
+    return PlanSummaryPublic(**dataclasses.asdict(item), links=links)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Times without an offset are UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _query_error(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", field), "msg": message,
+                                    "type": "value_error"}])  # fmt: skip
+
+
+def _page_link(request: Request, limit: int, offset: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items()
+              if k not in ("limit", "offset")]  # fmt: skip
+    params += [("limit", str(limit)), ("offset", str(offset))]
+    return "/plans?" + urlencode(params)
+
+
+@router.get(
+    "",
+    response_model=PlanList,
+    summary="List this tenant's plans, newest first",
+    description=(
+        "Summaries (id, kind, name, tags, network id, time, links; no data: follow "
+        "`links.self`) of the plans this API key may read, newest first (ties by id, so "
+        "the order is stable). Every filter given must hold: `kind` (repeat for any of "
+        "several), `network` (the network id the plan was made on; plans stay when their "
+        "network is deleted), `name` (a case-insensitive part of the name), `tag` (repeat: "
+        "the plan has every tag named; tags match exactly), `created_after` (inclusive) "
+        "and `created_before` (exclusive), ISO 8601 times (`2026-11-30T08:00:00Z`; no "
+        "offset = UTC). Paged with `limit` and `offset`: `total` counts every match, "
+        "`links.next` (also a `Link` header) and `links.prev` carry the same filters."
+    ),
+)
+async def list_plans(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    tenant: TenantDep,
+    kind: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Plan kind (siting, routing, matrix, park); repeatable"),
+    ] = None,
+    network: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Network id")
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Part of the name (any case)"),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="A tag the plan has; repeat for several (all)"),
+    ] = None,
+    created_after: Annotated[
+        datetime | None, Query(description="Made at or after (ISO 8601; no offset = UTC)")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Made before (ISO 8601; no offset = UTC)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Plans per page")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> PlanList:
+    kinds = tuple(dict.fromkeys(kind or ()))
+    known = sorted(set(ctx.job_kinds) - {"sleep"})
+    for k in kinds:
+        if k not in ctx.job_kinds:
+            raise _query_error("kind", f"unknown plan kind {k!r}; use one of {', '.join(known)}")
+    after, before = _as_utc(created_after), _as_utc(created_before)
+    if after is not None and before is not None and after >= before:
+        raise _query_error(
+            "created_before",
+            f"{before.isoformat()} is not after created_after ({after.isoformat()}); "
+            "swap them or widen the range",
+        )
+    where = PlanFilter(kinds=kinds, network_id=network, name_contains=name,
+                       tags=tuple(dict.fromkeys(tag or ())), created_after=after,
+                       created_before=before)  # fmt: skip
+    rows, total = await run_in_threadpool(
+        lambda: ctx.store.list_plans(tenant, where, limit=limit, offset=offset)
+    )
+    links = {"self": _page_link(request, limit, offset)}
+    if offset + len(rows) < total:
+        links["next"] = _page_link(request, limit, offset + len(rows))
+        response.headers["Link"] = f'<{links["next"]}>; rel="next"'
+    if offset > 0:
+        links["prev"] = _page_link(request, limit, max(offset - limit, 0))
+    return PlanList(items=[_summary(r) for r in rows], total=total, limit=limit,
+                    offset=offset, links=links)  # fmt: skip
+
+
 @router.get(
     "/{plan_id}",
     response_model=PlanPublic,
     summary="A stored plan as JSON",
     description=(
-        "The plan's ids, times, loads, costs and indicators, with links to its GeoJSON "
-        "layers. It holds no coordinates (takes no `?crs=`): read the geometry from the "
-        "layers, which do."
+        "The plan's ids, name, tags, times, loads, costs and indicators, with links to its "
+        "GeoJSON layers. It holds no coordinates (takes no `?crs=`): read the geometry "
+        "from the layers, which do."
     ),
 )
 async def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
+    name, tags = await plan_labels(ctx, tenant, plan_id)
     cache = plan_cache(ctx)
     key: _Key = (plan_id, "", "wgs84")  # the plan document itself, serialized once
     hit = cache.get(key)
@@ -86,12 +222,86 @@ async def get_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response
         row = await run_in_threadpool(ctx.store.get_plan, tenant, plan_id)
         if row is None:
             raise not_found("plan", plan_id)
-        body = await run_in_threadpool(lambda: plan_public(row).model_dump_json().encode())
+        body = await run_in_threadpool(
+            lambda: plan_public(row).model_dump_json(exclude={"name", "tags"}).encode()
+        )
         hit = (row.tenant, row.kind, body)
         cache.put(key, hit)
     if hit[0] != tenant:
         raise not_found("plan", plan_id)
-    return Response(content=hit[2], media_type="application/json")
+    labels = json.dumps({"name": name, "tags": tags}, ensure_ascii=False).encode()
+    return Response(content=labels[:-1] + b"," + hit[2][1:], media_type="application/json")
+
+
+_PATCH_FIELDS = ("name", "tags")
+
+
+@router.patch(
+    "/{plan_id}",
+    response_model=PlanSummaryPublic,
+    summary="Rename or re-tag a plan",
+    description=(
+        "JSON with `name` (null or empty: no name) and/or `tags` (the new list, replacing "
+        "the old; `[]`: none). Nothing else of a plan changes: any other member is a 422 "
+        "(store a new plan instead). Answers the plan's summary."
+    ),
+    openapi_extra={"requestBody": request_body(PlanLabelsPatch)},
+)
+async def patch_plan(
+    plan_id: str, request: Request, ctx: ContextDep, tenant: TenantDep
+) -> PlanSummaryPublic:
+    await plan_labels(ctx, tenant, plan_id)  # 404 before any body error
+    try:
+        body = await ctx.bodies.validate(PlanLabelsPatch, await request.body())
+    except RequestValidationError as exc:
+        errors = []
+        for e in exc.errors():
+            if e.get("type") == "extra_forbidden":
+                field = ".".join(str(p) for p in e["loc"][1:])
+                e = {**e, "msg": f"{field!r} cannot change: a plan is immutable except its "
+                     f"name and tags; send only {' and/or '.join(_PATCH_FIELDS)}, or store "
+                     "a new plan"}  # fmt: skip
+            errors.append(e)
+        raise RequestValidationError(errors) from None
+    given = body.model_fields_set & set(_PATCH_FIELDS)
+    if not given:
+        raise RequestValidationError([{"loc": ("body",), "type": "missing",
+                                       "msg": "send name and/or tags"}])  # fmt: skip
+    found = await run_in_threadpool(
+        lambda: ctx.store.label_plan(
+            tenant,
+            plan_id,
+            name=body.name if "name" in given else UNSET,
+            tags=body.tags if "tags" in given else UNSET,
+        )
+    )
+    if not found:
+        raise not_found("plan", plan_id)
+    rows, _ = await run_in_threadpool(
+        lambda: ctx.store.list_plans(tenant, PlanFilter(plan_id=plan_id), limit=1, offset=0)
+    )
+    if not rows:
+        raise not_found("plan", plan_id)
+    return _summary(rows[0])
+
+
+@router.delete(
+    "/{plan_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a plan",
+    description=(
+        "Removes the plan, its tags and its layers; its URLs answer 404 from then on, in "
+        "every server process. The job that made it keeps its record, with `plan_id` "
+        "cleared. A plan's network is not touched. 404 for another tenant's plan."
+    ),
+    responses={204: {"description": "Deleted"}},
+)
+async def delete_plan(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> Response:
+    if not await run_in_threadpool(ctx.store.delete_plan, tenant, plan_id):
+        raise not_found("plan", plan_id)
+    plan_cache(ctx).drop(plan_id)
+    return Response(status_code=204)
 
 
 def _layer_kind(layer: str) -> str:
@@ -111,6 +321,7 @@ def _serialize(row: Plan, layer: str, crs: CoordSystem) -> bytes:
 async def _layer(
     ctx: AppContext, tenant: str, plan_id: str, layer: str, crs: CoordSystem
 ) -> Response:
+    await plan_labels(ctx, tenant, plan_id)  # 404 once deleted, whichever process cached it
     cache = plan_cache(ctx)
     hit = cache.get((plan_id, layer, crs))
     if hit is None:

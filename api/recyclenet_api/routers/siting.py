@@ -71,18 +71,18 @@ async def create_siting(
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
-    payload, time_limit_s = await ctx.bodies.prepare(
-        request, SitingCreate, siting_payload, tenant, crs
-    )
+    job = await ctx.bodies.prepare(request, SitingCreate, siting_payload, tenant, crs)
     return await submit_job(
         ctx,
         request,
         response,
         tenant=tenant,
         kind="siting",
-        payload=payload,
-        time_limit_s=time_limit_s,
+        payload=job.payload,
+        time_limit_s=job.time_limit_s,
         wait_s=wait,
+        name=job.name,
+        tags=job.tags,
     )
 
 
