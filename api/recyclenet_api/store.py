@@ -5,7 +5,8 @@ Tables
 ``networks``  registered road networks (tenant, name, source file, profile, info JSON).
 ``jobs``      solves: status ``queued | running | done | failed | cancelled``, progress,
               the payload the job function gets, error details, timestamps, the owning
-              server process, and the id of the plan a finished job produced.
+              server process, the id of the plan a finished job produced, and the
+              ``name`` and ``tags`` the request gave that plan.
 ``plans``     results. The body (tenant, kind, job_id, network_id, data, created_at) is
               immutable: the ORM refuses to update any other column than the labels in
               :data:`PLAN_LABELS` (see :func:`_plans_are_immutable`). ``name`` is the one
@@ -18,8 +19,11 @@ Tables
 
 Deleting: a plan goes only through :meth:`Store.delete_plan` (its tags with it, and the
 job that made it keeps its record with ``plan_id`` cleared); the ORM still refuses
-``session.delete(plan)``. A job's ``name`` and ``tags`` are what its request said; the
-plan it makes starts with them.
+``session.delete(plan)``. A network's row goes with :meth:`Store.delete_network` (plans
+made on it stay; its folder is removed by the router, the store knows no files), a job's
+record with :meth:`Store.delete_job` once it has finished (an active job is cancelled
+first). A job's ``name`` and ``tags`` are what its request said; the plan it makes
+starts with them, and PATCH changes the plan's only.
 
 SQLite (the default) runs in WAL mode so readers never wait for the job runner's writes;
 any other SQLAlchemy URL (PostgreSQL: ``postgresql+psycopg://...``) works unchanged.
@@ -54,6 +58,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
@@ -618,17 +623,20 @@ class Store:
         """Set a plan's name and/or tags (nothing else of a plan changes); False if the
         tenant has no such plan. The name goes through the ORM, whose guard refuses any
         other column."""
-        with self._session.begin() as s:
-            row = s.get(Plan, plan_id, options=[defer(Plan.data)])
-            if row is None or row.tenant != tenant:
-                return False
-            if not isinstance(name, _Unset):
-                row.name = name
-            if not isinstance(tags, _Unset):
-                s.execute(delete(PlanTag).where(PlanTag.plan_id == plan_id))
-                s.add_all(PlanTag(plan_id=plan_id, tag=t, position=i)
-                          for i, t in enumerate(tags))  # fmt: skip
-            return True
+        try:
+            with self._session.begin() as s:
+                row = s.get(Plan, plan_id, options=[defer(Plan.data)], with_for_update=True)
+                if row is None or row.tenant != tenant:
+                    return False
+                if not isinstance(name, _Unset):
+                    row.name = name
+                if not isinstance(tags, _Unset):
+                    s.execute(delete(PlanTag).where(PlanTag.plan_id == plan_id))
+                    s.add_all(PlanTag(plan_id=plan_id, tag=t, position=i)
+                              for i, t in enumerate(tags))  # fmt: skip
+                return True
+        except StaleDataError:  # deleted meanwhile (SQLite: no row lock)
+            return False
 
     def delete_plan(self, tenant: str, plan_id: str) -> bool:
         """Remove a plan and its tags; the job that made it keeps its record with

@@ -213,6 +213,10 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     row = page.locator(f'#plans tr[data-plan="{first}"]')
     assert row.locator("input.pname").input_value() == ("方案A" if lang == "zh" else "Plan A")
     assert row.locator("input.ptags").input_value() == "2025, draft"
+    doc = httpx.get(f"{srv.url}/plans/{first}", headers=hdr).json()  # kept by the server
+    assert doc["name"] == ("方案A" if lang == "zh" else "Plan A")
+    assert doc["tags"] == ["2025", "draft"]
+    assert httpx.get(f"{srv.url}/plans/{second}", headers=hdr).json()["name"] == "three stations"
     row.locator("input.cmp").check()
     page.locator(f'#plans tr[data-plan="{second}"] input.cmp').check()
     page.click("#compare-btn")

@@ -117,12 +117,14 @@ function saveMeta(meta) { localStorage.setItem(metaKey(), JSON.stringify(meta));
 const missingRoute = (err) => err instanceof ApiError && (err.status === 405 || (err.status === 404 && /^no resource at/.test(err.message)));
 
 const Plans = {
+  names: {}, // plan id -> name as the server last said (GET /plans, GET /plans/{id}, PATCH)
   async list() {
     const meta = localMeta();
     let items;
     try {
-      const r = await api('GET', '/plans?limit=200');
+      const r = await api('GET', '/plans?limit=200&kind=siting&kind=routing');
       items = (r.items || []).map((p) => ({ id: p.id, kind: p.kind, created_at: p.created_at, name: p.name, tags: p.tags || [] }));
+      for (const p of items) Plans.names[p.id] = p.name || '';
     } catch (err) {
       if (!missingRoute(err)) throw err;
       const jobs = await api('GET', '/jobs?limit=200&status=done');
@@ -135,7 +137,7 @@ const Plans = {
     });
   },
   async rename(id, name, tags) {
-    try { await api('PATCH', '/plans/' + id, { json: { name, tags } }); } catch (err) { if (!missingRoute(err)) throw err; }
+    try { const p = await api('PATCH', '/plans/' + id, { json: { name, tags } }); Plans.names[id] = p.name || ''; } catch (err) { if (!missingRoute(err)) throw err; }
     const meta = localMeta();
     meta[id] = { ...(meta[id] || {}), name, tags };
     saveMeta(meta);
@@ -146,7 +148,7 @@ const Plans = {
     meta[id] = { ...(meta[id] || {}), deleted: true };
     saveMeta(meta);
   },
-  nameOf(id) { const m = localMeta()[id]; return (m && m.name) || ''; },
+  nameOf(id) { const m = localMeta()[id]; return Plans.names[id] || (m && m.name) || ''; },
 };
 
 /* ------------------------------------------------------------------ base map and datum
@@ -382,6 +384,7 @@ function paintPlan(mp, plan, refit) {
 
 async function loadPlan(id) {
   const doc = await api('GET', '/plans/' + id);
+  if (doc.name) Plans.names[id] = doc.name;
   const names = doc.kind === 'siting' ? ['stations', 'assignments', 'coverage', 'centres'] : ['routes', 'stops'];
   const layers = {};
   await Promise.all(names.filter((n) => doc.links[n]).map(async (n) => { layers[n] = await api('GET', doc.links[n]); }));
