@@ -6,8 +6,8 @@ an index on ``(tenant, created_at)`` for the newest-first listing; their tags li
 new table ``plan_tags``. Jobs gain the ``name`` and ``tags`` their request gave. Every
 existing plan stays as it was, with no name and no tags.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
