@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import A, B, make_app, submit_sleep, wait_for, wait_job
+from api_helpers import A, B, make_app, run_job, submit_sleep, wait_for, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -236,11 +236,11 @@ def test_delete_plan(seeded: tuple[FastAPI, TestClient, list[str]]) -> None:
     assert client.options("/plans", headers=A).headers["allow"] == "GET, HEAD, OPTIONS"
 
 
-def test_deleted_plan_is_gone_from_every_cache(shared: dict) -> None:
+@pytest.mark.both_dbs
+def test_deleted_plan_is_gone_from_every_cache(app: FastAPI, client: TestClient) -> None:
     """A plan read (and cached: document, layers, map page) then deleted answers 404,
     also when the delete went through another server process (straight in the store)."""
-    client = shared["client"]
-    body = {"network_id": shared["network"]["id"],
+    body = {"network_id": "helsinki",
             "demand": {"type": "FeatureCollection", "features": [
                 {"type": "Feature", "id": "d1", "properties": {"households": 10},
                  "geometry": {"type": "Point", "coordinates": [24.9420, 60.1710]}}]},
@@ -251,17 +251,16 @@ def test_deleted_plan_is_gone_from_every_cache(shared: dict) -> None:
             "name": "cache test", "tags": ["t"]}  # fmt: skip
     urls = []
     for how in ("http", "store"):
-        r = client.post("/siting?wait=60", json=body, headers=A)
-        assert r.status_code == 200, r.text
-        pid = r.json()["plan_id"]
-        assert r.json()["plan"]["name"] == "cache test" and r.json()["plan"]["tags"] == ["t"]
+        job = run_job(client, "/siting", body)
+        pid = job["plan_id"]
+        assert job["plan"]["name"] == "cache test" and job["plan"]["tags"] == ["t"]
         urls = [f"/plans/{pid}", f"/plans/{pid}/stations.geojson", f"/map?plan={pid}"]
         for url in urls * 2:
             assert client.get(url, headers=A).status_code == 200, url
         if how == "http":
             assert client.delete(f"/plans/{pid}", headers=A).status_code == 204
         else:
-            assert shared["app"].state.ctx.store.delete_plan("tenant-a", pid)
+            assert app.state.ctx.store.delete_plan("tenant-a", pid)
         for url in urls:
             assert client.get(url, headers=A).status_code == 404, url
 
@@ -270,16 +269,15 @@ def test_name_and_tags_on_create_reach_job_and_plan(db_url: str, tmp_path: Path)
     app = make_app(tmp_path / "var", database_url=db_url)
     with TestClient(app) as client:
         body = {**MATRIX, "name": "  Morning 早班 ", "tags": ["a", "b", "a", "早"]}
-        r = client.post("/matrix?wait=60", json=body, headers=A)
-        assert r.status_code == 200, r.text
-        job = r.json()
+        job = run_job(client, "/matrix", body)
+        assert job["status"] == "done", job
         assert job["name"] == "Morning 早班" and job["tags"] == ["a", "b", "早"]
         assert job["plan"]["name"] == "Morning 早班" and job["plan"]["tags"] == ["a", "b", "早"]
         plan = client.get(f"/plans/{job['plan_id']}", headers=A).json()
         assert plan["name"] == "Morning 早班" and plan["network_id"] == "helsinki"
         assert client.get(f"/jobs/{job['id']}", headers=A).json()["tags"] == ["a", "b", "早"]
         assert _ids(client.get("/plans?tag=早&network=helsinki", headers=A)) == [plan["id"]]
-        plain = client.post("/matrix?wait=60", json=MATRIX, headers=A).json()
+        plain = run_job(client, "/matrix", MATRIX)
         assert plain["name"] is None and plain["tags"] == [] and plain["plan"]["name"] is None
         for extra, field in (({"name": "a\u0000b"}, "body.name"),
                              ({"name": "x" * 201}, "body.name"),
@@ -293,8 +291,9 @@ def test_name_and_tags_on_create_reach_job_and_plan(db_url: str, tmp_path: Path)
                 assert field in fields, (path, extra, fields)
 
 
-def test_delete_job_cancels_then_removes(tmp_path: Path) -> None:
-    app = make_app(tmp_path / "var", max_concurrent_solves=1)
+@pytest.mark.both_dbs
+def test_delete_job_cancels_then_removes(new_app: Any) -> None:
+    app = new_app(max_concurrent_solves=1)
     with TestClient(app) as client:
         done = wait_job(client, submit_sleep(app, seconds=0.05))
         running = submit_sleep(app, seconds=60, helper=True)
@@ -327,8 +326,7 @@ def test_delete_network_with_its_files(db_url: str, tmp_path: Path) -> None:
         folder = network_dir(data_dir, net)
         assert any(folder.iterdir())
         assert client.get(f"/networks/{net}/roads.geojson?limit=1", headers=A).status_code == 200
-        plan = client.post("/matrix?wait=60", json={**MATRIX, "network_id": net, "tags": ["k"]},
-                           headers=A).json()["plan_id"]  # fmt: skip
+        plan = run_job(client, "/matrix", {**MATRIX, "network_id": net, "tags": ["k"]})["plan_id"]
         assert plan
         # another tenant: 404, nothing touched
         assert client.delete(f"/networks/{net}", headers=B).status_code == 404
