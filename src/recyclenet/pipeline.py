@@ -629,8 +629,11 @@ def demo_run(
     orders = sample_day(siting.problem.demand, stations, seed=seed)
     dnode = int(np.argmin((drive.node_lon - west) ** 2 + (drive.node_lat - north) ** 2))
     depot = Depot("depot", float(drive.node_lon[dnode]), float(drive.node_lat[dnode]))
-    # every open centre takes loads; each route ends empty at one (routing.delivery)
-    facilities = [Facility(f"unload_{c.id}", c.lon, c.lat, unload_s=900.0)
+    # every open centre takes loads, at most its yearly capacity's daily share; each route
+    # ends empty at the nearest one with room (routing.delivery)
+    facilities = [Facility(f"unload_{c.id}", c.lon, c.lat, unload_s=900.0,
+                           capacity_kg=None if c.capacity is None
+                           else round(c.capacity * 1000.0 / 365.0, 1))
                   for c in open_centres]  # fmt: skip
     progress(f"routing {len(orders)} orders with the default mixed fleet ...")
     routing = plan_routes(drive, orders=orders, fleet=read_fleet(), depots=[depot],
