@@ -3,10 +3,14 @@
 Usage::
 
     python benchmarks/api_load.py [--clients 50] [--duration-s 30] [--workers 1] \
-        [--think-s 0.1] [--jobs-per-s 0.5] [--drain-s 180] [--solves N]
+        [--think-s 0.1] [--jobs-per-s 0.5] [--drain-s 180] [--solves N] \
+        [--database sqlite|postgresql] [--pg-admin-url postgresql://postgres@127.0.0.1/postgres]
 
 Starts ``uvicorn recyclenet_api.app:create_app --factory`` as a subprocess on a free
-127.0.0.1 port with a temporary data directory (SQLite in WAL mode), registers the
+127.0.0.1 port with a temporary data directory and database: SQLite in WAL mode, or with
+``--database postgresql`` a new database ``recyclenet_bench_<pid>`` on the server of
+``--pg-admin-url`` (dropped at the end). Every request passes the rate limiter, which
+counts it in that database (the limit is set too high to refuse any). It registers the
 embedded Helsinki sample and stores one routing plan and one siting plan (the OpenAPI
 examples). It first reads every GeoJSON layer once (the uncached first reads), then runs
 the same request mix twice:
@@ -76,13 +80,16 @@ def free_port() -> int:
 class Server:
     """uvicorn in a subprocess on a temporary data directory."""
 
-    def __init__(self, workers: int, solves: int | None) -> None:
+    def __init__(self, workers: int, solves: int | None, pg_admin_url: str | None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="recyclenet-load-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "RECYCLENET_DATA_DIR": str(self.tmp / "var"),
                "RECYCLENET_API_KEYS": f"{KEY}:bench",
                "RECYCLENET_RATE_LIMIT_REQUESTS": str(10**9)}  # fmt: skip
+        self.pg = PgDatabase(pg_admin_url) if pg_admin_url else None
+        if self.pg:
+            env["RECYCLENET_DATABASE_URL"] = self.pg.url
         if solves:
             env["RECYCLENET_MAX_CONCURRENT_SOLVES"] = str(solves)
         self.proc = subprocess.Popen(
@@ -94,6 +101,7 @@ class Server:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"the server exited with code {self.proc.returncode}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
@@ -122,6 +130,29 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.pg:
+            self.pg.drop()
+
+
+class PgDatabase:
+    """A new PostgreSQL database on the server of ``admin_url`` (libpq URL), dropped later."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self.admin_url = admin_url
+        self.name = f"recyclenet_bench_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.name}")
+            conn.execute(f"CREATE DATABASE {self.name} ENCODING 'UTF8' TEMPLATE template0")
+        base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        self.url = f"{base}/{self.name}"
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
 def cpu_s(pids: list[int]) -> float:
@@ -341,7 +372,8 @@ def report(base: Stats, load: Stats, jobs: dict[str, Any], args: argparse.Namesp
     n_load = sum(len(v) for v in load.latency_ms.values())
     print(f"\nbaseline: 1 client, {base.wall_s:.1f} s, {n_base / base.wall_s:.0f} req/s;  "
           f"load: {args.clients} clients, {load.wall_s:.1f} s, {n_load / load.wall_s:.0f} req/s, "
-          f"think {args.think_s:g} s, uvicorn workers {args.workers}")  # fmt: skip
+          f"think {args.think_s:g} s, uvicorn workers {args.workers}, "
+          f"database {args.database}")  # fmt: skip
     for label, st, n in (("baseline", base, n_base), ("load", load, n_load)):
         print(f"  {label}: CPU of the API process(es) {st.server_cpu_s:.1f} s "
               f"({1e3 * st.server_cpu_s / max(n, 1):.2f} ms a request), of this load "
@@ -401,12 +433,17 @@ def main() -> int:
     parser.add_argument("--drain-s", type=float, default=180.0, help="wait for jobs to finish")
     parser.add_argument("--solves", type=int, default=None, help="max concurrent solves")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the service's database (a new one for the run)")  # fmt: skip
+    parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="PostgreSQL server to make the database on (libpq URL)")  # fmt: skip
     args = parser.parse_args()
     if args.clients < 1 or args.duration_s <= 0 or args.workers < 1:
         parser.error("--clients and --workers must be >= 1 and --duration-s > 0")
 
-    print(f"starting uvicorn ({args.workers} worker(s)) ...", flush=True)
-    server = Server(args.workers, args.solves)
+    print(f"starting uvicorn ({args.workers} worker(s)) on {args.database} ...", flush=True)
+    pg_url = args.pg_admin_url if args.database == "postgresql" else None
+    server = Server(args.workers, args.solves, pg_url)
     try:
         print(f"server at {server.url}; registering the Helsinki sample and solving two "
               "plans ...", flush=True)  # fmt: skip

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store=store,
         roads=RoadsCache(settings.data_dir),
         limiter=SharedLimiter(
-            store.engine,
+            settings.sqlalchemy_url,
             requests=settings.rate_limit_requests,
             window_s=settings.rate_limit_window_s,
             auth_failures=settings.auth_failures_max,
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx.runner = None
             await run_in_threadpool(runner.stop)
             ctx.bodies.close()
+            ctx.limiter.dispose()
             store.dispose()
 
     app = FastAPI(

@@ -66,11 +66,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 DB_KINDS = ("sqlite", "postgresql")
 
 
+def _marks_both(obj: object) -> bool:
+    marks = getattr(obj, "pytestmark", [])
+    return any(m.name == "both_dbs" for m in (marks if isinstance(marks, list) else [marks]))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``both_dbs`` (or in a module with ``pytestmark = pytest.mark.both_dbs``)
-    that use the app fixtures run once on SQLite and once on PostgreSQL."""
-    if "db_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_dbs"):
+    that use the app fixtures run once on SQLite and once on PostgreSQL. In a module where
+    only some tests are marked, the others get the ``sqlite`` parameter too, so that they
+    share the module's SQLite fixtures (``shared``) with the marked ones."""
+    if "db_kind" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_dbs"):
         metafunc.parametrize("db_kind", DB_KINDS, scope="module")
+    elif any(_marks_both(obj) for obj in vars(metafunc.module).values()):
+        metafunc.parametrize("db_kind", DB_KINDS[:1], scope="module")
 
 
 @pytest.fixture(scope="module")
@@ -118,12 +129,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
+def module_database(request: pytest.FixtureRequest, db_kind: str) -> dict[str, Any]:
+    """Like ``fresh_database``, for a module-scoped app."""
+    return database_settings(request, db_kind)
+
+
+@pytest.fixture(scope="module")
 def shared(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, db_kind: str
+    tmp_path_factory: pytest.TempPathFactory, module_database: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
     """One app per module with the Helsinki sample registered by tenant A."""
-    db = database_settings(request, db_kind)
-    app = make_app(tmp_path_factory.mktemp("shared") / "var", **db)
+    app = make_app(tmp_path_factory.mktemp("shared") / "var", **module_database)
     with TestClient(app) as c:
         r = c.post("/networks", json={"sample": "helsinki", "name": "Helsinki"}, headers=A)
         assert r.status_code == 201, r.text

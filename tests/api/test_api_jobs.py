@@ -1,7 +1,9 @@
-"""/matrix, /jobs and /plans: the job lifecycle in real child processes."""
+"""/matrix, /jobs and /plans: the job lifecycle in real child processes, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,9 +18,12 @@ from api_helpers import (
     wait_for,
     wait_job,
 )
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import recyclenet as rn
+
+pytestmark = pytest.mark.both_dbs
 
 POINTS = [
     {"id": "depot", "lon": 24.9402, "lat": 60.1699},
@@ -112,10 +117,8 @@ def test_matrix_point_limit(tmp_path) -> None:
         assert "limit of 2" in r.json()["detail"]
 
 
-def test_cancel_queued_and_running(tmp_path) -> None:
-    from api_helpers import make_app
-
-    app = make_app(tmp_path / "var", max_concurrent_solves=1)
+def test_cancel_queued_and_running(new_app: Callable[..., FastAPI]) -> None:
+    app = new_app(max_concurrent_solves=1)
     with TestClient(app) as client:
         running = submit_sleep(app, seconds=60)
         queued = submit_sleep(app, seconds=60)
@@ -153,10 +156,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_progress_time_limit_failure_and_crash(tmp_path) -> None:
-    from api_helpers import make_app
-
-    app = make_app(tmp_path / "var", job_grace_s=0.0)
+def test_progress_time_limit_failure_and_crash(new_app: Callable[..., FastAPI]) -> None:
+    app = new_app(job_grace_s=0.0)
     with TestClient(app) as client:
         slow = submit_sleep(app, seconds=30, time_limit_s=1.0)
         phase = ("sleeping", "failed")  # a slow start may hit the 1 s limit first

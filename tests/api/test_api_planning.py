@@ -54,6 +54,7 @@ def layer(client: TestClient, plan_id: str, name: str, headers: dict = A) -> dic
 
 
 # ---------------------------------------------------------------------- siting
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_siting_plan_and_links(plans: dict) -> None:
     client, job = plans["client"], plans["siting"]
     assert job["kind"] == "siting" and job["plan"]["kind"] == "siting"
@@ -94,6 +95,7 @@ def test_siting_job_reports_solver_progress(plans: dict) -> None:
     assert seen[-1]["phase"] == "writing layers"
 
 
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_siting_layers(plans: dict) -> None:
     client, pid = plans["client"], plans["siting"]["plan_id"]
     plan = plans["siting"]["plan"]["data"]["plan"]
@@ -132,6 +134,7 @@ def test_coverage_is_network_service_area(plans: dict) -> None:
         assert 20_000 < p["area_m2"] < np.pi * 430**2
 
 
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_siting_indicators(plans: dict) -> None:
     client, pid = plans["client"], plans["siting"]["plan_id"]
     r = client.get(f"/plans/{pid}/indicators", headers=A)
@@ -196,6 +199,7 @@ def test_siting_uncoverable_demand(plans: dict) -> None:
 
 
 # ---------------------------------------------------------------------- routing
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_routing_plan_layers_and_indicators(plans: dict) -> None:
     client, job = plans["client"], plans["routing"]
     pid = job["plan_id"]
@@ -270,6 +274,7 @@ def test_wrong_plan_kind_is_404(plans: dict) -> None:
     assert client.get("/plans/nope/stations.geojson", headers=A).status_code == 404
 
 
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_tenant_isolation_on_plans(plans: dict) -> None:
     client = plans["client"]
     urls = []
@@ -451,6 +456,7 @@ def test_two_tier_siting_with_budget_options(plans: dict) -> None:
     assert other.status_code == 404 and "no centres layer" in other.text
 
 
+@pytest.mark.both_dbs  # stored plans read back from PostgreSQL's jsonb too
 def test_plan_export_gpkg_xlsx_csv(plans: dict, tmp_path) -> None:
     import io
     import zipfile

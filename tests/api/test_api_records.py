@@ -1,89 +1,25 @@
-"""/records, /plans/{id}/actuals and /plans/{id}/evaluation on SQLite and PostgreSQL,
-with tenant isolation.
-
-PostgreSQL: ``RECYCLENET_TEST_POSTGRES_URL`` when set, else a throw-away server started
-with the local ``initdb``/``pg_ctl`` (as the ``postgres`` user when the tests run as
-root); skipped when neither is available.
-"""
+"""/records, /plans/{id}/actuals and /plans/{id}/evaluation on SQLite and PostgreSQL
+(the ``both_dbs`` fixtures of conftest.py), with tenant isolation."""
 
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import A, B, make_app
+from api_helpers import A, B
 from fastapi.testclient import TestClient
 
 from actuals_cases import SITING
 from recyclenet_api.store import Plan
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = pytest.mark.both_dbs
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    url = os.environ.get("RECYCLENET_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    pytest.importorskip("psycopg")
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) and no "
-                    "RECYCLENET_TEST_POSTGRES_URL")  # fmt: skip
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root without a postgres user")
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    base = Path(tempfile.mkdtemp(prefix="recyclenet-pg-"))
-    base.chmod(0o777)
-    data, port = base / "data", _free_port()
-    run = {"check": True, "capture_output": True, "timeout": 120}
-    subprocess.run([*prefix, initdb, "-D", str(data), "-U", "recyclenet", "--auth=trust",
-                    "-E", "UTF8"], **run)  # type: ignore[call-overload]  # fmt: skip
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-                    f"-p {port} -k {base} -c listen_addresses=''", "start"],
-                   **run)  # type: ignore[call-overload]  # fmt: skip
-    try:
-        yield f"postgresql+psycopg://recyclenet@/postgres?host={base}&port={port}"
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       check=False, capture_output=True, timeout=60)  # fmt: skip
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    extra: dict[str, Any] = {}
-    if request.param == "postgresql":
-        extra["database_url"] = request.getfixturevalue("postgres_url")
-    app = make_app(tmp_path / "var", **extra)
-    with TestClient(app) as client:
-        if request.param == "postgresql":  # a fresh schema per test
-            from recyclenet_api.records_store import CollectionRecord
-
-            store = app.state.ctx.store
-            with store.engine.begin() as conn:
-                conn.exec_driver_sql(f"DELETE FROM {CollectionRecord.__tablename__}")
-        yield client
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    """A client of an app on an empty database (SQLite, or a fresh PostgreSQL schema)."""
+    return client
 
 
 def _ticket(doc: str, when: str, **kw: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ NUL_PATHS = [
 ]  # fmt: skip
 
 
+@pytest.mark.both_dbs  # PostgreSQL refuses NUL: it must never get one
 @pytest.mark.parametrize("path", NUL_PATHS)
 def test_nul_in_url_is_422(shared: dict, path: str) -> None:
     r = shared["client"].get(path, headers=A)
@@ -31,6 +32,7 @@ def test_nul_in_url_is_422(shared: dict, path: str) -> None:
     assert "NUL" in r.json()["detail"]
 
 
+@pytest.mark.both_dbs  # PostgreSQL refuses NUL: it must never get one
 def test_nul_in_delete_path_is_422(shared: dict) -> None:
     r = shared["client"].delete("/jobs/a%00b", headers=A)
     assert r.status_code == 422
@@ -41,6 +43,7 @@ def _post(client: TestClient, path: str, body: Any) -> httpx.Response:
     return client.post(path, content=raw, headers={**A, "Content-Type": "application/json"})
 
 
+@pytest.mark.both_dbs  # PostgreSQL refuses NUL: it must never get one
 def test_nul_and_surrogates_in_bodies_are_422(shared: dict) -> None:
     client, nid = shared["client"], shared["network"]["id"]
     point = {"id": "a", "lon": 24.9402, "lat": 60.1699}
@@ -76,6 +79,7 @@ def test_check_body_names_the_pointer() -> None:
     assert value is None and errors[0]["loc"] == ("body", "origins", "1", "id")
 
 
+@pytest.mark.both_dbs  # PostgreSQL refuses NUL: it must never get one
 def test_nul_in_uploaded_network_name_leaves_no_folder(client: TestClient, app: Any) -> None:
     osm = b"<?xml version='1.0'?><osm version='0.6'></osm>"
     for data in ({"name": "a\x00b"}, {"profile": "c\x00r"}):
@@ -130,6 +134,7 @@ def test_far_demand_point_is_422(shared: dict) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.sites.features.2"
 
 
+@pytest.mark.both_dbs
 def test_openapi_examples_are_accepted(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     tried = 0

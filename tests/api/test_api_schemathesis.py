@@ -1,14 +1,15 @@
 """Property-based requests generated from the app's own OpenAPI schema: never a 5xx.
 
-Schemathesis runs the app in-process over ASGI and owns its lifespan (tables, job
-runner); the fixture ends that lifespan. Each operation gets a small, derandomized budget
-so the whole run stays within a few seconds.
+Run on SQLite and on PostgreSQL. Schemathesis runs the app in-process over ASGI and owns
+its lifespan (tables, job runner); the fixture ends that lifespan. Each operation gets a
+small, derandomized budget so the whole run stays within a few seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -34,9 +35,15 @@ EXPECTED_PATHS = {
 }  # fmt: skip
 
 
+pytestmark = pytest.mark.both_dbs  # SQLite and PostgreSQL
+
+
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
-    app = make_app(tmp_path_factory.mktemp("fuzz") / "var", max_wait_s=1.0, max_upload_mb=1.0)
+def api_schema(
+    tmp_path_factory: pytest.TempPathFactory, module_database: dict[str, Any]
+) -> Iterator[schemathesis.BaseSchema]:
+    app = make_app(tmp_path_factory.mktemp("fuzz") / "var", max_wait_s=1.0, max_upload_mb=1.0,
+                   **module_database)  # fmt: skip
     with TestClient(app) as client:  # a real network, so generated requests can hit it
         r = client.post("/networks", json={"sample": "helsinki"}, headers=A)
         assert r.status_code == 201
