@@ -32,7 +32,11 @@ converters above validate them (so their errors still name ids), and record the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -203,6 +207,19 @@ def siting_indicators(plan_dict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def districts_file(doc: Mapping[str, Any] | None) -> Iterator[Path | None]:
+    """A request's districts GeoJSON as the file the library reads (None: no districts);
+    removed afterwards."""
+    if doc is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="recyclenet-") as tmp:
+        path = Path(tmp) / "demand_districts.geojson"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        yield path
+
+
 def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[str, Any]:
     """Site stations (:func:`recyclenet.pipeline.plan_siting`) and store the layers."""
     from recyclenet.pipeline import plan_siting
@@ -210,31 +227,35 @@ def siting_task(payload: dict[str, Any], *, progress: Progress = _noop) -> dict[
     net_ref = payload["network"]
     demand, sites, centres = siting_inputs(payload)
     progress({"phase": "building matrix and solving", "model": payload["model"]})
-    run = plan_siting(
-        net_ref["source"],
-        model=payload["model"],
-        demand=demand,
-        sites=sites,
-        profile=payload["profile"],
-        metric=payload["metric"],
-        p=payload.get("p"),
-        radius=payload.get("radius"),
-        households_per_station=float(payload["households_per_station"]),
-        budget=payload.get("budget"),
-        keep_existing=payload.get("keep_existing", "all"),
-        uncoverable=payload.get("uncoverable", "raise"),
-        centres=centres,
-        cell_m=float(payload["cell_m"]),
-        road_spacing_m=float(payload["road_spacing_m"]),
-        max_snap_distance_m=float(payload["max_snap_distance_m"]),
-        time_limit_s=float(payload["time_limit_s"]),
-        seed=int(payload["seed"]),
-        # while solving: phase, engine, elapsed, share of the time limit, incumbent
-        # objective, bound and gap
-        progress=lambda p: progress(
-            {**p, "phase": f"solving: {p['phase']}", "model": payload["model"]}
-        ),
-    )
+    with districts_file(payload.get("demand_districts")) as districts:
+        run = plan_siting(
+            net_ref["source"],
+            model=payload["model"],
+            demand=demand,
+            sites=sites,
+            profile=payload["profile"],
+            metric=payload["metric"],
+            p=payload.get("p"),
+            radius=payload.get("radius"),
+            households_per_station=float(payload["households_per_station"]),
+            budget=payload.get("budget"),
+            keep_existing=payload.get("keep_existing", "all"),
+            uncoverable=payload.get("uncoverable", "raise"),
+            centres=centres,
+            cell_m=float(payload["cell_m"]),
+            road_spacing_m=float(payload["road_spacing_m"]),
+            max_snap_distance_m=float(payload["max_snap_distance_m"]),
+            time_limit_s=float(payload["time_limit_s"]),
+            seed=int(payload["seed"]),
+            urban_context=payload.get("urban_context", "auto"),
+            households_total=payload.get("households_total"),
+            demand_districts=districts,
+            # while solving: phase, engine, elapsed, share of the time limit, incumbent
+            # objective, bound and gap
+            progress=lambda p: progress(
+                {**p, "phase": f"solving: {p['phase']}", "model": payload["model"]}
+            ),
+        )
     progress({"phase": "writing layers", "objective": run.plan.objective})
     plan_dict = to_jsonable(run.to_dict())
     layers = run.geojson_layers()

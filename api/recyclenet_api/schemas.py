@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from recyclenet.options import ROUTING_DEFAULTS, SITING_DEFAULTS
+from recyclenet.siting.demand import UrbanContext
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -617,6 +618,23 @@ class SitingCreate(_In):
         default=None, gt=0, description="Solver time limit; the server caps it."
     )
     seed: int = Field(default=SITING_DEFAULTS.seed, ge=0, le=2**31 - 1)
+    urban_context: UrbanContext = Field(
+        default="auto",
+        description="Demand from OSM only: the urban context of residential land without "
+        "mapped buildings (plot ratio and floor area per household from GB 50180-2018 and "
+        "the 2020 census); auto reads it from the mapped buildings' storeys.",
+    )
+    households_total: float | None = Field(
+        default=None, gt=0, le=1e9,
+        description="Demand from OSM only: scale the derived households to this total "
+        "(e.g. from the statistics yearbook).",
+    )
+    demand_districts: dict[str, Any] | None = Field(
+        default=None,
+        description="Demand from OSM only: a GeoJSON FeatureCollection of (Multi)Polygons "
+        "(lon/lat in the datum of ?crs=) with properties id and households; the derived "
+        "households inside each district are scaled to its total.",
+    )
     name: PlanName
     tags: PlanTags
 

@@ -520,3 +520,56 @@ def test_routing_with_restriction_zone(shared: dict) -> None:
     r = client.post("/routing", json=routing_body(nid, restriction_zones=_zone("PH")),
                     headers=A)  # fmt: skip
     assert r.status_code == 422 and "body.restriction_zones" in r.text and "'PH'" in r.text
+
+
+def test_siting_demand_options_calibrate_osm_demand(plans: dict) -> None:
+    # the bureau's total and district totals reach the OSM demand estimate (#11's options)
+    client, nid = plans["client"], plans["network"]["id"]
+    job = run_job(client, "/siting", siting_body(nid, households_total=20_000,
+                                                 urban_context="high_rise"))  # fmt: skip
+    assert job["status"] == "done", job
+    est = client.get(f"/plans/{job['plan_id']}", headers=A).json()["data"]["plan"]
+    est = est["demand_estimate"]
+    assert est["calibration"] == "households_total"
+    assert est["households_total"] == pytest.approx(20_000, rel=1e-3)
+    square = [[24.90, 60.14], [24.99, 60.14], [24.99, 60.20], [24.90, 60.20], [24.90, 60.14]]
+    districts = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"id": "中心区", "households": 12_345},
+        "geometry": {"type": "Polygon", "coordinates": [square]}}]}  # fmt: skip
+    job = run_job(client, "/siting", siting_body(nid, demand_districts=districts))
+    assert job["status"] == "done", job
+    est = client.get(f"/plans/{job['plan_id']}", headers=A).json()["data"]["plan"]
+    assert est["demand_estimate"]["calibration"] == "districts"
+    assert set(est["demand_estimate"]["scale_by_district"]) == {"中心区"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"households_total": 1000, "demand_districts": {"type": "FeatureCollection",
+                                                          "features": []}},
+         "body.demand_districts", "not both"),
+        ({"demand_districts": {"type": "FeatureCollection", "features": [{
+            "type": "Feature", "properties": {"id": "d1", "households": "many"},
+            "geometry": {"type": "Polygon", "coordinates": [[[24.9, 60.1], [25.0, 60.1],
+                                                              [25.0, 60.2], [24.9, 60.1]]]}}]}},
+         "body.demand_districts", "'households' must be a number"),
+        ({"urban_context": "skyscrapers"}, "body.urban_context", "high_rise"),
+        ({"households_total": True}, "body.households_total", ""),
+    ],
+)  # fmt: skip
+def test_siting_demand_options_are_checked(plans: dict, change: dict, field: str,
+                                           text: str) -> None:  # fmt: skip
+    client, nid = plans["client"], plans["network"]["id"]
+    r = client.post("/siting", json=siting_body(nid, **change), headers=A)
+    assert r.status_code == 422, r.text
+    assert field in r.text and text in r.text
+
+
+def test_demand_options_need_derived_demand(plans: dict) -> None:
+    client, nid = plans["client"], plans["network"]["id"]
+    body = copy.deepcopy(SITING_EXAMPLE_INLINE)
+    body.update(network_id=nid, households_total=5000)
+    r = client.post("/siting", json=body, headers=A)
+    assert r.status_code == 422 and "body.households_total" in r.text
+    assert "derived from OSM only" in r.text

@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from recyclenet.errors import InputError
 from recyclenet.geo import CoordSystem
 
 from ..bodies import HasStore, request_body
 from ..deps import ContextDep, TenantDep
-from ..planning import PayloadError, siting_inputs
+from ..planning import PayloadError, districts_file, siting_inputs
 from ..schemas import SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM, JobResult, SitingCreate
 from .common import (
     CrsQuery,
@@ -86,6 +87,35 @@ async def create_siting(
     )
 
 
+def demand_options(body: SitingCreate, crs: CoordSystem) -> dict[str, Any]:
+    """The options of demand derived from OSM, checked (422 naming the field): only
+    with derived demand, a total or districts but not both, districts readable."""
+    from recyclenet.geo import geojson_from_crs
+    from recyclenet.siting.demand import district_totals
+
+    given = [k for k in ("households_total", "demand_districts") if getattr(body, k) is not None]
+    if body.urban_context != "auto":
+        given.append("urban_context")
+    if body.demand is not None and given:
+        raise field_problem(f"body.{given[0]}", "applies to demand derived from OSM only; "
+                            "leave it out when the request gives demand")  # fmt: skip
+    if body.households_total is not None and body.demand_districts is not None:
+        raise field_problem("body.demand_districts", "give either households_total or "
+                            "demand_districts with totals, not both")  # fmt: skip
+    districts = None
+    if body.demand_districts is not None:
+        try:
+            districts = (geojson_from_crs(body.demand_districts, crs) if crs != "wgs84"
+                         else body.demand_districts)  # fmt: skip
+            with districts_file(districts) as path:
+                assert path is not None
+                district_totals(path)
+        except (InputError, ValueError) as exc:
+            raise field_problem("body.demand_districts", str(exc)) from None
+    return {"urban_context": body.urban_context, "households_total": body.households_total,
+            "demand_districts": districts}  # fmt: skip
+
+
 def siting_payload(
     ctx: HasStore, tenant: str, body: SitingCreate, crs: CoordSystem
 ) -> tuple[dict[str, Any], float]:
@@ -143,6 +173,7 @@ def siting_payload(
         if payload[key] is not None:
             outside_network(network, payload[key], f"body.{key}.features",
                             body.max_snap_distance_m)  # fmt: skip
+    payload.update(demand_options(body, crs))
     try:  # the library's own checks, before anything is queued
         siting_inputs(payload)
     except PayloadError as exc:

@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -50,8 +50,9 @@ from .problem import Demand
 FloatArray = npt.NDArray[np.float64]
 
 SOURCES = ("building_flats", "building_footprint", "residential_land", "raster")
-URBAN_CONTEXTS = ("auto", "low_rise", "mid_rise", "mid_high_rise", "high_rise",
-                  "super_high_rise")  # fmt: skip
+UrbanContext = Literal["auto", "low_rise", "mid_rise", "mid_high_rise", "high_rise",
+                       "super_high_rise"]  # fmt: skip
+URBAN_CONTEXTS: tuple[str, ...] = get_args(UrbanContext)
 HOUSE_TYPES = ("house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
                "static_caravan")  # fmt: skip
 #: Buildings with tagged levels (or of any type) needed before "auto" trusts them.
@@ -392,15 +393,19 @@ def _aggregate(
     ]  # fmt: skip
 
 
-def _calibrate_districts(
-    lon: FloatArray, lat: FloatArray, hh: FloatArray, path: Path
-) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, float], npt.NDArray[np.int64]]:
-    """Scale the households inside each district to its ``households`` total.
+def district_totals(path: str | Path) -> tuple[tuple[Any, ...], dict[str, float]]:
+    """The districts of a GeoJSON file and their ``households`` totals by id.
 
-    Also returns each point's district (position + 1; 0 outside every district).
+    Raises
+    ------
+    InputError
+        Unreadable file, bad geometry or ids (see
+        :func:`recyclenet.scale.districts.read_districts`), or a feature whose
+        ``households`` is not a number >= 0 (named by position and id).
     """
     from ..scale.districts import read_districts
 
+    path = Path(path)
     districts = read_districts(path)
     doc = json.loads(path.read_text(encoding="utf-8"))
     totals: dict[str, float] = {}
@@ -414,10 +419,21 @@ def _calibrate_districts(
             t = math.nan
         if not (math.isfinite(t) and t >= 0):
             raise InputError(
-                f"{path}: feature #{n} (id {fid!r}): 'households' must be a number >= 0, "
+                f"{path.name}: feature #{n} (id {fid!r}): 'households' must be a number >= 0, "
                 f"got {value!r}"
             )
         totals[fid] = t
+    return districts, totals
+
+
+def _calibrate_districts(
+    lon: FloatArray, lat: FloatArray, hh: FloatArray, path: Path
+) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, float], npt.NDArray[np.int64]]:
+    """Scale the households inside each district to its ``households`` total.
+
+    Also returns each point's district (position + 1; 0 outside every district).
+    """
+    districts, totals = district_totals(path)
     pts = shapely.points(lon, lat)
     lon, lat, hh = lon.copy(), lat.copy(), hh.copy()
     taken = np.zeros(lon.size, dtype=bool)
