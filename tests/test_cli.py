@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 import recyclenet as rn
+from plan_checks import GENEROUS_S, assert_solved
 from recyclenet.cli import app
 
 RUNNER = CliRunner()
@@ -297,12 +298,14 @@ def test_network_route_helsinki_geojson(helsinki_network):
 # ------------------------------------------------------------------------ demo
 def test_demo(tmp_path):
     out = tmp_path / "demo"
-    result = run("demo", "--out", out, "--time-limit-s", "3")
+    # a generous limit: the siting returns once proven (routing is deterministic: counts)
+    result = run("demo", "--out", out, "--time-limit-s", f"{GENEROUS_S:g}")
     assert result.exit_code == 0, result.output
     info = json.loads((out / "network_info.json").read_text(encoding="utf-8"))
     assert {"nodes", "edges", "bbox"} <= set(info)
     siting = json.loads((out / "siting_plan.json").read_text(encoding="utf-8"))
-    assert siting["status"] == "optimal" and siting["centres"]["open_ids"]
+    assert_solved(siting)  # optimal, or the time limit's plan with its gap (a slow machine)
+    assert siting["centres"]["open_ids"]
     assert siting["indicators"]["share_households_within_radius"] == 1.0
     routing = json.loads((out / "routing_plan.json").read_text(encoding="utf-8"))
     routes = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
@@ -361,7 +364,10 @@ def test_demo_chinese_labels_and_gcj02(tmp_path):
 
 def test_demo_is_seeded(tmp_path):
     for name in ("a", "b"):
-        assert run("demo", "--out", tmp_path / name, "--time-limit-s", "1").exit_code == 0
+        # the same siting twice needs solves the clock does not cut short (routing is
+        # deterministic): a generous limit, and each siting returns once proven
+        args = ("--out", tmp_path / name, "--time-limit-s", f"{GENEROUS_S:g}")
+        assert run("demo", *args).exit_code == 0
 
     def orders(name: str) -> set[str]:
         plan = json.loads((tmp_path / name / "routing_plan.json").read_text(encoding="utf-8"))

@@ -40,12 +40,14 @@ def test_bad_limits_are_input_errors(bad):
 
 def test_pickle_keeps_the_absolute_instant():
     d = Deadline.after(3.0)
-    time.sleep(0.2)  # the copy must not restart the budget
+    time.sleep(0.5)  # the copy must not restart the budget
     copy = pickle.loads(pickle.dumps(d))
     assert copy.limit_s == 3.0
-    assert abs(copy.at_s - d.at_s) < 0.05
-    assert 2.5 < copy.remaining_s() < 2.85
-    assert 0.05 < copy.fraction_used() < 0.2
+    # the same instant, up to the two clocks' reads (a restart would move it by >= 0.5 s);
+    # compared with the original, not the clock, so a loaded machine's delays cancel out
+    assert abs(copy.at_s - d.at_s) < 0.25
+    assert copy.remaining_s() < 3.0 - 0.5 + 0.25 and d.remaining_s() < 2.5
+    assert copy.fraction_used() > (0.5 - 0.25) / 3.0
 
 
 def test_a_child_process_sees_the_same_remaining_time():

@@ -44,6 +44,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "max_concurrent_solves": 2,
         "rate_limit_requests": 1_000_000,
         "max_wait_s": JOB_TIMEOUT_S,  # ?wait= as long as a test asks
+        # a job is killed at its time limit plus this grace: on a slow machine loading the
+        # network and building matrices can take longer than a test's short solve limit
+        "job_grace_s": JOB_TIMEOUT_S,
     }
     base.update(overrides)
     return Settings(**base)
@@ -156,7 +159,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "RECYCLENET_DATA_DIR": str(data_dir),
                "RECYCLENET_API_KEYS": f"{KEY_A}:tenant-a,{KEY_B}:tenant-b",
-               "RECYCLENET_MAX_CONCURRENT_SOLVES": str(solves), **env_extra}  # fmt: skip
+               "RECYCLENET_MAX_CONCURRENT_SOLVES": str(solves),
+               "RECYCLENET_JOB_GRACE_S": str(JOB_TIMEOUT_S), **env_extra}  # fmt: skip
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVER_CODE, str(self.port), SLEEP],
             cwd=data_dir.parent,

