@@ -230,8 +230,9 @@ class _PlanEntry:
     tenant: str
     kind: str
     created_at: datetime
-    name: str | None
     layers: dict[str, FeatureLayer]
+    """The plan's stored layers (immutable). Its name may change: titles take it from the
+    database on every request."""
 
 
 class Catalog:
@@ -274,8 +275,7 @@ class Catalog:
         stored = row.data.get("layers") or {}
         layers = {name: feature_layer(stored[name]) for name in LAYERS_BY_KIND[row.kind]
                   if isinstance(stored.get(name), dict)}  # fmt: skip
-        entry = _PlanEntry(tenant, row.kind, utc(row.created_at), getattr(row, "name", None),
-                           layers)  # fmt: skip
+        entry = _PlanEntry(tenant, row.kind, utc(row.created_at), layers)
         summary = {name: (len(layer), layer.extent()) for name, layer in layers.items()}
         with self._lock:
             self._plans[plan_id] = entry
