@@ -440,6 +440,71 @@ def test_datetime_selects_nothing_and_must_be_valid(world: dict) -> None:
         _bad(c.get(url, params={"datetime": bad}, headers=A), "datetime")
 
 
+# ---------------------------------------------------------------------- the declared classes
+def test_every_collection_meets_the_declared_classes(world: dict) -> None:
+    """A walk over every collection of tenant A against the requirements of the classes
+    /ogc/conformance declares (Part 1 core, geojson; Part 2 crs), as the OGC test suite
+    checks them: links, media types, counts, limit, ids, and each listed CRS."""
+    c = world["client"]
+    assert set(_get(c, "/ogc/conformance").json()["conformsTo"]) == {
+        CORE, "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"}  # fmt: skip
+    listing = _get(c, "/ogc/collections")
+    assert listing.headers["content-type"] == "application/json"
+    doc = listing.json()
+    assert [link["rel"] for link in doc["links"]] == ["self"]
+    assert CRS84 in doc["crs"]
+    assert len(doc["collections"]) == 3 + 2 + 5 + 3 + 2  # the plans and networks of A
+    for coll in doc["collections"]:
+        ident = coll["id"]
+        # /req/core/sfc-md-op, /req/core/sfc-md-items: links, extent, items link
+        assert _get(c, f"/ogc/collections/{ident}").json() == coll
+        rels = {link["rel"]: link for link in coll["links"]}
+        assert rels["self"]["href"] == f"http://testserver/ogc/collections/{ident}"
+        assert rels["items"]["type"] == GEOJSON
+        if "extent" not in coll:  # no feature has a geometry: the park has no shared site
+            assert coll["numberOfFeatures"] == 0
+            assert _get(c, rels["items"]["href"]).json()["numberMatched"] == 0
+            continue
+        west, south, east, north = coll["extent"]["spatial"]["bbox"][0]
+        assert -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+        # /req/crs/fc-md-crs-list, fc-md-storageCrs: CRS84 listed, storage CRS listed
+        assert coll["crs"][0] == CRS84 and coll["storageCrs"] in coll["crs"]
+        # /req/core/fc-response, fc-limit-response-1, /req/geojson/content
+        page = _get(c, rels["items"]["href"], limit=2)
+        assert page.headers["content-type"] == GEOJSON
+        fc = page.json()
+        assert fc["type"] == "FeatureCollection"
+        assert fc["numberReturned"] == len(fc["features"]) == min(2, fc["numberMatched"])
+        assert fc["numberMatched"] == coll["numberOfFeatures"] > 0
+        assert {"self", "collection"} <= {link["rel"] for link in fc["links"]}
+        assert ("next" in {link["rel"] for link in fc["links"]}) == (fc["numberMatched"] > 2)
+        for f in fc["features"]:
+            assert f["type"] == "Feature" and "properties" in f and "geometry" in f
+            # /req/core/f-op: the feature by its id is the same feature
+            one = _get(c, f"{rels['items']['href']}/{quote(str(f['id']), safe='')}").json()
+            assert {k: v for k, v in one.items() if k != "links"} == f
+        # /req/core/fc-bbox-response: the collection's own extent selects every feature
+        box = ",".join(str(v) for v in (west, south, east, north))
+        assert _get(c, rels["items"]["href"], bbox=box, limit=1).json()["numberMatched"] \
+            == fc["numberMatched"]  # fmt: skip
+        # /req/crs/fc-crs-action, ogc-crs-header, fc-bbox-crs-action: each listed CRS
+        for uri in coll["crs"]:
+            r = _get(c, rels["items"]["href"], crs=uri, limit=2)
+            assert r.headers["content-crs"] == f"<{uri}>"
+            assert len(r.json()["features"]) == fc["numberReturned"]
+            image = bbox_from_wgs84((west, south, east, north), {GCJ02: "gcj02", BD09: "bd09"}
+                                    .get(uri, "wgs84"))  # fmt: skip
+            if uri == EPSG4326:
+                image = (image[1], image[0], image[3], image[2])
+            hit = _get(c, rels["items"]["href"], bbox=",".join(map(str, image)),
+                       limit=1, **{"bbox-crs": uri}).json()  # fmt: skip
+            assert hit["numberMatched"] == fc["numberMatched"], (ident, uri)
+        # /req/crs/fc-crs-valid-value: a CRS not listed is a 400
+        _bad(c.get(rels["items"]["href"], params={"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"},
+                   headers=A), "crs")  # fmt: skip
+
+
 # ---------------------------------------------------------------------- a real GIS client
 def _ogrinfo() -> str:
     path = shutil.which("ogrinfo")
