@@ -13,7 +13,8 @@ the layer's existing URL:
 
 Plans are immutable, so a plan's layers are indexed once (features serialized, one
 bounding box each) and kept in a small cache; every request still asks the database
-whether the tenant has the plan, so a deleted plan is gone at once. Road layers come from
+whether the tenant has the plan (:meth:`Store.list_plans`), so a deleted plan is gone at
+once and a renamed one has its new name. Road layers come from
 :class:`recyclenet_api.roads.RoadsCache`.
 
 CRSs (OGC API - Features Part 2): ``CRS84`` (lon/lat, the default), ``EPSG:4326``
@@ -30,19 +31,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
 
 from recyclenet.geo import BBox, CoordSystem, geojson_bbox, meets_china
 
 from .roads import RoadLayer, RoadsCache
 from .routers.common import PLAN_LAYERS
 from .routers.parks import PARK_LAYERS
-from .store import Network, Plan, Store, utc
+from .store import Network, PlanFilter, PlanSummary, Store
 
 # ---------------------------------------------------------------------------- CRSs
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -202,6 +201,8 @@ class Collection:
     count: int | None
     layer_url: str
     """The layer's own GeoJSON URL (same features), from the service root."""
+    keywords: tuple[str, ...] = ()
+    """The plan's tags."""
 
     @property
     def crs(self) -> list[str]:
@@ -228,8 +229,6 @@ def parse_collection_id(text: str) -> tuple[str, str, str] | None:
 @dataclass(frozen=True)
 class _PlanEntry:
     tenant: str
-    kind: str
-    created_at: datetime
     layers: dict[str, FeatureLayer]
     """The plan's stored layers (immutable). Its name may change: titles take it from the
     database on every request."""
@@ -249,19 +248,16 @@ class Catalog:
         self._lock = threading.Lock()
 
     # -- plans
-    def _plan_heads(self, tenant: str, plan_id: str | None = None) -> list[Any]:
-        """``(id, kind, created_at, name)`` of the tenant's plans that have layers, oldest
-        first (one plan when ``plan_id`` is given)."""
-        name_col = getattr(Plan, "name", None)  # plans gain a name with their migration
-        cols = [Plan.id, Plan.kind, Plan.created_at]
-        stmt = select(*cols, *([name_col] if name_col is not None else []))
-        stmt = stmt.where(Plan.tenant == tenant, Plan.kind.in_(list(LAYERS_BY_KIND)))
-        if plan_id is not None:
-            stmt = stmt.where(Plan.id == plan_id)
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(stmt.order_by(Plan.created_at, Plan.id)).all()
-        return [(r[0], r[1], utc(r[2]), r[3] if len(r) > 3 else None)  # type: ignore[arg-type]
-                for r in rows]  # fmt: skip
+    def _plan_heads(self, tenant: str, plan_id: str | None = None) -> list[PlanSummary]:
+        """The tenant's plans that have layers, newest first (one plan when ``plan_id`` is
+        given): names and tags as they are now."""
+        where = PlanFilter(plan_id=plan_id, kinds=tuple(LAYERS_BY_KIND))
+        out: list[PlanSummary] = []
+        while True:
+            rows, total = self.store.list_plans(tenant, where, limit=1000, offset=len(out))
+            out += rows
+            if not rows or len(out) >= total:
+                return out
 
     def _plan(self, tenant: str, plan_id: str) -> _PlanEntry | None:
         with self._lock:
@@ -275,7 +271,7 @@ class Catalog:
         stored = row.data.get("layers") or {}
         layers = {name: feature_layer(stored[name]) for name in LAYERS_BY_KIND[row.kind]
                   if isinstance(stored.get(name), dict)}  # fmt: skip
-        entry = _PlanEntry(tenant, row.kind, utc(row.created_at), layers)
+        entry = _PlanEntry(tenant, layers)
         summary = {name: (len(layer), layer.extent()) for name, layer in layers.items()}
         with self._lock:
             self._plans[plan_id] = entry
@@ -297,21 +293,24 @@ class Catalog:
         return {name: (len(layer), layer.extent()) for name, layer in entry.layers.items()}
 
     @staticmethod
-    def _plan_collection(head: Any, layer: str, count: int, extent: BBox | None) -> Collection:
-        plan_id, kind, created_at, name = head
-        what = f"{kind} plan {name!r} ({plan_id})" if name else f"{kind} plan {plan_id}"
-        root = "parks" if kind == "park" else "plans"
+    def _plan_collection(
+        head: PlanSummary, layer: str, count: int, extent: BBox | None
+    ) -> Collection:
+        what = f"{head.kind} plan {head.name!r} ({head.id})" if head.name else (
+            f"{head.kind} plan {head.id}")  # fmt: skip
+        root = "parks" if head.kind == "park" else "plans"
         return Collection(
-            id=collection_id("plan", plan_id, layer),
+            id=collection_id("plan", head.id, layer),
             source="plan",
-            owner_id=plan_id,
+            owner_id=head.id,
             layer=layer,
             title=f"{LAYER_TITLES.get(layer, layer)}: {what}",
-            description=(f"The {layer} layer of {what}, made {created_at:%Y-%m-%d %H:%M} UTC; "
-                         f"the same features as /{root}/{plan_id}/{layer}.geojson"),
+            description=(f"The {layer} layer of {what}, made {head.created_at:%Y-%m-%d %H:%M} "
+                         f"UTC; the same features as /{root}/{head.id}/{layer}.geojson"),
             extent=extent,
             count=count,
-            layer_url=f"/{root}/{plan_id}/{layer}.geojson",
+            layer_url=f"/{root}/{head.id}/{layer}.geojson",
+            keywords=tuple(head.tags),
         )  # fmt: skip
 
     # -- networks
@@ -357,12 +356,12 @@ class Catalog:
 
     # -- the catalogue
     def list(self, tenant: str) -> list[Collection]:
-        """Every collection of the tenant: plan layers (oldest plan first, layers in their
-        documented order), then each network's roads."""
+        """Every collection of the tenant: plan layers (newest plan first, layers in their
+        documented order), then each network's roads (oldest first)."""
         out = []
         for head in self._plan_heads(tenant):
-            summary = self._summary(tenant, head[0])
-            for layer in LAYERS_BY_KIND[head[1]]:
+            summary = self._summary(tenant, head.id)
+            for layer in LAYERS_BY_KIND[head.kind]:
                 if layer in summary:
                     out.append(self._plan_collection(head, layer, *summary[layer]))
         out += [self._network_collection(row) for row in self._networks(tenant)]

@@ -211,6 +211,39 @@ def test_unknown_collections_and_features_are_404(world: dict) -> None:
     assert "no-such-site" in r.json()["detail"]
 
 
+def test_names_tags_and_deletes_show_at_once(world: dict) -> None:
+    """Titles carry a plan's name as it is now and its tags are the keywords; a deleted
+    plan's layers and a deleted network's roads are gone from the next request on."""
+    c = world["client"]
+    body = {**SITING_EXAMPLE_INLINE, "network_id": world["network"], "name": "District 3",
+            "tags": ["draft", "2025"]}  # fmt: skip
+    pid = _solve(c, "/siting", body)
+    coll = f"plan-{pid}-stations"
+    doc = _get(c, f"/ogc/collections/{coll}").json()
+    assert doc["title"].endswith("siting plan 'District 3' (" + pid + ")")
+    assert doc["keywords"] == ["draft", "2025"]
+    r = c.patch(f"/plans/{pid}", json={"name": "District 3, final", "tags": ["final"]}, headers=A)
+    assert r.status_code == 200, r.text
+    listed = {x["id"]: x for x in _get(c, "/ogc/collections").json()["collections"]}
+    assert "'District 3, final'" in listed[coll]["title"]
+    assert listed[coll]["keywords"] == ["final"]
+    assert _get(c, f"/ogc/collections/{coll}/items").json()["numberMatched"] > 0  # cached now
+    assert c.delete(f"/plans/{pid}", headers=A).status_code == 204
+    for url in (f"/ogc/collections/{coll}", f"/ogc/collections/{coll}/items",
+                f"/ogc/collections/{coll}/items/s1"):  # fmt: skip
+        assert c.get(url, headers=A).status_code == 404, url
+    ids = {x["id"] for x in _get(c, "/ogc/collections").json()["collections"]}
+    assert not any(pid in i for i in ids)
+
+    r = c.post("/networks", json={"sample": "helsinki", "name": "short-lived"}, headers=A)
+    nid = r.json()["id"]
+    roads = f"network-{nid}-roads"
+    assert _get(c, f"/ogc/collections/{roads}/items", limit=1).json()["numberMatched"] > 0
+    assert c.delete(f"/networks/{nid}", headers=A).status_code == 204
+    assert c.get(f"/ogc/collections/{roads}/items", headers=A).status_code == 404
+    assert roads not in {x["id"] for x in _get(c, "/ogc/collections").json()["collections"]}
+
+
 # ---------------------------------------------------------------------- items: same data
 @pytest.mark.parametrize("kind", ["siting", "routing", "park", "town_siting"])
 def test_items_are_the_features_of_the_layer_url(world: dict, kind: str) -> None:

@@ -354,6 +354,8 @@ def _collection_doc(request: Request, coll: Collection) -> dict[str, Any]:
     }
     if coll.extent is not None:
         doc["extent"] = {"spatial": {"bbox": [list(coll.extent)], "crs": CRS84}}
+    if coll.keywords:
+        doc["keywords"] = list(coll.keywords)
     if coll.count is not None:
         doc["numberOfFeatures"] = coll.count
     return doc
