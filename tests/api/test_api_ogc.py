@@ -56,8 +56,12 @@ def _solve(client: TestClient, path: str, body: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, town_osm: Path) -> Iterator[dict[str, Any]]:
-    app = make_app(tmp_path_factory.mktemp("ogc") / "var", max_page_features=PAGE_MAX)
+def world(
+    tmp_path_factory: pytest.TempPathFactory, town_osm: Path, module_database: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """The module's app: on SQLite, and on PostgreSQL for the tests marked ``both_dbs``."""
+    app = make_app(tmp_path_factory.mktemp("ogc") / "var", max_page_features=PAGE_MAX,
+                   **module_database)  # fmt: skip
     with TestClient(app) as c:
         r = c.post("/networks", json={"sample": "helsinki", "name": "Helsinki"}, headers=A)
         assert r.status_code == 201, r.text
@@ -145,6 +149,7 @@ def test_collections_need_a_key_and_the_401_says_how_to_send_it(world: dict) -> 
         assert c.get(url, headers={"X-API-Key": "nope"}).status_code == 401
 
 
+@pytest.mark.both_dbs
 def test_each_tenant_lists_only_its_own_collections(world: dict) -> None:
     c = world["client"]
     ids_a = {coll["id"] for coll in _get(c, "/ogc/collections").json()["collections"]}
@@ -211,6 +216,7 @@ def test_unknown_collections_and_features_are_404(world: dict) -> None:
     assert "no-such-site" in r.json()["detail"]
 
 
+@pytest.mark.both_dbs
 def test_names_tags_and_deletes_show_at_once(world: dict) -> None:
     """Titles carry a plan's name as it is now and its tags are the keywords; a deleted
     plan's layers and a deleted network's roads are gone from the next request on."""
@@ -245,6 +251,7 @@ def test_names_tags_and_deletes_show_at_once(world: dict) -> None:
 
 
 # ---------------------------------------------------------------------- items: same data
+@pytest.mark.both_dbs
 @pytest.mark.parametrize("kind", ["siting", "routing", "park", "town_siting"])
 def test_items_are_the_features_of_the_layer_url(world: dict, kind: str) -> None:
     c, pid = world["client"], world[kind]
@@ -474,6 +481,7 @@ def test_datetime_selects_nothing_and_must_be_valid(world: dict) -> None:
 
 
 # ---------------------------------------------------------------------- the declared classes
+@pytest.mark.both_dbs
 def test_every_collection_meets_the_declared_classes(world: dict) -> None:
     """A walk over every collection of tenant A against the requirements of the classes
     /ogc/conformance declares (Part 1 core, geojson; Part 2 crs), as the OGC test suite
