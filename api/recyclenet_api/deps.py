@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
-from starlette.concurrency import run_in_threadpool
 
 from .bodies import BodyValidator
 from .jobs import JobRunner
@@ -82,7 +81,7 @@ async def get_tenant(
         if api_key and hmac.compare_digest(key.encode(), api_key.encode()):
             tenant = owner
     address = request.client.host if request.client else None
-    verdict = await run_in_threadpool(ctx.limiter.check, address, api_key, tenant is not None)
+    verdict = await ctx.limiter.check(address, api_key, tenant is not None)
     challenge = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
     retry = {"Retry-After": str(verdict.retry_after_s)}
     if verdict.outcome == "address blocked":

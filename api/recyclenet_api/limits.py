@@ -15,6 +15,13 @@ Each hit is one atomic ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on the
 limits exactly. API keys are stored as SHA-256 digests, never as they are. Rows of ended
 windows are deleted now and then by whichever process notices.
 
+Each server process checks its requests in batches, one thread doing the database work:
+requests that arrive while a batch is being counted wait for the next one, which adds
+all of a key's requests with one upsert (``hits + n``) and numbers them in arrival
+order; a request is refused when its number is past the limit. Under load that is one
+write per key per batch instead of one per request, and requests never wait on
+another thread of their own process for the database's write lock.
+
 The limiter has its own connection pool; on PostgreSQL its sessions run with
 ``synchronous_commit = off``: a counter's commit does not wait for the disk (a crash may
 forget the last few hits, which a rate limit can afford), so the check costs a round trip,
@@ -26,19 +33,25 @@ Behind a reverse proxy the client address is the proxy's unless the server trust
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, event, text
+from sqlalchemy import Float, Integer, String, bindparam, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .store import Base, make_engine
+
+log = logging.getLogger("recyclenet_api.limits")
 
 
 class RateCounter(Base):
@@ -54,15 +67,17 @@ class RateCounter(Base):
 
 
 _HIT = text(
-    "INSERT INTO rate_limits (bucket, window_start_s, hits) VALUES (:bucket, :now, 1) "
+    "INSERT INTO rate_limits (bucket, window_start_s, hits) VALUES (:bucket, :now, :n) "
     "ON CONFLICT (bucket) DO UPDATE SET "
-    "hits = CASE WHEN rate_limits.window_start_s <= :ended THEN 1 "
-    "ELSE rate_limits.hits + 1 END, "
+    "hits = CASE WHEN rate_limits.window_start_s <= :ended THEN :n "
+    "ELSE rate_limits.hits + :n END, "
     "window_start_s = CASE WHEN rate_limits.window_start_s <= :ended THEN :now "
     "ELSE rate_limits.window_start_s END "
     "RETURNING hits, window_start_s"
 )
-_READ = text("SELECT hits, window_start_s FROM rate_limits WHERE bucket = :bucket")
+_READ = text(
+    "SELECT bucket, hits, window_start_s FROM rate_limits WHERE bucket IN :buckets"
+).bindparams(bindparam("buckets", expanding=True))
 _PURGE = text("DELETE FROM rate_limits WHERE window_start_s <= :ended")
 
 
@@ -77,6 +92,15 @@ def _engine(url: str) -> Engine:
             dbapi_conn.commit()
 
     return engine
+
+
+def _settle(future: asyncio.Future[Verdict], verdict: Verdict | Exception) -> None:
+    if future.done():  # the request was cancelled (client gone)
+        return
+    if isinstance(verdict, Exception):
+        future.set_exception(verdict)
+    else:
+        future.set_result(verdict)
 
 
 @dataclass(frozen=True)
@@ -117,8 +141,18 @@ class SharedLimiter:
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def dispose(self) -> None:
+        """Stop the batching thread (after the batch it has) and close the pool."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)
+        if thread is not None:
+            thread.join(30)
         self.engine.dispose()
 
     @staticmethod
@@ -132,40 +166,101 @@ class SharedLimiter:
     def _retry(self, start_s: float, window_s: float, now: float) -> int:
         return max(1, math.ceil(start_s + window_s - now))
 
-    def check(self, address: str | None, api_key: str | None, valid: bool) -> Verdict:
-        """Count one request from ``address`` holding ``api_key`` (``valid``: a known key).
+    async def check(self, address: str | None, api_key: str | None, valid: bool) -> Verdict:
+        """Count one request from ``address`` holding ``api_key`` (``valid``: a known key);
+        waits for the batch it joins to be counted."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Verdict] = loop.create_future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="rate-limits", daemon=True)
+                self._thread.start()
+            self._queue.put(((address, api_key, valid), loop, future))
+        return await future
 
-        Blocking (database I/O): call it from a worker thread.
+    def _serve(self) -> None:
+        """The batching thread: take every request waiting, count them, answer them."""
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items, stop = [first], False
+            while not stop:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True  # after this batch
+                else:
+                    items.append(more)
+            try:
+                verdicts: list[Any] = self.count([item[0] for item in items])
+            except Exception as exc:  # the database failed: every request of the batch fails
+                log.exception("counting a batch of %d requests failed", len(items))
+                verdicts = [exc] * len(items)
+            for (_request, loop, future), verdict in zip(items, verdicts):
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(_settle, future, verdict)
+            if stop:
+                return
+
+    def count(self, requests: list[tuple[str | None, str | None, bool]]) -> list[Verdict]:
+        """The verdicts on ``requests`` (address, key, valid), counted in arrival order.
+
+        Blocking (database I/O): the batching thread calls it.
         """
         now = self.clock()
         self._maybe_purge(now)
-        addr = self.address_bucket(address) if address else None
+        verdicts: list[Verdict | None] = [None] * len(requests)
+        valid_by_key: dict[str, list[int]] = {}
         with self.engine.connect() as conn:
-            if addr is not None:
-                row = conn.execute(_READ, {"bucket": addr}).first()
+            addresses = sorted({self.address_bucket(a) for a, _, _ in requests if a})
+            failures: dict[str, tuple[int, float]] = {}
+            if addresses:
+                for row in conn.execute(_READ, {"buckets": addresses}):
+                    failures[row.bucket] = (int(row.hits), float(row.window_start_s))
                 conn.commit()
-                if (row is not None and row.hits >= self.auth_failures
-                        and row.window_start_s > now - self.auth_window_s):  # fmt: skip
-                    retry = self._retry(row.window_start_s, self.auth_window_s, now)
-                    return Verdict("address blocked", retry)
-            if not api_key:
-                return Verdict("no key")
-            if not valid:
-                if addr is None:
-                    return Verdict("wrong key")
-                hits, start = self._hit(conn, addr, now, self.auth_window_s)
-                if hits > self.auth_failures:
-                    return Verdict("address blocked", self._retry(start, self.auth_window_s, now))
-                return Verdict("wrong key")
-            hits, start = self._hit(conn, self.key_bucket(api_key), now, self.window_s)
-            if hits > self.requests:
-                return Verdict("over rate", self._retry(start, self.window_s, now))
-            return Verdict("ok")
+            for i, (address, api_key, valid) in enumerate(requests):
+                addr = self.address_bucket(address) if address else None
+                hits, start = failures.get(addr, (0, 0.0)) if addr else (0, 0.0)
+                if hits >= self.auth_failures and start > now - self.auth_window_s:
+                    retry = self._retry(start, self.auth_window_s, now)
+                    verdicts[i] = Verdict("address blocked", retry)
+                elif not api_key:
+                    verdicts[i] = Verdict("no key")
+                elif not valid:
+                    if addr is None:
+                        verdicts[i] = Verdict("wrong key")
+                        continue
+                    hits, start = self._hit(conn, addr, 1, now, self.auth_window_s)
+                    failures[addr] = (hits, start)
+                    if hits > self.auth_failures:
+                        retry = self._retry(start, self.auth_window_s, now)
+                        verdicts[i] = Verdict("address blocked", retry)
+                    else:
+                        verdicts[i] = Verdict("wrong key")
+                else:
+                    valid_by_key.setdefault(self.key_bucket(api_key), []).append(i)
+            for bucket, indices in valid_by_key.items():
+                n = len(indices)
+                hits, start = self._hit(conn, bucket, n, now, self.window_s)
+                for j, i in enumerate(indices):  # numbered hits - n + 1 ... hits
+                    if hits - n + 1 + j > self.requests:
+                        verdicts[i] = Verdict("over rate", self._retry(start, self.window_s, now))
+                    else:
+                        verdicts[i] = Verdict("ok")
+            conn.commit()
+        assert all(v is not None for v in verdicts)
+        return verdicts  # type: ignore[return-value]
 
     @staticmethod
-    def _hit(conn: Connection, bucket: str, now: float, window_s: float) -> tuple[int, float]:
-        row = conn.execute(_HIT, {"bucket": bucket, "now": now, "ended": now - window_s}).one()
-        conn.commit()
+    def _hit(
+        conn: Connection, bucket: str, n: int, now: float, window_s: float
+    ) -> tuple[int, float]:
+        """Add ``n`` hits to ``bucket`` (a new window if its window ended)."""
+        params = {"bucket": bucket, "n": n, "now": now, "ended": now - window_s}
+        row = conn.execute(_HIT, params).one()
         return int(row.hits), float(row.window_start_s)
 
     def _maybe_purge(self, now: float) -> None:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 pytestmark = pytest.mark.both_dbs
 PROBLEM = "application/problem+json"
 WRONG = {"X-API-Key": "not-a-key-0123456789"}
+KEY_C = "key-c-0123456789"
 
 
 class Clock:
@@ -91,6 +92,22 @@ def test_failed_auth_throttled_per_address(clocked: Callable[..., tuple[FastAPI,
     assert buckets and not any(KEY_A in b or "not-a-key" in b for b in buckets)
 
 
+def test_a_batch_is_counted_in_arrival_order(
+    clocked: Callable[..., tuple[FastAPI, Clock]],
+) -> None:
+    """Requests that arrive together are counted with one upsert per key and numbered in
+    arrival order; wrong keys block their address for the rest of the batch too."""
+    app, _clock = clocked(rate_limit_requests=5, auth_failures_max=2)
+    with TestClient(app):  # migrates the database
+        limiter = app.state.ctx.limiter
+        batch = [("10.0.0.1", KEY_A, True)] * 7 + [("10.0.0.2", "bad", False)] * 3
+        batch += [("10.0.0.2", KEY_B, True), ("10.0.0.3", KEY_B, True), ("10.0.0.3", None, False)]
+        outcomes = [v.outcome for v in limiter.count(batch)]
+        assert outcomes == ["ok"] * 5 + ["over rate"] * 2 + ["wrong key"] * 2 + [
+            "address blocked", "address blocked", "ok", "no key"]  # fmt: skip
+        assert [v.outcome for v in limiter.count([("10.0.0.1", KEY_A, True)])] == ["over rate"]
+
+
 def test_ended_windows_are_purged(clocked: Callable[..., tuple[FastAPI, Clock]]) -> None:
     app, clock = clocked(rate_limit_window_s=60, auth_failure_window_s=300)
     limiter = app.state.ctx.limiter
@@ -142,7 +159,7 @@ def two_workers(tmp_path: Path, fresh_database: dict[str, str]) -> Iterator[dict
     kept-alive connections, each held by a different worker process."""
     port = free_port()
     env = {**os.environ, "RECYCLENET_DATA_DIR": str(tmp_path / "var"),
-           "RECYCLENET_API_KEYS": f"{KEY_A}:tenant-a,{KEY_B}:tenant-b",
+           "RECYCLENET_API_KEYS": f"{KEY_A}:tenant-a,{KEY_B}:tenant-b,{KEY_C}:tenant-c",
            "RECYCLENET_RATE_LIMIT_REQUESTS": "10", "RECYCLENET_RATE_LIMIT_WINDOW_S": "3600",
            "RECYCLENET_AUTH_FAILURES_MAX": "4", "RECYCLENET_AUTH_FAILURE_WINDOW_S": "3600",
            "RECYCLENET_MAX_CONCURRENT_SOLVES": "1"}  # fmt: skip
@@ -184,7 +201,7 @@ def two_workers(tmp_path: Path, fresh_database: dict[str, str]) -> Iterator[dict
                 break
         assert len(by_worker) == 2, "every connection landed on one worker"
         assert proc.pid not in by_worker
-        yield {"conns": conns, "pids": list(by_worker)}
+        yield {"conns": conns, "pids": list(by_worker), "port": port}
     finally:
         for conn in conns:
             conn.close()
@@ -199,10 +216,22 @@ def _get(conn: http.client.HTTPConnection, headers: dict[str, str]) -> tuple[int
     return r.status, r.getheader("Retry-After")
 
 
+def _get_new_connection(port: int, headers: dict[str, str]) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/jobs", headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
 def test_limits_shared_by_two_workers(two_workers: dict) -> None:
     """Limit 10 a key in a window of an hour: 15 requests alternating between the two
-    workers give exactly 5 429s (per-process limits would give none); 4 wrong keys from
-    the address, then the address is blocked on both workers."""
+    workers give exactly 5 429s (per-process limits would give none); 30 concurrent
+    requests on new connections exactly 20; 4 wrong keys from the address, then the
+    address is blocked on both workers, whatever key it sends."""
+    from concurrent.futures import ThreadPoolExecutor
+
     first, second = two_workers["conns"]
     seen = Counter()
     for i in range(15):
@@ -211,10 +240,16 @@ def test_limits_shared_by_two_workers(two_workers: dict) -> None:
         if status == 429:
             assert retry is not None and 1 <= int(retry) <= 3600
     assert seen == {200: 10, 429: 5}
-    assert _get(second, B)[0] == 200  # another key has its own count
+    with ThreadPoolExecutor(8) as pool:  # concurrent: counted in batches by each worker
+        codes = list(pool.map(lambda _: _get_new_connection(two_workers["port"], B), range(30)))
+    assert Counter(codes) == {200: 10, 429: 20}
     # failed authentication from 127.0.0.1, alternating workers: 4 answered 401, then 429
+    assert _get(second, {"X-API-Key": KEY_C})[0] == 200
     codes = [_get((first, second)[i % 2], WRONG)[0] for i in range(6)]
     assert codes == [401, 401, 401, 401, 429, 429]
-    status, retry = _get(first, B)  # the right key from the blocked address
-    assert status == 429 and retry is not None and 1 <= int(retry) <= 3600
-    assert _get(second, B)[0] == 429
+    for conn in (first, second):  # a right key under its limit, from the blocked address
+        conn.request("GET", "/jobs", headers={"X-API-Key": KEY_C})
+        r = conn.getresponse()
+        body = r.read().decode()
+        assert r.status == 429 and "too many wrong API keys from 127.0.0.1" in body
+        assert 1 <= int(r.getheader("Retry-After") or 0) <= 3600
