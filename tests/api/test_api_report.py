@@ -94,6 +94,10 @@ def test_markdown_report_of_a_routing_plan(plans: dict) -> None:
     assert text.count("\n| ") > 5 and routes
     en = get(client, rid, f="md").text
     assert f"## {label('report_indicators', 'en')}" in en and "|---|---:|" in en
+    r = client.patch(f"/plans/{rid}", json={"name": "周一 路线"}, headers=A)
+    assert r.status_code == 200, r.text
+    renamed = get(client, rid, f="md", lang="zh").text
+    assert renamed.startswith(f"# recyclenet · {label('routes_map', 'zh')} · 周一 路线 · {rid}\n")
 
 
 def test_png_map_of_each_plan(plans: dict) -> None:

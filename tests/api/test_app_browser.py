@@ -137,12 +137,13 @@ def upload(page: Any, kind: str, path: Path) -> None:
     page.wait_for_selector("#data-result h3")
 
 
-def run_siting(page: Any, p: int, name: str) -> str:
+def run_siting(page: Any, p: int, name: str, tags: str = "") -> str:
     go(page, "siting")
     page.select_option("#s-model", "p_median")
     page.fill("#s-p", str(p))
     page.fill("#s-time", "5")
     page.fill("#s-name", name)
+    page.fill("#s-tags", tags)
     page.click("#s-run")
     page.wait_for_function(f"document.querySelector('#n-stations')?.textContent === '{p}'",
                            timeout=TIMEOUT_MS)  # fmt: skip
@@ -181,7 +182,7 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     shot(page, lang, "2-data")
     # 3. siting, twice
     first = run_siting(page, 2, "two stations")
-    second = run_siting(page, 3, "three stations")
+    second = run_siting(page, 3, "three stations", "2025, 草案")
     stations = httpx.get(f"{srv.url}/plans/{second}/stations.geojson", headers=hdr).json()
     open_ids = [f for f in stations["features"] if f["properties"]["state"] != "closed"]
     assert len(open_ids) == 3
@@ -208,7 +209,9 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     row.locator("input.pname").fill("方案A" if lang == "zh" else "Plan A")
     row.locator("input.ptags").fill("2025, draft")
     row.locator("button.psave").click()
-    page.wait_for_timeout(200)
+    page.wait_for_function(
+        f"document.querySelector('#status').textContent === {label('app_saved', lang)!r}"
+    )
     go(page, "scenarios")
     row = page.locator(f'#plans tr[data-plan="{first}"]')
     assert row.locator("input.pname").input_value() == ("方案A" if lang == "zh" else "Plan A")
@@ -216,7 +219,8 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     doc = httpx.get(f"{srv.url}/plans/{first}", headers=hdr).json()  # kept by the server
     assert doc["name"] == ("方案A" if lang == "zh" else "Plan A")
     assert doc["tags"] == ["2025", "draft"]
-    assert httpx.get(f"{srv.url}/plans/{second}", headers=hdr).json()["name"] == "three stations"
+    doc = httpx.get(f"{srv.url}/plans/{second}", headers=hdr).json()  # named when it was run
+    assert (doc["name"], doc["tags"]) == ("three stations", ["2025", "草案"])
     row.locator("input.cmp").check()
     page.locator(f'#plans tr[data-plan="{second}"] input.cmp').check()
     page.click("#compare-btn")
@@ -228,6 +232,19 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     assert page.evaluate("maps.b.counts.stations") == 3
     assert page.evaluate("maps.a.counts.stations") == 2
     shot(page, lang, "5-compare")
+    # delete the first: asked first (cancel keeps it), then gone from the server
+    page.once("dialog", lambda d: d.dismiss())
+    page.click(f'#plans tr[data-plan="{first}"] button.pdel')
+    assert page.locator(f'#plans tr[data-plan="{first}"]').count() == 1
+    assert httpx.get(f"{srv.url}/plans/{first}", headers=hdr).status_code == 200
+    page.once("dialog", lambda d: d.accept())
+    page.click(f'#plans tr[data-plan="{first}"] button.pdel')
+    page.wait_for_selector(f'#plans tr[data-plan="{first}"]', state="detached")
+    assert httpx.get(f"{srv.url}/plans/{first}", headers=hdr).status_code == 404
+    listed = httpx.get(f"{srv.url}/plans", params={"kind": "siting"}, headers=hdr).json()
+    assert second in [p["id"] for p in listed["items"]]
+    assert first not in [p["id"] for p in listed["items"]]
+    assert page.locator(f'#plans tr[data-plan="{second}"]').count() == 1
     # 6. export: a GeoPackage geopandas opens
     go(page, "export")
     page.select_option("#x-plan", second)
@@ -245,7 +262,8 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in report
     assert '<img src="data:image/png;base64,' in report and second in report
     markdown = saved(page, "#x-report-md", f"{lang}-{second}-report.md").read_text("utf-8")
-    assert markdown.startswith(f"# recyclenet · {label('siting_map', lang)} · {second}")
+    title = f"# recyclenet · {label('siting_map', lang)} · three stations · {second}\n"
+    assert markdown.startswith(title), markdown[:200]
     assert f"| {label('col_indicator', lang)} |" in markdown
     png = saved(page, "#x-report-png", f"{lang}-{second}-map.png").read_bytes()
     assert png.startswith(b"\x89PNG")

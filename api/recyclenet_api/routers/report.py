@@ -60,7 +60,8 @@ def _report(ctx: AppContext, tenant: str, plan_id: str, fmt: str, lang: str) -> 
     data = row.data if isinstance(row.data, dict) else {}
     if row.kind not in PLAN_LAYERS or "plan" not in data:
         raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no report")
-    title = f"recyclenet · {label(_MAP_TITLES[row.kind], lang)} · {plan_id}"
+    named = f"{row.name} · {plan_id}" if row.name else plan_id
+    title = f"recyclenet · {label(_MAP_TITLES[row.kind], lang)} · {named}"
     evaluation = (pilot.siting_indicators(data["plan"]) if row.kind == "siting"
                   else pilot.routing_indicators(data["plan"]))  # fmt: skip
     summary = _summary(row, lang)
@@ -86,7 +87,8 @@ def _report(ctx: AppContext, tenant: str, plan_id: str, fmt: str, lang: str) -> 
     response_class=Response,
     summary="A siting or routing plan's report: HTML (maps embedded), Markdown or the PNG map",
     description=(
-        "The evaluation report of a stored plan, as the CLI writes it: the headline "
+        "The evaluation report of a stored plan, as the CLI writes it (titled with the "
+        "plan's name and id): the headline "
         "indicators, the plan and its solve, the indicator table (name, value, unit, "
         "definition) per group. `f=html`: one self-contained page (no scripts, the maps "
         "embedded as PNG). `f=md`: the same text as Markdown (GitHub tables, no maps). "

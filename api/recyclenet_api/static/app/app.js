@@ -102,54 +102,48 @@ async function download(path, filename) {
   status(T('app_downloaded', { file: filename }));
 }
 
-/* ------------------------------------------------------------------ scenarios seam
- * Plans are listed, named, tagged and deleted through GET/PATCH/DELETE /plans (issue #14).
- * Until the server has them (404/405), the list comes from GET /jobs and names, tags and
- * deletions are kept in this browser's localStorage, per API key. */
 function tenantKey(prefix) {  // a browser-storage key per API key (the key itself is never stored there)
   let h = 5381;
   for (const c of S.key) h = ((h * 33) ^ c.charCodeAt(0)) >>> 0;
   return prefix + h.toString(16);
 }
-const metaKey = () => tenantKey('rn_meta_');
-function localMeta() { try { return JSON.parse(localStorage.getItem(metaKey()) || '{}'); } catch (e) { return {}; } }
-function saveMeta(meta) { localStorage.setItem(metaKey(), JSON.stringify(meta)); }
-const missingRoute = (err) => err instanceof ApiError && (err.status === 405 || (err.status === 404 && /^no resource at/.test(err.message)));
 
+/* ------------------------------------------------------------------ scenarios
+ * Every siting and routing run is a plan the service keeps, with the name and tags given
+ * when it was run: listed with GET /plans (newest first), renamed and re-tagged with
+ * PATCH /plans/{id}, deleted with DELETE /plans/{id}. */
+const PLAN_PAGES = 5;  // at most 5 pages of 1000: the newest 5000 plans
 const Plans = {
   names: {}, // plan id -> name as the server last said (GET /plans, GET /plans/{id}, PATCH)
   async list() {
-    const meta = localMeta();
-    let items;
-    try {
-      const r = await api('GET', '/plans?limit=200&kind=siting&kind=routing');
-      items = (r.items || []).map((p) => ({ id: p.id, kind: p.kind, created_at: p.created_at, name: p.name, tags: p.tags || [] }));
-      for (const p of items) Plans.names[p.id] = p.name || '';
-    } catch (err) {
-      if (!missingRoute(err)) throw err;
-      const jobs = await api('GET', '/jobs?limit=200&status=done');
-      items = jobs.items.filter((j) => j.plan_id && (j.kind === 'siting' || j.kind === 'routing'))
-        .map((j) => ({ id: j.plan_id, kind: j.kind, created_at: j.finished_at || j.created_at }));
+    const items = [];
+    for (let page = 0; page < PLAN_PAGES; page++) {
+      const r = await api('GET', `/plans?limit=1000&offset=${items.length}&kind=siting&kind=routing`);
+      items.push(...r.items);
+      if (!r.items.length || items.length >= r.total) break;
     }
-    return items.filter((p) => !(meta[p.id] && meta[p.id].deleted)).map((p) => {
-      const m = meta[p.id] || {};
-      return { ...p, name: p.name || m.name || '', tags: (p.tags && p.tags.length ? p.tags : m.tags) || [] };
-    });
+    for (const p of items) Plans.names[p.id] = p.name || '';
+    return items.map((p) => ({ id: p.id, kind: p.kind, created_at: p.created_at, name: p.name || '', tags: p.tags || [] }));
   },
   async rename(id, name, tags) {
-    try { const p = await api('PATCH', '/plans/' + id, { json: { name, tags } }); Plans.names[id] = p.name || ''; } catch (err) { if (!missingRoute(err)) throw err; }
-    const meta = localMeta();
-    meta[id] = { ...(meta[id] || {}), name, tags };
-    saveMeta(meta);
+    const p = await api('PATCH', '/plans/' + id, { json: { name, tags } });
+    Plans.names[id] = p.name || '';
+    return p;
   },
   async remove(id) {
-    try { await api('DELETE', '/plans/' + id); } catch (err) { if (!missingRoute(err)) throw err; }
-    const meta = localMeta();
-    meta[id] = { ...(meta[id] || {}), deleted: true };
-    saveMeta(meta);
+    await api('DELETE', '/plans/' + id);
+    delete Plans.names[id];
+    for (const k of ['plan', 'siting', 'routing']) if (S[k] && S[k].id === id) S[k] = null;
+    if (S.actuals && S.actuals.planId === id) S.actuals = null;
   },
-  nameOf(id) { const m = localMeta()[id]; return Plans.names[id] || (m && m.name) || ''; },
+  nameOf(id) { return Plans.names[id] || ''; },
 };
+/* The name and tags a run is given (its form's name and tags fields), for POST /siting and /routing. */
+function labelsOf(prefix) {
+  const name = ($(`#${prefix}-name`) || { value: '' }).value.trim();
+  const tags = ($(`#${prefix}-tags`) || { value: '' }).value.split(',').map((t) => t.trim()).filter(Boolean);
+  return { ...(name ? { name } : {}), ...(tags.length ? { tags } : {}) };
+}
 
 /* ------------------------------------------------------------------ base map and datum
  * The offline base layer is the network's roads, in WGS-84 like every layer the API serves.
@@ -633,6 +627,7 @@ STEPS.siting = async function (panel) {
     <label><input id="s-keep" type="checkbox" checked> ${esc(T('app_keep_existing'))}</label>
     <label for="s-time">${esc(T('app_field_time_limit_s'))}</label><input id="s-time" type="number" min="1" value="10">
     <label for="s-name">${esc(T('app_scenario_name'))}</label><input id="s-name" type="text" maxlength="200">
+    <label for="s-tags">${esc(T('app_tags'))}</label><input id="s-tags" type="text" placeholder="${esc(T('app_tags_hint'))}">
     <button type="submit" class="primary" id="s-run">${esc(T('app_run'))}</button>
     </form>
     <p id="s-progress" role="status" aria-live="polite"></p>
@@ -663,11 +658,10 @@ async function runSiting() {
   if (S.data.demand) body.demand = strip(S.data.demand.features);
   if (S.data.sites) body.sites = strip(S.data.sites.features);
   if (S.data.centres) body.centres = strip(S.data.centres.features);
-  const name = $('#s-name').value.trim();
+  Object.assign(body, labelsOf('s'));
   $('#s-run').disabled = true;
   try {
     const job = await runJob('/siting', body, $('#s-progress'));
-    if (name) await Plans.rename(job.plan_id, name, []);
     S.siting = await loadPlan(job.plan_id);
     S.plan = S.siting;
     showSiting();
@@ -694,6 +688,7 @@ STEPS.routing = async function (panel) {
     <select id="r-engine"><option value="auto">auto</option><option value="ortools">OR-Tools</option><option value="pyvrp">PyVRP</option></select>
     <label for="r-time">${esc(T('app_field_time_limit_s'))}</label><input id="r-time" type="number" min="1" value="5">
     <label for="r-name">${esc(T('app_scenario_name'))}</label><input id="r-name" type="text" maxlength="200">
+    <label for="r-tags">${esc(T('app_tags'))}</label><input id="r-tags" type="text" placeholder="${esc(T('app_tags_hint'))}">
     <button type="submit" class="primary" id="r-run">${esc(T('app_run'))}</button>
     </form>
     <p id="r-progress" role="status" aria-live="polite"></p>
@@ -724,11 +719,10 @@ function routingBody() {
 async function runRouting(replan) {
   const body = routingBody();
   if (replan) { body.replan = replan; if (body.engine === 'pyvrp') body.engine = 'ortools'; }
-  const name = ($('#r-name') || { value: '' }).value.trim();
+  Object.assign(body, labelsOf('r'));
   $('#r-run').disabled = true;
   try {
     const job = await runJob('/routing', body, $('#r-progress'));
-    if (name) await Plans.rename(job.plan_id, name, []);
     S.routing = await loadPlan(job.plan_id);
     S.plan = S.routing;
     showRouting();
@@ -807,7 +801,7 @@ STEPS.scenarios = async function (panel) {
     $('.pdel', tr).onclick = () => guarded(async () => {
       if (!confirm(T('app_confirm_delete'))) return;
       await Plans.remove(id);
-      tr.remove();
+      await show('scenarios');
       status(T('app_deleted'));
     });
   }
