@@ -43,7 +43,7 @@ import numpy as np
 
 from _instances import Dense, dense, instance_files, optimum, pyvrp_data, scale
 from recyclenet.routing import solve_routing
-from recyclenet.routing.instances import load_instance
+from recyclenet.routing.instances import bounded_fleet_size, load_instance, read_cvrp
 
 X_DEFAULT = "X-n101-k25,X-n129-k18,X-n153-k22,X-n204-k19,X-n247-k50,X-n256-k16"
 SOLOMON_DEFAULT = "R101,R201,C101,C201,RC101,RC201"
@@ -130,9 +130,10 @@ def run_ortools(kind: str, path: Path, inst: Dense, limit: float, seed: int) -> 
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     n = len(inst.demand)
-    # an unlimited X fleet as one vehicle per customer makes OR-Tools crawl: give it the
-    # fleet recyclenet's instance reader uses (more than any optimum needs)
-    fleet = load_instance(path).vehicle_types[0].count
+    # an unlimited X fleet as one vehicle per customer makes OR-Tools crawl: give it a
+    # fleet larger than any optimum needs
+    fleet = (bounded_fleet_size(read_cvrp(path)[3]) if kind == "cvrp"
+             else load_instance(path).vehicle_types[0].count)  # fmt: skip
     manager = pywrapcp.RoutingIndexManager(n, fleet, 0)
     routing = pywrapcp.RoutingModel(manager)
     dist = inst.dist.tolist()

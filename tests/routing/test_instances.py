@@ -57,6 +57,10 @@ def test_cvrp_file(tmp_path):
     assert plan.cost / cost_scale(p) == pytest.approx(29.0)
     assert sorted(len(r.order_ids) for r in plan.routes) == [1, 2]
     assert reference_cost(p) == 29.0
+    # set X: an unlimited fleet, one vehicle per customer (as PyVRP's reader)
+    x = tmp_path / "X-n4-k2.vrp"
+    x.write_text(VRP)
+    assert load_instance(x).vehicle_types[0].count == 3
 
 
 def test_solomon_file(tmp_path):

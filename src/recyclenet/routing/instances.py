@@ -6,8 +6,10 @@ directly:
 
 - CVRP: arc length ``int(sqrt(dx² + dy²) + 0.5)`` (TSPLIB ``EUC_2D``); durations equal
   lengths; cost 1 per unit of length. Set A (name ``A-…-kK``) has exactly K vehicles;
-  other names ``…-kK`` get K + K/10 + 3 (set X: the fleet is unlimited and optima use at
-  most K + 2); without ``-kK``, one vehicle per customer.
+  set X (``X-…``) an unlimited fleet, one vehicle per customer, as PyVRP's reader gives
+  it (so that PyVRP searches the very data it is compared with); other names ``…-kK``
+  get K + K/10 + 3 (:func:`bounded_fleet_size`); without ``-kK``, one vehicle per
+  customer.
 - Solomon: distance only, every arc and travel time ``floor(10·euclid)/10``. All values
   are scaled by 10 to whole metres and seconds: divide plan costs by :func:`cost_scale`.
 
@@ -105,9 +107,15 @@ def read_solomon(path: Path) -> tuple[int, int, np.ndarray]:
 
 
 def _fleet_size(name: str, k: int, n: int) -> int:
-    if k <= 0:
+    if k <= 0 or name.startswith("X-"):
         return n
-    return k if name.startswith("A-") else k + k // 10 + 3
+    return k if name.startswith("A-") else bounded_fleet_size(k)
+
+
+def bounded_fleet_size(k: int) -> int:
+    """A fleet for an instance whose optima use about ``k`` routes (set X: at most
+    ``k + 2``), for solvers that slow down with one vehicle per customer (OR-Tools)."""
+    return k + k // 10 + 3
 
 
 def cvrp_problem(path: Path) -> RoutingProblem:
