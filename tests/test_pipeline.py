@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from plan_checks import GENEROUS_S, assert_solved
 from recyclenet.cli import app
 from recyclenet.errors import InputError
 from recyclenet.pipeline import plan_routes, plan_siting
@@ -77,11 +78,12 @@ def test_routes_follow_roads_and_are_feasible() -> None:
 
 def test_cli_site_and_route(tmp_path: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(app, ["site", "helsinki", "--radius", "500", "--time-limit-s", "10",
+    res = runner.invoke(app, ["site", "helsinki", "--radius", "500",
+                              "--time-limit-s", f"{GENEROUS_S:g}",
                               "--out", str(tmp_path / "site")])  # fmt: skip
     assert res.exit_code == 0, res.output
     plan = json.loads((tmp_path / "site" / "plan.json").read_text(encoding="utf-8"))
-    assert plan["status"] == "optimal"
+    assert_solved(plan)  # optimal, or the time limit's plan with its gap (a slow machine)
     stations = json.loads((tmp_path / "site" / "stations.geojson").read_text(encoding="utf-8"))
     assert len(stations["features"]) == len(plan["open_ids"])
     res = runner.invoke(app, ["route", "helsinki", "--orders", str(DATA / "helsinki_orders.csv"),

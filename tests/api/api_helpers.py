@@ -58,8 +58,9 @@ def make_app(data_dir: Path, **overrides: Any) -> FastAPI:
     return app
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 30.0, what: str = "") -> Any:
-    """Poll until ``predicate()`` is truthy (bounded; not a timing assertion)."""
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 120.0, what: str = "") -> Any:
+    """Poll until ``predicate()`` is truthy (bounded, generously for a loaded machine: a
+    guard against a hang, not a timing assertion)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()
