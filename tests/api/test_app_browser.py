@@ -245,6 +245,9 @@ def workflow(page: Any, srv: Server, lang: str, key: str, files: dict[str, Path]
     assert second in [p["id"] for p in listed["items"]]
     assert first not in [p["id"] for p in listed["items"]]
     assert page.locator(f'#plans tr[data-plan="{second}"]').count() == 1
+    assert page.evaluate("maps.a.planId") is None  # the first, drawn on map A, is gone
+    assert page.locator("#map path.rn-station").count() == 0
+    assert page.evaluate("maps.b.planId") == second
     # 6. export: a GeoPackage geopandas opens
     go(page, "export")
     page.select_option("#x-plan", second)

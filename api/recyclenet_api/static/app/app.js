@@ -134,6 +134,9 @@ const Plans = {
     await api('DELETE', '/plans/' + id);
     delete Plans.names[id];
     for (const k of ['plan', 'siting', 'routing']) if (S[k] && S[k].id === id) S[k] = null;
+    for (const mp of Object.values(maps)) {  // a deleted plan leaves the maps
+      if (mp.planId === id) { mp.overlay.clearLayers(); mp.repaint = null; mp.planId = null; mp.counts = {}; }
+    }
     if (S.actuals && S.actuals.planId === id) S.actuals = null;
   },
   nameOf(id) { return Plans.names[id] || ''; },
@@ -291,6 +294,7 @@ function bearing(a, b) {
 /* Draw a map's overlay: paint(refit) draws into mp.overlay, in the datum shown. It is kept,
  * so that a change of datum draws the overlay again (without moving the view). */
 function paintOverlay(mp, paint) {
+  mp.planId = null;
   mp.repaint = () => { mp.overlay.clearLayers(); paint(false); };
   mp.overlay.clearLayers();
   paint(true);
@@ -298,6 +302,7 @@ function paintOverlay(mp, paint) {
 
 function drawPlan(mp, plan) {
   paintOverlay(mp, (refit) => paintPlan(mp, plan, refit));
+  mp.planId = plan.id;  // what the map shows (paintOverlay forgets it)
   mp.map.invalidateSize();
 }
 
