@@ -94,13 +94,14 @@ def _engine(url: str) -> Engine:
     return engine
 
 
-def _settle(future: asyncio.Future[Verdict], verdict: Verdict | Exception) -> None:
-    if future.done():  # the request was cancelled (client gone)
-        return
-    if isinstance(verdict, Exception):
-        future.set_exception(verdict)
-    else:
-        future.set_result(verdict)
+def _settle(pairs: list[tuple[asyncio.Future[Verdict], Verdict | Exception]]) -> None:
+    for future, verdict in pairs:
+        if future.done():  # the request was cancelled (client gone)
+            continue
+        if isinstance(verdict, Exception):
+            future.set_exception(verdict)
+        else:
+            future.set_result(verdict)
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,12 @@ class SharedLimiter:
             except Exception as exc:  # the database failed: every request of the batch fails
                 log.exception("counting a batch of %d requests failed", len(items))
                 verdicts = [exc] * len(items)
+            answers: dict[asyncio.AbstractEventLoop, list[Any]] = {}
             for (_request, loop, future), verdict in zip(items, verdicts):
+                answers.setdefault(loop, []).append((future, verdict))
+            for loop, pairs in answers.items():  # one wake-up per event loop and batch
                 with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(_settle, future, verdict)
+                    loop.call_soon_threadsafe(_settle, pairs)
             if stop:
                 return
 
