@@ -265,9 +265,8 @@ async def run_phase(server: Server, ctx: dict[str, Any], *, clients: int, durati
            ("roads", 3), ("plan", 1), ("healthz", 1)]  # fmt: skip
     kinds = [k for k, w in mix for _ in range(w)]
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    start = time.monotonic()
-    end = start + duration_s
-    next_job = [start + (1.0 / jobs_per_s if jobs_per_s > 0 else float("inf")), 0]
+    end = float("inf")  # set once every client's connection pool exists
+    next_job = [end, 0]
 
     async def one_client(client: httpx.AsyncClient) -> None:
         while time.monotonic() < end:
@@ -302,6 +301,9 @@ async def run_phase(server: Server, ctx: dict[str, Any], *, clients: int, durati
             )
             for _ in range(clients)
         ]
+        start = time.monotonic()  # the phase starts now, not before the clients were made
+        end = start + duration_s
+        next_job[0] = start + (1.0 / jobs_per_s if jobs_per_s > 0 else float("inf"))
         t0, c0, s0 = time.perf_counter(), own_cpu_s(), cpu_s(api_pids)
         await asyncio.gather(*(one_client(client) for client in pool))
         stats.wall_s = time.perf_counter() - t0
