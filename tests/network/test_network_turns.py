@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 
 import numpy as np
 import pytest
@@ -82,12 +84,89 @@ def test_only_straight_on_and_vehicle_specific_restrictions(tmp_path):
     assert box2.with_profile("car").has_turn_restrictions
 
 
-def test_via_way_restrictions_are_counted_not_applied(tmp_path):
+def test_via_way_that_is_no_path_is_counted_not_applied(tmp_path):
+    # the to way is the via way: malformed, counted as skipped
     via_way = (4, [("way", 10, "from"), ("way", 11, "via"), ("way", 11, "to")],
                {"type": "restriction", "restriction": "no_u_turn"})  # fmt: skip
     net = rn.load_network(cross(tmp_path, [via_way]))
     assert not net.has_turn_restrictions
     assert net.info()["turn_restrictions_skipped"] == 1
+
+
+# A ladder: from way 10 (5 -> 1), via ways 11 (1 -> 7 -> 2, split at the side street to 8)
+# and to way 12 (2 -> 6); the long way round is 1 -> 3 -> 4 -> 2.
+LADDER = {
+    1: (120.0, 30.0), 7: (120.0012, 30.0), 2: (120.0024, 30.0),
+    3: (120.0, 30.0015), 4: (120.0024, 30.0015),
+    5: (120.0, 29.999), 6: (120.0024, 29.999), 8: (120.0012, 29.9992),
+}  # fmt: skip
+LADDER_WAYS = [
+    (10, [5, 1], {"highway": "residential"}),
+    (11, [1, 7, 2], {"highway": "residential"}),
+    (12, [2, 6], {"highway": "residential"}),
+    (13, [1, 3], {"highway": "residential"}),
+    (14, [3, 4], {"highway": "residential"}),
+    (15, [4, 2], {"highway": "residential"}),
+    (16, [7, 8], {"highway": "residential"}),
+]
+
+
+def _ladder_reference(src: int, dst: int, forbidden: tuple[int, ...] = (),
+                      only: tuple[int, ...] = ()) -> float:  # fmt: skip
+    """The ladder's metres src -> dst by :func:`_history_dijkstra` (two-way streets)."""
+    adj: dict[int, list[int]] = {}
+    for _, refs, _tags in LADDER_WAYS:
+        for a, b in itertools.pairwise(refs):
+            adj.setdefault(a, []).append(b)
+            adj.setdefault(b, []).append(a)
+    return _history_dijkstra(adj, LADDER, src, dst, [forbidden] if forbidden else [],
+                             [only] if only else [])  # fmt: skip
+
+
+def _ladder_pts() -> rn.Points:
+    ids = sorted(LADDER)
+    return rn.Points(tuple(f"n{n}" for n in ids), np.array([LADDER[n][0] for n in ids]),
+                     np.array([LADDER[n][1] for n in ids]))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "forbidden", "only"),
+    [("no_straight_on", (5, 1, 7, 2, 6), ()), ("only_straight_on", (), (5, 1, 7, 2, 6))],
+)
+def test_via_way_restrictions_equal_a_turn_aware_reference(tmp_path, value, forbidden, only):
+    rel = (9, [("way", 10, "from"), ("way", 11, "via"), ("way", 12, "to")],
+           {"type": "restriction", "restriction": value})  # fmt: skip
+    net = rn.load_network(write_osm(tmp_path / "ladder.osm", LADDER, LADDER_WAYS, [rel]))
+    assert net.has_turn_restrictions and net.info()["turn_restrictions"] == 1
+    (chain,) = net.turn_chains  # from 5->1, via 1->7 and 7->2, to 2->6
+    assert [int(net.node_osm_id[net.edge_u[e]]) for e in chain.path] == [5, 1, 7]
+    pts = _ladder_pts()
+    m = rn.build_matrix(net, pts)
+    ids = sorted(LADDER)
+    changed = 0
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids):
+            if a == b:
+                continue
+            want = _ladder_reference(a, b, forbidden, only)
+            assert m.distance_m[i, j] == pytest.approx(want, abs=0.3), (a, b)
+            changed += want > _ladder_reference(a, b) + 1
+    assert changed >= 1  # the restriction matters for some pairs
+    # the route geometry drives the same way, and never the named sequence
+    i5, i6 = ids.index(5), ids.index(6)
+    finder = PathFinder(net, pts)
+    r = finder.route("n5", "n6")
+    assert r.distance_m == pytest.approx(m.distance_m[i5, i6], abs=0.3)
+    nodes = [int(net.node_osm_id[net.edge_u[e]]) for e in r.edges]
+    nodes.append(int(net.node_osm_id[net.edge_v[r.edges[-1]]]))
+    windows = {tuple(nodes[k : k + 5]) for k in range(len(nodes) - 4)}
+    if forbidden:  # the U-turn at the side street's end: 5 1 7 8 7 2 6
+        assert forbidden not in windows and nodes == [5, 1, 7, 8, 7, 2, 6]
+    else:
+        assert nodes == list(only)
+    # without the relation the straight way is shortest
+    plain = rn.build_matrix(net.without_turn_restrictions(), pts)
+    assert plain.distance_m[i5, i6] == pytest.approx(_ladder_reference(5, 6), abs=0.3)
 
 
 def _grid(tmp_path, n: int = 6, seed: int = 3):
@@ -205,3 +284,90 @@ def test_conditional_turn_restriction_follows_the_period(tmp_path):
         m = rn.build_matrix(net, _pts(2, 5))
         assert m.distance_m[0, 1] == pytest.approx(expected, abs=0.3), period
     assert rn.load_network(path).info()["turn_restrictions_skipped"] == 1  # the PH one
+
+
+def _history_dijkstra(adj, coords, src, dst, forbidden, only) -> float:  # type: ignore[no-untyped-def]
+    """Metres src -> dst over node paths, never driving a sequence in ``forbidden`` and,
+    once a path drives the first two nodes of a sequence in ``only``, driving all of it
+    (Dijkstra over the last nodes driven: independent of the turn graph)."""
+    keep = max([len(s) for s in (*forbidden, *only)] or [1])
+
+    def allowed(hist: tuple[int, ...]) -> bool:
+        if any(hist[-len(f) :] == f for f in forbidden):
+            return False
+        for o in only:
+            for k in range(2, len(o)):
+                if hist[-k - 1 : -1] == o[:k] and hist[-1] != o[k]:
+                    return False
+        return True
+
+    heap, done = [(0.0, (src,))], set()
+    while heap:
+        d, hist = heapq.heappop(heap)
+        if hist[-1] == dst and d > 0:
+            return d
+        if hist in done:
+            continue
+        done.add(hist)
+        for nxt in adj.get(hist[-1], []):
+            new = (*hist, nxt)
+            if allowed(new):
+                step = haversine_m(*coords[hist[-1]], *coords[nxt])
+                heapq.heappush(heap, (d + step, new[-keep:]))
+    return float("inf")
+
+
+def test_random_via_way_restrictions_on_a_grid_equal_the_reference(tmp_path):
+    # 1-segment ways on a grid; restrictions from (a, b) via (b, c) to (c, d), no_* or
+    # only_*, on disjoint ways (chains that share an edge are not composed exactly)
+    n, rng = 5, np.random.default_rng(7)
+    nodes = {i * n + j + 1: (120.0 + j * 0.0012, 30.0 + i * 0.001) for i in range(n)
+             for j in range(n)}  # fmt: skip
+    ways, way_of, adj = [], {}, {}
+    for i in range(n):
+        for j in range(n):
+            a = i * n + j + 1
+            for b in ([a + 1] if j + 1 < n else []) + ([a + n] if i + 1 < n else []):
+                oneway = rng.random() < 0.15
+                wid = 100 + len(ways)
+                ways.append((wid, [a, b], {"highway": "residential",
+                                           **({"oneway": "yes"} if oneway else {})}))  # fmt: skip
+                way_of[(a, b)] = way_of[(b, a)] = wid
+                adj.setdefault(a, []).append(b)
+                if not oneway:
+                    adj.setdefault(b, []).append(a)
+    used: set[int] = set()
+    relations, forbidden, only = [], [], []
+    for _ in range(60):
+        a = int(rng.integers(1, n * n + 1))
+        path = [a]
+        while len(path) < 4 and adj.get(path[-1]):
+            nxt = int(rng.choice(adj[path[-1]]))
+            if nxt in path:
+                break
+            path.append(nxt)
+        if len(path) < 4:
+            continue
+        wids = [way_of[(x, y)] for x, y in itertools.pairwise(path)]
+        if used & set(wids):
+            continue
+        used |= set(wids)
+        kind = "no_straight_on" if rng.random() < 0.6 else "only_straight_on"
+        (forbidden if kind.startswith("no") else only).append(tuple(path))
+        relations.append((len(relations) + 1, [("way", wids[0], "from"), ("way", wids[1], "via"),
+                                               ("way", wids[2], "to")],
+                          {"type": "restriction", "restriction": kind}))  # fmt: skip
+    assert len(forbidden) >= 3 and len(only) >= 2
+    net = rn.load_network(write_osm(tmp_path / "g.osm", nodes, ways, relations))
+    assert len(net.turn_chains) == len(relations)
+    ids = sorted(nodes)
+    pts = rn.Points(tuple(f"n{k}" for k in ids), np.array([nodes[k][0] for k in ids]),
+                    np.array([nodes[k][1] for k in ids]))  # fmt: skip
+    m = rn.build_matrix(net, pts)
+    free = rn.build_matrix(net.without_turn_restrictions(), pts)
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids):
+            if a != b:
+                want = _history_dijkstra(adj, nodes, a, b, forbidden, only)
+                assert m.distance_m[i, j] == pytest.approx(want, abs=0.5), (a, b)
+    assert (m.distance_m > free.distance_m + 1).sum() >= 5  # the restrictions matter

@@ -29,7 +29,7 @@ from .speed import RoadConditions, speed_factor
 if TYPE_CHECKING:
     from ._ch import ContractionHierarchy
     from .snap import EdgeIndex
-    from .turns import TurnGraph, TurnRestriction
+    from .turns import TurnChain, TurnGraph, TurnRestriction
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -52,7 +52,8 @@ class NetworkStats:
     turn_restrictions: int = 0
     """OSM turn restriction relations honoured for this vehicle."""
     turn_restrictions_skipped: int = 0
-    """Restrictions not honoured: via ways, ways outside the network, malformed relations."""
+    """Restrictions not honoured: ways outside the network, via ways that form no single
+    path, malformed relations."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +95,9 @@ class RoadNetwork:
     banned_turns : ndarray of int64, shape (k, 2)
         (in-edge, out-edge) turns forbidden by OSM turn restrictions for this vehicle;
         when there are any, matrices and paths run on the turn graph (:mod:`.turns`).
+    turn_chains : tuple of TurnChain
+        Restrictions via ways (from-edge, via edges, to-edges); they too put matrices and
+        paths on the turn graph.
     """
 
     source: str
@@ -114,6 +118,7 @@ class RoadNetwork:
     stats: NetworkStats
     conditions: RoadConditions = field(default_factory=RoadConditions)
     banned_turns: IntArray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    turn_chains: tuple[TurnChain, ...] = ()
     _rebuild: Callable[[VehicleProfile, RoadConditions], RoadNetwork] | None = field(
         default=None, repr=False
     )
@@ -183,12 +188,17 @@ class RoadNetwork:
         edge_way_id = np.array([p.way_id for p in kept], dtype=np.int64)
         twin = _find_twins(e_u, e_v, length_m, geometry)
         banned, applied, skipped = np.empty((0, 2), dtype=np.int64), 0, 0
+        chains: tuple[TurnChain, ...] = ()
         if restrictions:
-            from .turns import banned_turns
+            from .turns import banned_turns, via_way_chains
 
             banned, applied, skipped = banned_turns(list(restrictions), profile,
                                                     conditions.period, node_osm_id, e_u, e_v,
                                                     edge_way_id, twin)  # fmt: skip
+            chains, c_applied, c_skipped = via_way_chains(list(restrictions), profile,
+                                                          conditions.period, e_u, e_v,
+                                                          edge_way_id)  # fmt: skip
+            applied, skipped = applied + c_applied, skipped + c_skipped
         return cls(
             source=source,
             profile=profile,
@@ -217,6 +227,7 @@ class RoadNetwork:
             ),
             conditions=conditions,
             banned_turns=banned,
+            turn_chains=chains,
             _rebuild=rebuild,
         )
 
@@ -277,6 +288,8 @@ class RoadNetwork:
         for arr in (self.node_osm_id, self.node_lon, self.node_lat, self.edge_u, self.edge_v,
                     self.edge_length_m, self.edge_duration_s, self.banned_turns):  # fmt: skip
             h.update(np.ascontiguousarray(arr).tobytes())
+        if self.turn_chains:
+            h.update(repr(self.turn_chains).encode())
         return h.hexdigest()[:32]
 
     @cached_property
@@ -318,6 +331,13 @@ class RoadNetwork:
             edge_geometry=[self.edge_geometry[e] for e in idx],
             edge_tags=[self.edge_tags[e] for e in idx],
             banned_turns=new[bt].astype(np.int64).reshape(-1, 2),
+            # a chain through a dropped edge cannot be driven: it goes (an only_* one then
+            # no longer binds its from-edge: an approximation on the side of allowing)
+            turn_chains=tuple(
+                dataclasses.replace(c, path=tuple(int(new[e]) for e in c.path),
+                                    to=tuple(int(new[e]) for e in c.to if keep[e]))
+                for c in self.turn_chains if keep[list(c.path)].all()
+                and (c.kind == "no" or keep[list(c.to)].any())),
             _rebuild=None,
         )  # fmt: skip
 
@@ -325,12 +345,13 @@ class RoadNetwork:
         """The same network with every turn allowed (node-graph matrices and paths)."""
         if not self.has_turn_restrictions:
             return self
-        return dataclasses.replace(self, banned_turns=np.empty((0, 2), dtype=np.int64))
+        return dataclasses.replace(self, banned_turns=np.empty((0, 2), dtype=np.int64),
+                                   turn_chains=())  # fmt: skip
 
     @property
     def has_turn_restrictions(self) -> bool:
         """True if some turn is banned: matrices and paths then use the turn graph."""
-        return len(self.banned_turns) > 0
+        return len(self.banned_turns) > 0 or len(self.turn_chains) > 0
 
     @cached_property
     def turn_graph(self) -> TurnGraph:

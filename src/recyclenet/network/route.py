@@ -159,10 +159,13 @@ class PathFinder:
                 e, f = turns.origin_part[(src, inner[0])]
                 if e >= 0:
                     add_partial(e, f, 1.0)
-                for e in inner[:-1]:
+                node_edge = network.turn_graph.node_edge  # chain copies are their edges
+                for node in inner[:-1]:
+                    e = int(node_edge[node])
                     pieces.append(network.edge_geometry[e])
                     edges.append(e)
-                add_partial(inner[-1], 0.0, turns.destination_part[(inner[-1], dst)])
+                add_partial(int(node_edge[inner[-1]]), 0.0,
+                            turns.destination_part[(inner[-1], dst)])  # fmt: skip
         elif not inner:  # both points on the same edge
             for e, f_o in self.snapped.placements(network, i):
                 for e2, f_d in self.snapped.placements(network, j):

@@ -148,11 +148,13 @@ def _turn_seeds(
                 if f * length < AT_NODE_M:
                     out = tg.leaving(int(network.edge_u[e])).tolist()
                     add(out, [0.0] * len(out), -1, 0.0)
-            else:
-                add([e], [float(encode(round(f * dur[e]), round(f * dist[e])))], e, f)
+            else:  # entering e (or a chain's copy of e: the same edge, other history)
+                on = tg.nodes_of(e).tolist()
+                add(on, [float(encode(round(f * dur[e]), round(f * dist[e])))] * len(on), e, f)
                 if (1.0 - f) * length < AT_NODE_M:
                     for e2 in tg.entering(int(network.edge_v[e])).tolist():
-                        add([e2], [float(encode(dur[e2], dist[e2]))], e2, 1.0)
+                        on2 = tg.nodes_of(e2).tolist()
+                        add(on2, [float(encode(dur[e2], dist[e2]))] * len(on2), e2, 1.0)
         ptr.append(len(nodes))
     return (np.asarray(ptr, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
             np.asarray(costs, dtype=np.float64), np.asarray(part_edge, dtype=np.int64),
