@@ -140,10 +140,10 @@ class AllowHeader:
             spec = scope["app"].openapi()
             table = []
             for template, ops in spec.get("paths", {}).items():
-                methods = {m.upper() for m in ops if m.lower() != "parameters"}
-                if "GET" in methods:
-                    methods.add("HEAD")
-                table.append((compile_path(template)[0], methods))
+                allowed = {m.upper() for m in ops if m.lower() != "parameters"}
+                if "GET" in allowed:
+                    allowed.add("HEAD")
+                table.append((compile_path(template)[0], allowed))
             self._table = table
         path = scope.get("path", "")
         methods: set[str] = set()

@@ -590,11 +590,11 @@ class SitingCreate(_In):
         default=None, ge=0, le=1e15, description="Budget on fixed (and closing) costs."
     )
     keep_existing: Literal["all", "allow_closing"] = Field(
-        default=SITING_DEFAULTS.keep_existing,
+        default=SITING_DEFAULTS.keep_existing,  # type: ignore[arg-type]
         description="Keep every existing station, or allow closing some.",
     )
     uncoverable: Literal["raise", "leave"] = Field(
-        default=SITING_DEFAULTS.uncoverable,
+        default=SITING_DEFAULTS.uncoverable,  # type: ignore[arg-type]
         description="Demand no site can serve (none within the radius, off the network, or "
         "load above the capacity in reach): reject it (422 naming it), or leave it "
         "unassigned with the reason and plan for the rest (every model).",

@@ -126,8 +126,8 @@ def read_districts(
     """
     from ..readers import read_polygons
 
-    return check_districts(District(i, n, g) for i, n, g in
-                           read_polygons(path, kind="districts", crs=crs, layer=layer))  # fmt: skip
+    polygons = read_polygons(path, kind="districts", crs=crs, layer=layer)
+    return check_districts([District(i, n, g) for i, n, g in polygons])
 
 
 def districts_from_osm(source: str | Path, *, admin_level: int | str) -> tuple[District, ...]:
