@@ -13,7 +13,7 @@ the layer's existing URL:
 
 Plans are immutable, so a plan's layers are indexed once (features serialized, one
 bounding box each) and kept in a small cache; every request still asks the database
-whether the tenant has the plan (:meth:`Store.list_plans`), so a deleted plan is gone at
+whether the tenant has the plan (:meth:`Store.plan_labels`), so a deleted plan is gone at
 once and a renamed one has its new name. Road layers come from
 :class:`recyclenet_api.roads.RoadsCache`.
 
@@ -31,6 +31,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -41,7 +42,7 @@ from recyclenet.geo import BBox, CoordSystem, geojson_bbox, meets_china
 from .roads import RoadLayer, RoadsCache
 from .routers.common import PLAN_LAYERS
 from .routers.parks import PARK_LAYERS
-from .store import Network, PlanFilter, PlanSummary, Store
+from .store import Network, PlanFilter, PlanSummary, Store, utc
 
 # ---------------------------------------------------------------------------- CRSs
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -229,9 +230,11 @@ def parse_collection_id(text: str) -> tuple[str, str, str] | None:
 @dataclass(frozen=True)
 class _PlanEntry:
     tenant: str
+    kind: str
+    created_at: datetime
     layers: dict[str, FeatureLayer]
-    """The plan's stored layers (immutable). Its name may change: titles take it from the
-    database on every request."""
+    """The plan's stored layers. All of this is immutable; the name and tags may change,
+    so titles take them from the database on every request."""
 
 
 class Catalog:
@@ -248,10 +251,10 @@ class Catalog:
         self._lock = threading.Lock()
 
     # -- plans
-    def _plan_heads(self, tenant: str, plan_id: str | None = None) -> list[PlanSummary]:
-        """The tenant's plans that have layers, newest first (one plan when ``plan_id`` is
-        given): names and tags as they are now."""
-        where = PlanFilter(plan_id=plan_id, kinds=tuple(LAYERS_BY_KIND))
+    def _plan_heads(self, tenant: str) -> list[PlanSummary]:
+        """The tenant's plans that have layers, newest first, with their names and tags as
+        they are now."""
+        where = PlanFilter(kinds=tuple(LAYERS_BY_KIND))
         out: list[PlanSummary] = []
         while True:
             rows, total = self.store.list_plans(tenant, where, limit=1000, offset=len(out))
@@ -271,7 +274,7 @@ class Catalog:
         stored = row.data.get("layers") or {}
         layers = {name: feature_layer(stored[name]) for name in LAYERS_BY_KIND[row.kind]
                   if isinstance(stored.get(name), dict)}  # fmt: skip
-        entry = _PlanEntry(tenant, layers)
+        entry = _PlanEntry(tenant, row.kind, utc(row.created_at), layers)
         summary = {name: (len(layer), layer.extent()) for name, layer in layers.items()}
         with self._lock:
             self._plans[plan_id] = entry
@@ -381,14 +384,16 @@ class Catalog:
             if row is None:
                 return None
             return self._network_collection(row), self.road_layer(owner)
-        heads = self._plan_heads(tenant, owner)  # asked every time: plans may be deleted
-        if not heads:
+        labels = self.store.plan_labels(owner)  # asked every time: plans may be deleted
+        if labels is None or labels[0] != tenant:
             return None
         entry = self._plan(tenant, owner)
         if entry is None or layer not in entry.layers:
             return None
+        head = PlanSummary(id=owner, kind=entry.kind, name=labels[1], tags=labels[2],
+                           network_id=None, job_id=None, created_at=entry.created_at)  # fmt: skip
         features = entry.layers[layer]
-        return self._plan_collection(heads[0], layer, len(features), features.extent()), features
+        return self._plan_collection(head, layer, len(features), features.extent()), features
 
 
 _catalogs: dict[int, Catalog] = {}

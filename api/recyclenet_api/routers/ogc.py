@@ -426,6 +426,13 @@ def _encode(features: list[bytes], crs: OgcCrs) -> tuple[bytes, dict[str, Any]]:
     return body.encode(), fc
 
 
+async def _encoded(features: list[bytes], crs: OgcCrs) -> tuple[bytes, dict[str, Any]]:
+    """:func:`_encode`; off the event loop when the features must be rebuilt."""
+    if crs.datum == "wgs84" and not crs.lat_first:  # a byte join: no thread hop
+        return _encode(features, crs)
+    return await run_in_threadpool(_encode, features, crs)
+
+
 _ITEMS_PARAMS = [
     _param("limit", "Features per page: 1 or more, default 100; more than the server's "
            "maximum (RECYCLENET_MAX_PAGE_FEATURES, default 10000) is read as the maximum.",
@@ -478,7 +485,7 @@ async def items(request: Request, collectionId: str, ctx: ContextDep,
     if no_time:
         hits = hits[:0]
     page = hits[offset : offset + limit].tolist()
-    feats, extra = await run_in_threadpool(_encode, [layer.features[i] for i in page], crs)
+    feats, extra = await _encoded([layer.features[i] for i in page], crs)
 
     path = _coll_path(coll.id) + "/items"
     keep = {k: v for k, v in params.items() if k != "api_key"}
@@ -528,7 +535,7 @@ async def item(
     pos = await run_in_threadpool(layer.position, featureId)
     if pos is None:
         raise Problem(404, f"collection {coll.id} has no feature with id {featureId!r}")
-    feats, extra = await run_in_threadpool(_encode, [layer.features[pos]], crs)
+    feats, extra = await _encoded([layer.features[pos]], crs)
     feature = json.loads(feats)[0]
     path = _coll_path(coll.id)
     feature.update(extra)
