@@ -77,7 +77,8 @@ def routing_body(nid: str, crs: str) -> dict[str, Any]:
         feature["properties"].update(items=row[3], time_windows=[row[4]])
     return {"network_id": nid, "orders": orders, "depots": collection([DEPOT], crs),
             "facilities": collection([CENTRE], crs, unload_s=600), "engine": "ortools",
-            "time_limit_s": 1, "seed": 3, "max_snap_distance_m": SNAP_M}  # fmt: skip
+            "time_limit_s": 30, "deterministic": True, "seed": 3,  # same plan on any machine
+            "max_snap_distance_m": SNAP_M}  # fmt: skip
 
 
 def matrix_body(nid: str, crs: str) -> dict[str, Any]:
