@@ -119,10 +119,23 @@ class CleanUrl:
         await self.app(scope, receive, send)
 
 
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request answered by its GET: headers as they are (the
+    Content-Length of the GET), no body bytes."""
+
+    async def head_send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head_send
+
+
 class AllowHeader:
     """``OPTIONS`` answers 204 with every method the path takes in ``Allow``, and a 405
     names them all too (FastAPI registers one route per method, and Starlette's own 405
-    names only the first route's methods).
+    names only the first route's methods). ``HEAD`` is answered wherever ``GET`` is (as
+    ``Allow`` says): the GET's status and headers without its body.
 
     CORS preflights (with ``Access-Control-Request-Method``) are left to the CORS
     middleware, which runs outside this one.
@@ -157,6 +170,9 @@ class AllowHeader:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] == "HEAD" and "GET" in self._allowed(scope):
+            await self.app({**scope, "method": "GET"}, receive, _without_body(send))
             return
         if scope["method"] == "OPTIONS":
             allowed = self._allowed(scope)

@@ -166,6 +166,18 @@ def test_options_lists_every_method(client: TestClient) -> None:
     assert client.options("/networks").headers["allow"] == "GET, HEAD, OPTIONS, POST"
 
 
+def test_head_is_answered_where_get_is(client: TestClient) -> None:
+    get = client.get("/networks", headers=A)
+    head = client.head("/networks", headers=A)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert client.head("/networks").status_code == 401  # the same checks as GET
+    assert client.head("/jobs/abc", headers=A).status_code == 404
+    r = client.head("/siting", headers=A)  # POST only: no HEAD either
+    assert r.status_code == 405 and "HEAD" not in r.headers["allow"]
+
+
 def test_big_body_does_not_stall_healthz(tmp_path: Path) -> None:
     """A ~9.5 MB scenario is parsed and validated while /healthz keeps answering: no
     answer waits for the validation (on an idle machine every one takes < 100 ms)."""
