@@ -48,6 +48,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -198,6 +199,15 @@ class PlanFilter:
     """Inclusive, aware (UTC)."""
     created_before: datetime | None = None
     """Exclusive, aware (UTC)."""
+
+
+_PLAN_OWNER = select(Plan.tenant).where(Plan.id == bindparam("plan_id"))
+_PLAN_LABELS = (
+    select(Plan.tenant, Plan.name, PlanTag.tag)
+    .outerjoin(PlanTag, PlanTag.plan_id == Plan.id)
+    .where(Plan.id == bindparam("plan_id"))
+    .order_by(PlanTag.position)
+)
 
 
 class _Unset:
@@ -553,17 +563,18 @@ class Store:
             row = s.get(Plan, plan_id)
             return row if row is not None and row.tenant == tenant else None
 
+    def plan_owner(self, plan_id: str) -> str | None:
+        """The tenant of a plan, or None if there is no such plan: one primary-key
+        lookup (Core, no ORM session), run on every read of a cached plan layer so a
+        cached body never outlives a delete made by another server process."""
+        with self.engine.connect() as conn:
+            return conn.execute(_PLAN_OWNER, {"plan_id": plan_id}).scalar()
+
     def plan_labels(self, plan_id: str) -> tuple[str, str | None, list[str]] | None:
-        """``(tenant, name, tags)`` of a plan, or None if there is no such plan: one
-        small query, run on every read of a plan so a cached body never outlives a
-        delete or a rename made by another server process."""
-        with self._session() as s:
-            rows = s.execute(
-                select(Plan.tenant, Plan.name, PlanTag.tag)
-                .outerjoin(PlanTag, PlanTag.plan_id == Plan.id)
-                .where(Plan.id == plan_id)
-                .order_by(PlanTag.position)
-            ).all()
+        """``(tenant, name, tags)`` of a plan, or None if there is no such plan (as
+        :meth:`plan_owner`, for reads that show the plan's name and tags)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_PLAN_LABELS, {"plan_id": plan_id}).all()
         if not rows:
             return None
         return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None]

@@ -27,7 +27,7 @@ from recyclenet.i18n import label
 from ..deps import AppContext, ContextDep, TenantDep
 from ..problems import Problem
 from .common import PLAN_LAYERS, not_found
-from .plans import plan_cache, plan_labels
+from .plans import check_plan, plan_cache
 
 router = APIRouter(tags=["map"])
 log = logging.getLogger("recyclenet_api")
@@ -88,7 +88,7 @@ async def plan_map(
         Literal["en", "zh"], Query(description="Language of the legend and popups")
     ] = "en",
 ) -> HTMLResponse:
-    await plan_labels(ctx, tenant, plan)  # 404 once deleted, whichever process cached it
+    await check_plan(ctx, tenant, plan)  # 404 once deleted, whichever process cached it
     cache = plan_cache(ctx)  # a plan's body never changes: build its page once
     key: Any = (plan, f"map-{lang}", "wgs84")
     hit = cache.get(key)
