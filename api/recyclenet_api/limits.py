@@ -224,7 +224,6 @@ class SharedLimiter:
             if addresses:
                 for row in conn.execute(_READ, {"buckets": addresses}):
                     failures[row.bucket] = (int(row.hits), float(row.window_start_s))
-                conn.commit()
             for i, (address, api_key, valid) in enumerate(requests):
                 addr = self.address_bucket(address) if address else None
                 hits, start = failures.get(addr, (0, 0.0)) if addr else (0, 0.0)
