@@ -16,7 +16,9 @@ limits exactly. API keys are stored as SHA-256 digests, never as they are. Rows 
 windows are deleted now and then by whichever process notices.
 
 Each server process checks its requests in batches, one thread doing the database work:
-requests that arrive while a batch is being counted wait for the next one, which adds
+the requests of one event-loop turn are handed to it together (one thread wake-up a
+batch), and requests that arrive while a batch is being counted wait for the next one,
+which adds
 all of a key's requests with one upsert (``hits + n``) and numbers them in arrival
 order; a request is refused when its number is past the limit. Under load that is one
 write per key per batch instead of one per request, and requests never wait on
@@ -34,15 +36,15 @@ Behind a reverse proxy the client address is the proxy's unless the server trust
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import math
-import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, bindparam, event, text
@@ -94,6 +96,15 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+@dataclass
+class _Batches:
+    """The requests of one event loop waiting to be counted."""
+
+    waiting: list[Any] = field(default_factory=list)
+    busy: bool = False
+    """A batch is being counted or about to be sent."""
+
+
 def _settle(pairs: list[tuple[asyncio.Future[Verdict], Verdict | Exception]]) -> None:
     for future, verdict in pairs:
         if future.done():  # the request was cancelled (client gone)
@@ -142,18 +153,18 @@ class SharedLimiter:
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batches] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def dispose(self) -> None:
-        """Stop the batching thread (after the batch it has) and close the pool."""
+        """Stop the counting thread (after the batch it has) and close the pool."""
         with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                self._queue.put(None)
-        if thread is not None:
-            thread.join(30)
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         self.engine.dispose()
 
     @staticmethod
@@ -171,43 +182,42 @@ class SharedLimiter:
         """Count one request from ``address`` holding ``api_key`` (``valid``: a known key);
         waits for the batch it joins to be counted."""
         loop = asyncio.get_running_loop()
+        batches = self._batches.get(loop)
+        if batches is None:
+            batches = self._batches.setdefault(loop, _Batches())
         future: asyncio.Future[Verdict] = loop.create_future()
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="rate-limits", daemon=True)
-                self._thread.start()
-            self._queue.put(((address, api_key, valid), loop, future))
+        batches.waiting.append(((address, api_key, valid), future))
+        if not batches.busy:
+            batches.busy = True
+            loop.call_soon(self._send, loop, batches)  # after this turn's other requests
         return await future
 
-    def _serve(self) -> None:
-        """The batching thread: take every request waiting, count them, answer them."""
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            items, stop = [first], False
-            while not stop:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True  # after this batch
-                else:
-                    items.append(more)
-            try:
-                verdicts: list[Any] = self.count([item[0] for item in items])
-            except Exception as exc:  # the database failed: every request of the batch fails
-                log.exception("counting a batch of %d requests failed", len(items))
-                verdicts = [exc] * len(items)
-            answers: dict[asyncio.AbstractEventLoop, list[Any]] = {}
-            for (_request, loop, future), verdict in zip(items, verdicts):
-                answers.setdefault(loop, []).append((future, verdict))
-            for loop, pairs in answers.items():  # one wake-up per event loop and batch
-                with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(_settle, pairs)
-            if stop:
-                return
+    def _send(self, loop: asyncio.AbstractEventLoop, batches: _Batches) -> None:
+        """Hand the requests waiting on ``loop`` to the counting thread as one batch (one
+        batch in flight per event loop: later requests wait for the next)."""
+        batch, batches.waiting = batches.waiting, []
+        if not batch:
+            batches.busy = False
+            return
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="rate-limits")
+            executor = self._executor
+        counted = loop.run_in_executor(executor, self.count, [item[0] for item in batch])
+        counted.add_done_callback(lambda done: self._answer(loop, batches, batch, done))
+
+    def _answer(self, loop: asyncio.AbstractEventLoop, batches: _Batches,
+                batch: list[Any], done: asyncio.Future[list[Verdict]]) -> None:  # fmt: skip
+        """Settle a counted batch's requests (on their event loop), then send the next."""
+        error = None if done.cancelled() else done.exception()
+        if done.cancelled() or error is not None:
+            log.error("counting a batch of %d requests failed: %r", len(batch), error)
+            failure = error or RuntimeError("the rate limit count was cancelled")
+            pairs: list[Any] = [(future, failure) for _request, future in batch]
+        else:
+            pairs = [(future, v) for (_request, future), v in zip(batch, done.result())]
+        _settle(pairs)
+        self._send(loop, batches)
 
     def count(self, requests: list[tuple[str | None, str | None, bool]]) -> list[Verdict]:
         """The verdicts on ``requests`` (address, key, valid), counted in arrival order.
