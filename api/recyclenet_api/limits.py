@@ -35,22 +35,20 @@ Behind a reverse proxy the client address is the proxy's unless the server trust
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, bindparam, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .batching import LoopBatcher
 from .store import Base, make_engine
 
 log = logging.getLogger("recyclenet_api.limits")
@@ -96,25 +94,6 @@ def _engine(url: str) -> Engine:
     return engine
 
 
-@dataclass
-class _Batches:
-    """The requests of one event loop waiting to be counted."""
-
-    waiting: list[Any] = field(default_factory=list)
-    busy: bool = False
-    """A batch is being counted or about to be sent."""
-
-
-def _settle(pairs: list[tuple[asyncio.Future[Verdict], Verdict | Exception]]) -> None:
-    for future, verdict in pairs:
-        if future.done():  # the request was cancelled (client gone)
-            continue
-        if isinstance(verdict, Exception):
-            future.set_exception(verdict)
-        else:
-            future.set_result(verdict)
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What the limiter says about one request."""
@@ -153,18 +132,13 @@ class SharedLimiter:
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batches] = (
-            weakref.WeakKeyDictionary()
+        self._batcher: LoopBatcher[tuple[str | None, str | None, bool], Verdict] = (
+            LoopBatcher(self.count, name="rate-limits")
         )
 
     def dispose(self) -> None:
         """Stop the counting thread (after the batch it has) and close the pool."""
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+        self._batcher.dispose()
         self.engine.dispose()
 
     @staticmethod
@@ -180,44 +154,8 @@ class SharedLimiter:
 
     async def check(self, address: str | None, api_key: str | None, valid: bool) -> Verdict:
         """Count one request from ``address`` holding ``api_key`` (``valid``: a known key);
-        waits for the batch it joins to be counted."""
-        loop = asyncio.get_running_loop()
-        batches = self._batches.get(loop)
-        if batches is None:
-            batches = self._batches.setdefault(loop, _Batches())
-        future: asyncio.Future[Verdict] = loop.create_future()
-        batches.waiting.append(((address, api_key, valid), future))
-        if not batches.busy:
-            batches.busy = True
-            loop.call_soon(self._send, loop, batches)  # after this turn's other requests
-        return await future
-
-    def _send(self, loop: asyncio.AbstractEventLoop, batches: _Batches) -> None:
-        """Hand the requests waiting on ``loop`` to the counting thread as one batch (one
-        batch in flight per event loop: later requests wait for the next)."""
-        batch, batches.waiting = batches.waiting, []
-        if not batch:
-            batches.busy = False
-            return
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="rate-limits")
-            executor = self._executor
-        counted = loop.run_in_executor(executor, self.count, [item[0] for item in batch])
-        counted.add_done_callback(lambda done: self._answer(loop, batches, batch, done))
-
-    def _answer(self, loop: asyncio.AbstractEventLoop, batches: _Batches,
-                batch: list[Any], done: asyncio.Future[list[Verdict]]) -> None:  # fmt: skip
-        """Settle a counted batch's requests (on their event loop), then send the next."""
-        error = None if done.cancelled() else done.exception()
-        if done.cancelled() or error is not None:
-            log.error("counting a batch of %d requests failed: %r", len(batch), error)
-            failure = error or RuntimeError("the rate limit count was cancelled")
-            pairs: list[Any] = [(future, failure) for _request, future in batch]
-        else:
-            pairs = [(future, v) for (_request, future), v in zip(batch, done.result())]
-        _settle(pairs)
-        self._send(loop, batches)
+        waits for the batch it joins to be counted (:class:`~.batching.LoopBatcher`)."""
+        return await self._batcher.call((address, api_key, valid))
 
     def count(self, requests: list[tuple[str | None, str | None, bool]]) -> list[Verdict]:
         """The verdicts on ``requests`` (address, key, valid), counted in arrival order.
