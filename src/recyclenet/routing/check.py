@@ -156,12 +156,12 @@ def check_plan_ids(
         raise InputError("the plan does not match its problem: " + "; ".join(errors))
 
 
-_Ctx = tuple[
+CheckContext = tuple[
     Mapping[str, int], Mapping[str, Order], dict[str, Facility], dict[str, Depot], frozenset[str]
 ]
 
 
-def check_context(problem: RoutingProblem) -> _Ctx:
+def check_context(problem: RoutingProblem) -> CheckContext:
     """Lookups :func:`route_violations` needs, built once per problem (the last: vehicle
     types that must come back empty, see :mod:`.delivery`)."""
     from .delivery import final_legs
@@ -175,7 +175,7 @@ def check_context(problem: RoutingProblem) -> _Ctx:
     )
 
 
-def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: _Ctx,
+def route_violations(r: Route, vt: VehicleType, problem: RoutingProblem, ctx: CheckContext,
                      seen: dict[str, str], tol_s: float = 1e-3) -> list[Violation]:  # fmt: skip
     """Constraint violations of one route (``seen``: order id -> vehicle, updated)."""
     pos, orders, facilities, depots, end_empty = ctx

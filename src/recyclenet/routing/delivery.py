@@ -29,7 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .check import check_context, route_violations
+from .check import CheckContext, check_context, route_violations
 from .evaluate import evaluate_route
 from .plan import RawRoute
 from .problem import RoutingProblem, VehicleType
@@ -110,14 +110,14 @@ def with_final_unload(problem: RoutingProblem) -> RoutingProblem:
 
 
 def feasible_variant(
-    problem: RoutingProblem, raw: RawRoute, vt: VehicleType, ctx: object
+    problem: RoutingProblem, raw: RawRoute, vt: VehicleType, ctx: CheckContext
 ) -> RawRoute | None:
     """``raw`` if it holds, else the same stops leaving at the earliest start (shift and
     depot opening; engines may schedule a start late in the shift, leaving no time for a
     longer way), breaks placed again; None when neither holds."""
     from .breaks import place_breaks
 
-    if not route_violations(evaluate_route(problem, raw, vt), vt, problem, ctx, {}):  # type: ignore[arg-type]
+    if not route_violations(evaluate_route(problem, raw, vt), vt, problem, ctx, {}):
         return raw
     start = vt.shift[0]
     dep = next((d for d in problem.depots if d.id == vt.start_id), None)
@@ -128,7 +128,7 @@ def feasible_variant(
     early = RawRoute(raw.vehicle_id, raw.stops, start, None)
     if vt.break_window is not None:
         (early,) = place_breaks(problem, [early])
-    if route_violations(evaluate_route(problem, early, vt), vt, problem, ctx, {}):  # type: ignore[arg-type]
+    if route_violations(evaluate_route(problem, early, vt), vt, problem, ctx, {}):
         return None
     return early
 
