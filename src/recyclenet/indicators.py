@@ -550,6 +550,16 @@ def routing_indicators(
 # --------------------------------------------------------------------------- combined
 
 
+def plan_dict_indicators(kind: str, plan: Mapping[str, Any]) -> tuple[Indicator, ...]:
+    """The indicators of a stored plan document (``to_dict`` output) of ``kind``
+    ``"siting"`` (:func:`siting_indicators`) or ``"routing"`` (:func:`routing_indicators`)."""
+    if kind == "siting":
+        return siting_indicators(plan)
+    if kind == "routing":
+        return routing_indicators(plan)
+    raise InputError(f"a {kind!r} plan has no indicators; only siting and routing plans do")
+
+
 def _unpack_run(x: Any) -> tuple[Any, Any]:
     """A pipeline run (has ``plan`` and ``problem``) -> (plan, problem); else (x, None)."""
     if x is not None and not isinstance(x, Mapping) and hasattr(x, "problem"):

@@ -493,9 +493,7 @@ def plan_indicators(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanInd
         raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no indicators")
     from recyclenet import indicators as pilot
 
-    plan = row.data["plan"]
-    evaluation = (pilot.siting_indicators(plan) if row.kind == "siting"
-                  else pilot.routing_indicators(plan))  # fmt: skip
+    evaluation = pilot.plan_dict_indicators(row.kind, row.data["plan"])
     return PlanIndicators(
         plan_id=row.id,
         kind=row.kind,  # type: ignore[arg-type]
@@ -523,8 +521,7 @@ def _export(row: Plan, fmt: str, crs: CoordSystem, lang: str) -> bytes:
     from recyclenet.export.files import indicator_table, write_plan_files
 
     plan = row.data["plan"]
-    evaluation = (pilot.siting_indicators(plan) if row.kind == "siting"
-                  else pilot.routing_indicators(plan))  # fmt: skip
+    evaluation = pilot.plan_dict_indicators(row.kind, plan)
     with tempfile.TemporaryDirectory() as tmp:
         files = write_plan_files(tmp, row.data.get("layers") or {}, formats=(fmt,), crs=crs,
                                  lang=lang, summary=plan,

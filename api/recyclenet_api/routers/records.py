@@ -276,14 +276,14 @@ async def plan_evaluation(
             raise InputError(f"targets[{i}]: {exc}") from None
 
     def work() -> dict[str, Any]:
-        from recyclenet.indicators import routing_indicators, siting_indicators
+        from recyclenet.indicators import plan_dict_indicators
 
         row = _plan(ctx, tenant, plan_id)
         records = [r for r in tenant_book(ctx.store, tenant).effective()
                    if d0 <= r.time.date() < d1]  # fmt: skip
         _, result = _compare(row, records, d0, d1, "month")
         plan = row.data.get("plan") or {}
-        inds = siting_indicators(plan) if row.kind == "siting" else routing_indicators(plan)
+        inds = plan_dict_indicators(row.kind, plan)
         values = pilot_values(plan_indicators=inds, result=result, records=records)
         ev = evaluate(targets, values, as_of=body.as_of or d1 - timedelta(days=1),
                       entered=body.entered)  # fmt: skip

@@ -62,8 +62,7 @@ def _report(ctx: AppContext, tenant: str, plan_id: str, fmt: str, lang: str) -> 
         raise Problem(404, f"plan {plan_id} is a {row.kind} plan, which has no report")
     named = f"{row.name} · {plan_id}" if row.name else plan_id
     title = f"recyclenet · {label(_MAP_TITLES[row.kind], lang)} · {named}"
-    evaluation = (pilot.siting_indicators(data["plan"]) if row.kind == "siting"
-                  else pilot.routing_indicators(data["plan"]))  # fmt: skip
+    evaluation = pilot.plan_dict_indicators(row.kind, data["plan"])
     summary = _summary(row, lang)
     if fmt == "md":  # text only: a single file has nowhere to put the maps (f=png has them)
         return report_markdown(evaluation, lang=lang, title=title, summary=summary).encode()
