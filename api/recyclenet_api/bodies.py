@@ -131,9 +131,10 @@ class PayloadContext:
     store: Store
 
 
-Builder = Callable[[Any, str, Any, Any], tuple[dict[str, Any], float]]
-"""``builder(ctx, tenant, body, crs) -> (payload, time_limit_s)``; raises Problem or
-RequestValidationError for bad input."""
+Builder = Callable[[Any, str, Any, Any], tuple[BaseModel, float]]
+"""``builder(ctx, tenant, body, crs) -> (job payload, time_limit_s)``; the payload is the
+job's :class:`~recyclenet_api.schemas.JobSpec`. Raises Problem or RequestValidationError
+for bad input."""
 
 _child_stores: dict[str, Store] = {}
 
@@ -146,10 +147,11 @@ def _child_store(url: str) -> Store:
 
 
 class Prepared(NamedTuple):
-    """A job request ready to queue: the payload, its time limit, and the ``name`` and
-    ``tags`` of the plan it makes (request fields that are not part of the payload)."""
+    """A job request ready to queue: the payload (a :class:`~recyclenet_api.schemas.JobSpec`,
+    or its JSON when made in a child process), its time limit, and the ``name`` and
+    ``tags`` of the plan it makes."""
 
-    payload: dict[str, Any]
+    payload: Any
     time_limit_s: float
     name: str | None
     tags: list[str]
@@ -194,9 +196,8 @@ def prepare_payload(
         }
         return "problem", fields, 0.0, none
     labels = (getattr(value, "name", None), list(getattr(value, "tags", None) or []))
-    if in_child:
-        text = json.dumps(payload, allow_nan=False, ensure_ascii=False)
-        return "ok", RawJson(text), time_limit_s, labels
+    if in_child:  # the payload crosses back to the server as its JSON, made here
+        return "ok", RawJson(payload.model_dump_json()), time_limit_s, labels
     return "ok", payload, time_limit_s, labels
 
 

@@ -65,7 +65,7 @@ from .tasks import JOB_KINDS
 
 log = logging.getLogger("recyclenet_api.jobs")
 
-_PRELOAD = ["recyclenet", "recyclenet_api.tasks", "recyclenet_api.planning"]
+_PRELOAD = ["recyclenet", "recyclenet_api.tasks.siting", "recyclenet_api.tasks.routing"]
 
 
 def mp_context() -> multiprocessing.context.BaseContext:
@@ -254,10 +254,11 @@ def _watch_server(conn: mpc.Connection) -> None:
 def run_job(
     ref: str, payload: dict[str, Any], progress: Any = None, memory_mb: int = 0
 ) -> tuple[str, Any]:
-    """Run the job function ``ref`` on ``payload``: ``("done", result)`` or
+    """Run the job function ``ref`` on ``payload`` (rebuilt as the function's payload
+    model, :func:`recyclenet_api.tasks.job_argument`): ``("done", result)`` or
     ``("error", problem)``. Never raises, so it also serves as a Dask task (the problem
     dict keeps an error's HTTP status, which a pickled exception might not)."""
-    from .tasks import to_jsonable
+    from .tasks import job_argument, to_jsonable
 
     try:
         func = resolve(ref)
@@ -265,7 +266,7 @@ def run_job(
         with contextlib.suppress(TypeError, ValueError):
             if progress is not None and "progress" in inspect.signature(func).parameters:
                 kwargs["progress"] = progress
-        result = to_jsonable(func(payload, **kwargs))
+        result = to_jsonable(func(job_argument(func, payload), **kwargs))
         if not isinstance(result, dict):
             raise TypeError(f"job function {ref} returned {type(result).__name__}, not a dict")
         return "done", result

@@ -41,7 +41,7 @@ from recyclenet.geo import BBox, CoordSystem, geojson_bbox, meets_china
 
 from .roads import RoadLayer, RoadsCache
 from .routers.common import PLAN_LAYERS
-from .routers.parks import PARK_LAYERS
+from .schemas.parks import PARK_LAYERS
 from .store import Network, PlanFilter, PlanSummary, Store, utc
 
 # ---------------------------------------------------------------------------- CRSs

@@ -1,6 +1,6 @@
 """Road features of registered networks, served as GeoJSON pages from memory.
 
-:func:`recyclenet_api.tasks.prepare_network` writes each network's features once, as
+:func:`recyclenet_api.tasks.networks.prepare_network` writes each network's features once, as
 serialized JSON lines plus a bounding-box array; this cache keeps the most recently used
 networks in memory, so a page is a numpy bbox filter and a byte join.
 """

@@ -350,7 +350,7 @@ class Store:
         *,
         tenant: str,
         kind: str,
-        payload: dict[str, Any],
+        payload: dict[str, Any] | RawJson,
         time_limit_s: float,
         name: str | None = None,
         tags: Sequence[str] = (),

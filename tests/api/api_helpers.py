@@ -28,7 +28,7 @@ KEY_A = "key-a-0123456789"
 KEY_B = "key-b-0123456789"
 A = {"X-API-Key": KEY_A}
 B = {"X-API-Key": KEY_B}
-SLEEP = "recyclenet_api.tasks:sleep_task"
+SLEEP = "recyclenet_api.tasks.diagnostic:sleep_task"
 
 
 #: The longest a test waits for a job to finish: a guard against a hung job, far above

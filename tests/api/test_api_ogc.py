@@ -25,8 +25,7 @@ from fastapi.testclient import TestClient
 
 from recyclenet.geo import bbox_from_wgs84, from_wgs84, geojson_swap_axes
 from recyclenet_api.ogc_catalog import BD09, CRS84, EPSG4326, GCJ02
-from recyclenet_api.routers.parks import PARK_EXAMPLE
-from recyclenet_api.schemas import ROUTING_EXAMPLE, SITING_EXAMPLE_INLINE
+from recyclenet_api.schemas import PARK_EXAMPLE, ROUTING_EXAMPLE, SITING_EXAMPLE_INLINE
 
 GEOJSON = "application/geo+json"
 PAGE_MAX = 50  # the app's max_page_features: a larger limit is read as this

@@ -80,11 +80,12 @@ def test_siting_plan_and_links(plans: dict) -> None:
 def test_siting_job_reports_solver_progress(plans: dict) -> None:
     # the job function's reports are what GET /jobs/{id} shows while the job runs (the
     # runner stores each one); rerun the stored job in process to see every report
-    from recyclenet_api.planning import siting_task
+    from recyclenet_api.tasks import job_argument
+    from recyclenet_api.tasks.siting import siting_task
 
     job = plans["app"].state.ctx.store.get_job("tenant-a", plans["siting"]["id"])
     seen: list[dict] = []
-    result = siting_task(job.payload, progress=seen.append)
+    result = siting_task(job_argument(siting_task, job.payload), progress=seen.append)
     solving = [p for p in seen if p["phase"].startswith("solving: ")]
     phases = [p["phase"] for p in solving]
     assert phases[0] == "solving: heuristic" and phases[-1] == "solving: done"
@@ -93,9 +94,9 @@ def test_siting_job_reports_solver_progress(plans: dict) -> None:
         assert p["time_limit_s"] == GENEROUS_S and 0 <= p["share"] <= 1
         assert p["model"] == "p_median"
         assert {"elapsed_s", "engine", "best_objective", "bound", "gap"} <= set(p)
-    plan = result["plan"]
-    assert solving[-1]["best_objective"] == pytest.approx(plan["objective"])
-    assert solving[-1]["bound"] == pytest.approx(plan["bound"])
+    plan = result.plan
+    assert solving[-1]["best_objective"] == pytest.approx(plan.objective)
+    assert solving[-1]["bound"] == pytest.approx(plan.bound)
     assert seen[-1]["phase"] == "writing layers"
 
 

@@ -7,7 +7,7 @@ import asyncio
 import math
 import time
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,11 +19,22 @@ from recyclenet.geo import COORD_SYSTEMS, CoordSystem, bbox_from_wgs84, check_cr
 from recyclenet.network import SAMPLES
 
 from ..bodies import HasStore
+from ..converters.points import PayloadError
 from ..deps import AppContext
-from ..planning import PayloadError, records_to_wgs84
 from ..problems import TYPE_BASE, Problem
-from ..schemas import JobPublic, JobResult, NetworkPublic, PlanPublic
-from ..store import Job, Network, Plan, as_utc, utc
+from ..schemas import JobPublic, JobResult, JobSpec, NetworkPublic, PlanPublic
+from ..store import Job, Network, Plan, RawJson, as_utc, utc
+
+
+class HasLonLat(Protocol):
+    """A place with an id and WGS-84 lon/lat (library demand, sites, orders, depots)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
 
 
 def field_problem(field: str, message: str, status: int = 422) -> Problem:
@@ -193,25 +204,27 @@ async def submit_job(
     *,
     tenant: str,
     kind: str,
-    payload: dict[str, Any],
+    payload: JobSpec | RawJson,
     time_limit_s: float,
     wait_s: float,
     name: str | None = None,
     tags: Sequence[str] = (),
 ) -> JobResult:
     """Queue a job (``name`` and ``tags`` label the plan it makes); with ``wait_s > 0``
-    wait that long for it to finish.
+    wait that long for it to finish. The payload is the job's typed payload, stored as its
+    JSON (or that JSON already made, when a large body was prepared in a child process).
 
     Returns 202 with the job (``Location: /jobs/{id}``) while it is queued or running,
     200 with the job and its plan once it finished within the wait.
     """
     if kind not in ctx.job_kinds:
         raise Problem(501, f"this server has no job kind {kind!r}")
+    stored = payload if isinstance(payload, RawJson) else RawJson(payload.model_dump_json())
     job = await run_in_threadpool(
         lambda: ctx.store.add_job(
             tenant=tenant,
             kind=kind,
-            payload=payload,
+            payload=stored,
             time_limit_s=time_limit_s,
             name=name,
             tags=tags,
@@ -255,40 +268,6 @@ WaitQuery = Annotated[
 ]
 
 
-def feature_records(
-    features: Sequence[Any], field: str, crs: CoordSystem = "wgs84"
-) -> list[dict[str, Any]]:
-    """Point features -> ``{"id", "lon", "lat", **properties}`` records (job payload form),
-    lon/lat converted from ``crs`` to WGS-84 (:func:`recyclenet_api.planning.records_to_wgs84`).
-
-    The id is the Feature's ``id``, else ``properties.id``; a feature without one is a 422
-    naming ``{field}.{i}.id``.
-    """
-    out = []
-    for i, f in enumerate(features):
-        pid = f.resolved_id()
-        if pid is None:
-            raise field_problem(
-                f"{field}.{i}.id",
-                "every feature needs an id of 1 to 200 characters (Feature.id or properties.id)",
-            )
-        props = f.properties.model_dump(exclude={"id"})
-        lon, lat = f.geometry.coordinates[:2]
-        out.append({"id": pid, "lon": lon, "lat": lat, **props})
-    return points_to_wgs84(out, crs, field)
-
-
-def points_to_wgs84(
-    records: Sequence[dict[str, Any]], crs: CoordSystem, field: str
-) -> list[dict[str, Any]]:
-    """:func:`recyclenet_api.planning.records_to_wgs84`, its errors a 422 naming ``field``
-    (``body.orders.features``) and the point."""
-    try:
-        return records_to_wgs84(records, crs, field.removeprefix("body."))
-    except PayloadError as exc:
-        raise payload_problem(exc) from None
-
-
 def check_points(ctx: HasStore, n: int, field: str) -> None:
     limit = ctx.settings.max_points
     if n > limit:
@@ -310,26 +289,26 @@ def payload_problem(exc: PayloadError) -> Problem:
 
 
 def outside_network(
-    network: Network, records: Sequence[dict[str, Any]], field: str, margin_m: float
+    network: Network, places: Sequence[HasLonLat], field: str, margin_m: float
 ) -> None:
     """422 naming ``field`` and the ids of points farther than ``margin_m`` (the snap
     distance) outside the network's bounding box: no road of the network is within reach,
-    so they could only be left unassigned. Records are WGS-84; networks without a stored
+    so they could only be left unassigned. Places are WGS-84; networks without a stored
     bbox (embedded samples used by name) are not checked here.
     """
     bbox = (network.info or {}).get("bbox")
-    if not records or not isinstance(bbox, list) or len(bbox) != 4:
+    if not places or not isinstance(bbox, list) or len(bbox) != 4:
         return
     west, south, east, north = (float(v) for v in bbox)
     far = []
-    for i, r in enumerate(records):
-        lon, lat = float(r["lon"]), float(r["lat"])
+    for i, r in enumerate(places):
+        lon, lat = float(r.lon), float(r.lat)
         dx_deg = max(west - lon, 0.0, lon - east)
         dy_deg = max(south - lat, 0.0, lat - north)
         dx_m = dx_deg * 111_320.0 * max(math.cos(math.radians(lat)), 0.01)
         dist_m = math.hypot(dx_m, dy_deg * 110_574.0)
         if dist_m > margin_m:
-            far.append((i, str(r["id"]), dist_m))
+            far.append((i, r.id, dist_m))
     if far:
         listed = ", ".join(f"{pid} ({d / 1000:,.1f} km)" for _, pid, d in far[:10])
         raise field_problem(

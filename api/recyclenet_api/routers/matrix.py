@@ -11,14 +11,17 @@ from recyclenet.errors import InputError
 from recyclenet.geo import CoordSystem
 
 from ..bodies import HasStore, request_body
+from ..converters.matrix import matrix_points
+from ..converters.points import PayloadError
 from ..deps import ContextDep, TenantDep
-from ..schemas import MATRIX_EXAMPLE, JobResult, MatrixCreate, PointIn
+from ..schemas import JobResult, NetworkRef
+from ..schemas.matrix import MATRIX_EXAMPLE, MatrixCreate, MatrixJob
 from .common import (
     CrsQuery,
     WaitQuery,
     check_time_limit,
     field_problem,
-    points_to_wgs84,
+    payload_problem,
     resolve_network,
     submit_job,
 )
@@ -58,7 +61,7 @@ async def create_matrix(
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
-    job = await ctx.bodies.prepare(request, MatrixCreate, matrix_payload, tenant, crs)
+    job = await ctx.bodies.prepare(request, MatrixCreate, matrix_job, tenant, crs)
     return await submit_job(
         ctx,
         request,
@@ -73,9 +76,9 @@ async def create_matrix(
     )
 
 
-def matrix_payload(
+def matrix_job(
     ctx: HasStore, tenant: str, body: MatrixCreate, crs: CoordSystem
-) -> tuple[dict[str, Any], float]:
+) -> tuple[MatrixJob, float]:
     """The job payload of a matrix request and its time limit (422 naming the field)."""
     s = ctx.settings
     n_o = len(body.origins)
@@ -90,32 +93,20 @@ def matrix_payload(
             "body.destinations",
             f"{n_o} x {n_d or n_o} pairs are more than this server's limit of {s.max_matrix_cells}",
         )
-    if body.destinations is not None and not body.destinations:
-        raise field_problem("body.destinations", "give at least one destination or omit it")
     time_limit_s = check_time_limit(ctx, body.time_limit_s, "body.time_limit_s")
     network = resolve_network(ctx, tenant, body.network_id, "body.network_id")
-    profile = body.profile or network.profile
     try:
-        profile = rn.get_profile(profile).name
+        profile = rn.get_profile(body.profile or network.profile).name
     except InputError as exc:
         raise field_problem("body.profile", str(exc)) from None
-    groups: list[tuple[str, list[PointIn]]] = [("origins", body.origins)]
-    groups.append(("destinations", body.destinations or []))
-    for label, pts in groups:
-        ids = [str(p.id) for p in pts]
-        if len(set(ids)) != len(ids):
-            dups = sorted({i for i in ids if ids.count(i) > 1})[:10]
-            raise field_problem(f"body.{label}", f"duplicate point ids {dups}")
-    payload = {
-        "network": {"id": network.id, "source": network.source, "profile": profile},
-        "origins": points_to_wgs84([p.model_dump() for p in body.origins], crs, "body.origins"),
-        "destinations": points_to_wgs84(
-            [p.model_dump() for p in body.destinations], crs, "body.destinations"
-        )
-        if body.destinations
-        else None,
-        "max_snap_distance_m": body.max_snap_distance_m,
-        "too_far": body.too_far,
-        "crs": crs,
-    }
-    return payload, time_limit_s
+    job = MatrixJob(
+        request=body,
+        network=NetworkRef(id=network.id, source=network.source, profile=profile),
+        crs=crs,
+        time_limit_s=time_limit_s,
+    )
+    try:
+        matrix_points(job)
+    except PayloadError as exc:
+        raise payload_problem(exc) from None
+    return job, time_limit_s

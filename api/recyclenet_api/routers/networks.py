@@ -35,9 +35,9 @@ from ..jobs import ChildFailedError, run_in_child
 from ..middleware import unstorable
 from ..problems import TYPE_BASE, Problem
 from ..roads import network_dir
-from ..schemas import NetworkList, NetworkPublic, NetworkSampleCreate
+from ..schemas.networks import NetworkList, NetworkPrep, NetworkPublic, NetworkSampleCreate
 from ..store import new_id
-from ..tasks import ROAD_PROPERTIES
+from ..tasks.networks import ROAD_PROPERTIES
 from .common import CrsQuery, network_public, not_found
 
 router = APIRouter(prefix="/networks", tags=["networks"])
@@ -141,21 +141,21 @@ async def _register(
     upload_name: str | None,
     crs: CoordSystem,
 ) -> NetworkPublic:
-    payload = {
-        "source": source,
-        "profile": profile,
-        "out_dir": str(folder),
-        "check_size": upload_name is not None,
-        "max_decompressed_bytes": ctx.settings.max_osm_bytes,
-        "max_elements": ctx.settings.max_osm_elements,
-    }
+    prep = NetworkPrep(
+        source=source,
+        profile=profile,
+        out_dir=str(folder),
+        check_size=upload_name is not None,
+        max_decompressed_bytes=ctx.settings.max_osm_bytes,
+        max_elements=ctx.settings.max_osm_elements,
+    )
 
     def prepare() -> dict[str, Any]:
         with ctx.inline_slots:
             return run_in_child(
                 ctx.mp_context,
-                "recyclenet_api.tasks:prepare_network",
-                payload,
+                "recyclenet_api.tasks.networks:prepare_network",
+                prep.model_dump(),
                 ctx.settings.network_load_timeout_s,
                 nice=ctx.settings.job_nice,
                 memory_mb=ctx.settings.job_memory_mb,

@@ -2,7 +2,7 @@
 deleted as resources.
 
 Siting and routing jobs store their GeoJSON layers with the plan (see
-:mod:`recyclenet_api.planning`), so the layer endpoints serve stored data: a plan's maps
+:mod:`recyclenet_api.tasks`), so the layer endpoints serve stored data: a plan's maps
 never change after it is made. ``?crs=gcj02|bd09`` serves them converted from the stored
 WGS-84 (:func:`recyclenet.geo.geojson_to_crs`). Serialized layers are kept in a small
 in-memory cache by plan, layer and datum, as is the plan document without its labels (a

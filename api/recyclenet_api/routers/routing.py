@@ -10,17 +10,17 @@ from recyclenet.errors import InputError
 from recyclenet.geo import CoordSystem
 
 from ..bodies import HasStore, request_body
+from ..converters.points import PayloadError
+from ..converters.routing import RoutingInputs, plan_document, replan_inputs, routing_inputs
 from ..deps import ContextDep, TenantDep
-from ..planning import PayloadError, plan_document, replan_inputs, routing_inputs
-from ..schemas import ROUTING_EXAMPLE, JobResult, ReplanIn, RoutingCreate
+from ..schemas import JobResult, NetworkRef
+from ..schemas.routing import ROUTING_EXAMPLE, ParentPlan, ReplanIn, RoutingCreate, RoutingJob
 from ..store import Network
 from .common import (
     CrsQuery,
     WaitQuery,
     check_points,
-    check_profile,
     check_time_limit,
-    feature_records,
     field_problem,
     not_found,
     payload_problem,
@@ -29,19 +29,6 @@ from .common import (
 )
 
 router = APIRouter(tags=["routing"])
-
-
-def zones_payload(doc: dict[str, Any], crs: str) -> dict[str, Any]:
-    """The zones GeoJSON in WGS-84, checked now so that a bad zone is a 422 naming it."""
-    from recyclenet.geo import geojson_from_crs
-    from recyclenet.network.zones import read_restriction_zones
-
-    try:
-        wgs84 = geojson_from_crs(doc, crs) if crs != "wgs84" else doc
-        read_restriction_zones(wgs84)
-    except (InputError, ValueError) as exc:
-        raise field_problem("body.restriction_zones", str(exc)) from None
-    return wgs84
 
 
 @router.post(
@@ -92,7 +79,7 @@ async def create_routing(
     crs: CrsQuery,
     wait: WaitQuery = 0.0,
 ) -> Any:
-    job = await ctx.bodies.prepare(request, RoutingCreate, routing_payload, tenant, crs)
+    job = await ctx.bodies.prepare(request, RoutingCreate, routing_job, tenant, crs)
     return await submit_job(
         ctx,
         request,
@@ -107,11 +94,13 @@ async def create_routing(
     )
 
 
-def routing_payload(
+def routing_job(
     ctx: HasStore, tenant: str, body: RoutingCreate, crs: CoordSystem
-) -> tuple[dict[str, Any], float]:
+) -> tuple[RoutingJob, float]:
     """The job payload of a routing request and its time limit, after every check that
-    needs no solve (422 naming the field, 404 for an unknown parent plan)."""
+    needs no solve (422 naming the field, 404 for an unknown parent plan): the server's
+    limits and the parent plan here, the request's own in its converter
+    (:func:`recyclenet_api.converters.routing.routing_inputs`), which the job runs again."""
     facilities = body.facilities.features if body.facilities is not None else []
     n_points = len(body.orders.features) + len(body.depots.features) + len(facilities)
     check_points(ctx, n_points, "body.orders")
@@ -123,69 +112,33 @@ def routing_payload(
             f"{ctx.settings.max_vehicles} per request",
         )
     time_limit_s = check_time_limit(ctx, body.time_limit_s, "body.time_limit_s")
-    fleet = None
-    if body.fleet is not None:
-        fleet = []
-        for i, vt in enumerate(body.fleet):
-            record = vt.model_dump()
-            record["profile"] = check_profile(vt.profile, f"body.fleet.{i}.profile")
-            fleet.append(record)
     network = resolve_network(ctx, tenant, body.network_id, "body.network_id")
-    payload: dict[str, Any] = {
-        "network": {"id": network.id, "source": network.source, "profile": network.profile},
-        "orders": feature_records(body.orders.features, "body.orders.features", crs),
-        "depots": feature_records(body.depots.features, "body.depots.features", crs),
-        "facilities": feature_records(facilities, "body.facilities.features", crs),
-        "fleet": fleet,
-        "engine": body.engine,
-        "max_snap_distance_m": body.max_snap_distance_m,
-        "order_snap_limit_m": body.order_snap_limit_m,
-        "time_limit_s": time_limit_s,
-        "seed": body.seed,
-        "crs": crs,
-    }
-    if body.deterministic:
-        payload["deterministic"] = True
-    payload["speed_model"] = body.speed_model
-    if body.period is not None:
-        from recyclenet.network.hours import get_period
-
-        try:
-            get_period(body.period)
-        except InputError as exc:
-            raise field_problem("body.period", str(exc)) from None
-        payload["period"] = body.period
-    if body.restriction_zones is not None:
-        payload["restriction_zones"] = zones_payload(body.restriction_zones, crs)
-    if body.replan is not None:
-        if body.engine == "pyvrp":
-            raise field_problem(
-                "body.engine",
-                "re-planning uses the OR-Tools engine (it locks the done stops); "
-                "give engine 'auto' or 'ortools'",
-            )
-        payload["replan"] = replan_payload(ctx, tenant, body.replan, network)
+    parent = parent_plan(ctx, tenant, body.replan, network) if body.replan is not None else None
+    job = RoutingJob(
+        request=body,
+        network=NetworkRef(id=network.id, source=network.source, profile=network.profile),
+        crs=crs,
+        time_limit_s=time_limit_s,
+        parent=parent,
+    )
     try:  # the library's own checks, before anything is queued
-        inputs = routing_inputs(payload)
+        inputs = routing_inputs(job)
         _check_lonlat_order(network, inputs)
         if body.replan is not None:
-            replan_inputs(payload, *inputs)
+            replan_inputs(job, inputs)
     except PayloadError as exc:
         raise payload_problem(exc) from None
-    return payload, time_limit_s
+    return job, time_limit_s
 
 
-def replan_payload(
-    ctx: HasStore, tenant: str, replan: ReplanIn, network: Network
-) -> dict[str, Any]:
-    """The ``replan`` part of a routing payload: the parent plan's dict, resolved.
+def parent_plan(ctx: HasStore, tenant: str, replan: ReplanIn, network: Network) -> ParentPlan:
+    """The plan a re-planning request carries on, resolved.
 
     A ``plan_id`` must name a routing plan of this tenant on the same network (404, or
-    422 naming ``body.replan.plan_id`` / ``body.network_id``). An inline ``plan`` is
-    linked as the parent only when it carries the ``id`` of a stored plan of this tenant
-    and is that plan unchanged.
+    422 naming ``body.replan.plan_id`` / ``body.network_id``); its plan dict goes into the
+    job. An inline ``plan`` stays in the request; it is linked as the parent only when it
+    carries the ``id`` of a stored plan of this tenant and is that plan unchanged.
     """
-    parent_id: str | None = None
     if replan.plan_id is not None:
         row = ctx.store.get_plan(tenant, replan.plan_id)
         if row is None:
@@ -201,34 +154,26 @@ def replan_payload(
                 f"plan {row.id} was made on network {row.data.get('network_id')!r}; "
                 "re-plan it on the same network",
             )
-        doc = row.data["plan"]
-        parent_id = row.id
-    else:
-        inline = replan.plan or {}  # the schema requires plan_id or plan
-        try:
-            doc = plan_document(inline)
-        except PayloadError as exc:
-            raise payload_problem(exc) from None
-        stored_id = inline.get("id")
-        if isinstance(stored_id, str) and 0 < len(stored_id) <= 64:
-            row = ctx.store.get_plan(tenant, stored_id)
-            if (
-                row is not None
-                and row.kind == "routing"
-                and row.data.get("network_id") == network.id
-                and row.data.get("plan") == doc
-            ):
-                parent_id = row.id
-    return {
-        "parent_plan_id": parent_id,
-        "plan": doc,
-        "now_s": replan.now_s,
-        "done_order_ids": list(replan.done_order_ids),
-        "cancelled_order_ids": list(replan.cancelled_order_ids),
-    }
+        return ParentPlan(id=row.id, plan=row.data["plan"])
+    inline = replan.plan or {}  # the schema requires plan_id or plan
+    try:
+        doc = plan_document(inline)
+    except PayloadError as exc:
+        raise payload_problem(exc) from None
+    stored_id = inline.get("id")
+    if isinstance(stored_id, str) and 0 < len(stored_id) <= 64:
+        row = ctx.store.get_plan(tenant, stored_id)
+        if (
+            row is not None
+            and row.kind == "routing"
+            and row.data.get("network_id") == network.id
+            and row.data.get("plan") == doc
+        ):
+            return ParentPlan(id=row.id)
+    return ParentPlan()
 
 
-def _check_lonlat_order(network: Network, inputs: tuple[Any, ...]) -> None:
+def _check_lonlat_order(network: Network, inputs: RoutingInputs) -> None:
     """422 on ``body.orders`` when points look like lon/lat swapped against the network's
     area (the library's check; the network's bbox is stored in its info)."""
     from recyclenet.pipeline import check_lonlat_order
@@ -236,8 +181,7 @@ def _check_lonlat_order(network: Network, inputs: tuple[Any, ...]) -> None:
     bbox = (network.info or {}).get("bbox")
     if not bbox:
         return
-    orders, _fleet, depots, facilities = inputs
     try:
-        check_lonlat_order(bbox, [*depots, *facilities, *orders])
+        check_lonlat_order(bbox, [*inputs.depots, *inputs.facilities, *inputs.orders])
     except InputError as exc:
         raise field_problem("body.orders", str(exc)) from None
