@@ -164,10 +164,19 @@ def test_siting_in_gcj02_and_bd09_gives_the_wgs84_plan(town: dict, siting: dict)
             assert (g["demand_id"], g["site_id"]) == (w["demand_id"], w["site_id"])
             assert g["distance_m"] == pytest.approx(w["distance_m"], abs=1e-3)
         assert got["plan"]["objective"] == pytest.approx(want["plan"]["objective"], abs=0.01)
-    # the job stored WGS-84 points, and the datum they were given in
+    # the job stored the request as given, with its datum; the worker's converter turns
+    # it into the WGS-84 points
+    from recyclenet_api.converters.siting import siting_inputs
+    from recyclenet_api.tasks import job_argument
+    from recyclenet_api.tasks.siting import siting_task
+
     job = town["app"].state.ctx.store.get_job("tenant-a", siting["gcj02"]["id"])
     assert job.payload["crs"] == "gcj02"
-    stored = [(d["id"], d["lon"], d["lat"]) for d in job.payload["demand"]]
+    given = job.payload["request"]["demand"]["features"][0]["geometry"]["coordinates"]
+    assert given != pytest.approx(list(DEMAND[0][1:3]), abs=1e-4)  # GCJ-02 is offset
+    demand = siting_inputs(job_argument(siting_task, job.payload)).demand
+    assert demand is not None
+    stored = [(d.id, d.lon, d.lat) for d in demand]
     assert [s[0] for s in stored] == [d[0] for d in DEMAND]
     np.testing.assert_allclose([s[1:] for s in stored], [d[1:3] for d in DEMAND], rtol=0,
                                atol=1e-10)  # fmt: skip

@@ -15,7 +15,8 @@ from api_helpers import A, B, run_job
 from fastapi.testclient import TestClient
 
 from recyclenet.routing import REASONS
-from recyclenet_api.routers.routing import replan_payload
+from recyclenet_api.converters.routing import plan_document
+from recyclenet_api.routers.routing import parent_plan
 from recyclenet_api.schemas import REPLAN_EXAMPLE, ROUTING_EXAMPLE, ReplanIn
 
 PROBLEM = "application/problem+json"
@@ -140,17 +141,19 @@ def test_inline_plan_is_a_parent_only_when_unchanged(parent: dict) -> None:
     ctx, pid = parent["app"].state.ctx, parent["plan_id"]
     network = ctx.store.get_network("tenant-a", parent["network"]["id"])
     doc = parent["client"].get(f"/plans/{pid}", headers=A).json()
-    same = replan_payload(ctx, "tenant-a", ReplanIn(plan=doc, now_s=0), network)
-    assert same["parent_plan_id"] == pid and same["plan"] == parent["plan"]
-    just_plan = replan_payload(ctx, "tenant-a", ReplanIn(plan=doc["data"]["plan"], now_s=0),
-                               network)  # fmt: skip
-    assert just_plan["parent_plan_id"] is None and just_plan["plan"] == parent["plan"]
+    same = parent_plan(ctx, "tenant-a", ReplanIn(plan=doc, now_s=0), network)
+    assert same.id == pid and plan_document(doc) == parent["plan"]
+    assert same.plan is None  # an inline plan stays in the request, stored once
+    just_plan = parent_plan(ctx, "tenant-a", ReplanIn(plan=doc["data"]["plan"], now_s=0),
+                            network)  # fmt: skip
+    assert just_plan.id is None and plan_document(doc["data"]["plan"]) == parent["plan"]
     edited = copy.deepcopy(doc)
     edited["data"]["plan"]["cost"] += 1
-    out = replan_payload(ctx, "tenant-a", ReplanIn(plan=edited, now_s=0), network)
-    assert out["parent_plan_id"] is None  # the client's own version: no parent link
-    assert replan_payload(ctx, "tenant-b", ReplanIn(plan=doc, now_s=0), network)[
-        "parent_plan_id"] is None  # fmt: skip
+    out = parent_plan(ctx, "tenant-a", ReplanIn(plan=edited, now_s=0), network)
+    assert out.id is None  # the client's own version: no parent link
+    assert parent_plan(ctx, "tenant-b", ReplanIn(plan=doc, now_s=0), network).id is None
+    by_id = parent_plan(ctx, "tenant-a", ReplanIn(plan_id=pid, now_s=0), network)
+    assert by_id.id == pid and by_id.plan == parent["plan"]
 
 
 def test_replan_example_works(parent: dict) -> None:

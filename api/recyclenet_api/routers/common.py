@@ -23,6 +23,7 @@ from ..converters.points import PayloadError
 from ..deps import AppContext
 from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, JobSpec, NetworkPublic, PlanPublic
+from ..schemas.plans import plan_data
 from ..store import Job, Network, Plan, RawJson, as_utc, utc
 
 
@@ -144,7 +145,7 @@ def plan_public(row: Plan, tags: Sequence[str] = ()) -> PlanPublic:
         network_id=row.network_id,
         job_id=row.job_id,
         created_at=utc(row.created_at),
-        data=data,
+        data=plan_data(data),
         links=links,
     )
 

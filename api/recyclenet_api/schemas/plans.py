@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from .common import PlanName, PlanTags, StoredDoc, _In
 from .matrix import MatrixData
@@ -15,7 +15,8 @@ from .siting import SitingData, SitingIndicators
 
 
 class OtherData(BaseModel):
-    """The result of a job kind this version does not describe (a diagnostic job)."""
+    """A plan this version does not describe, served as stored: a diagnostic job's result,
+    or a plan an earlier version stored in another shape (stored plans never change)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -26,6 +27,8 @@ _KNOWN_KINDS = ("siting", "routing", "matrix", "park")
 
 
 def _data_kind(value: Any) -> str:
+    if isinstance(value, OtherData):
+        return "other"
     kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
     return kind if kind in _KNOWN_KINDS else "other"
 
@@ -39,6 +42,17 @@ PlanData = Annotated[
     Discriminator(_data_kind),
 ]
 """A stored plan's data, by its ``kind``."""
+
+_PLAN_DATA: TypeAdapter[Any] = TypeAdapter(PlanData)
+
+
+def plan_data(stored: dict[str, Any]) -> BaseModel:
+    """A stored plan's data as the model of its kind, or as stored (:class:`OtherData`)
+    when it does not match that model (a plan stored by an earlier version)."""
+    try:
+        return _PLAN_DATA.validate_python(stored)
+    except ValidationError:
+        return OtherData.model_validate(stored)
 
 
 class PlanLabelsPatch(_In):
@@ -118,7 +132,7 @@ class EvaluationIndicator(StoredDoc):
 class PlanIndicators(BaseModel):
     plan_id: str
     kind: Literal["siting", "routing"]
-    indicators: SitingIndicators | RoutingIndicators = Field(
+    indicators: SitingIndicators | RoutingIndicators | dict[str, Any] = Field(
         description="Siting: status, objective, bound, gap, stations open/opened/kept/"
         "closed, share of households within the radius, access distance mean/p95, "
         "households per station, load and utilisation by site. Routing: status, engine, "

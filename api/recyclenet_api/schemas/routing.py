@@ -308,34 +308,38 @@ class RoutingJob(JobSpec):
 
 # ---------------------------------------------------------------------- the result
 class VisitOut(StoredDoc):
-    kind: str = Field(description="start, pickup, delivery, unload or end.")
-    location_id: str
+    kind: Literal["start", "order", "unload", "end"]
+    location_id: str = Field(description="Depot, order or facility id.")
     order_id: str | None
-    arrival_s: float | None
-    start_s: float | None
-    departure_s: float | None
-    load_kg: float | None = Field(description="On board after the visit, kg.")
-    volume_m3: float | None
-    distance_from_previous_m: float | None
-    travel_from_previous_s: float | None
+    arrival_s: float = Field(description="Seconds from midnight.")
+    start_s: float = Field(description="Start of service, after any waiting and break.")
+    departure_s: float
+    load_kg: float = Field(description="On board after the stop, kg.")
+    volume_m3: float = Field(description="On board after the stop, m³.")
+    distance_from_previous_m: float = 0.0
+    travel_from_previous_s: float = 0.0
 
 
 class BreakOut(StoredDoc):
     start_s: float
     end_s: float
-    after_location_id: str | None
+    after_location_id: str
 
 
 class RouteOut(StoredDoc):
     vehicle_id: str
     vehicle_type_id: str
     profile: str
-    distance_m: float | None
-    duration_s: float | None
-    cost: float | None
-    collected_kg: float | None = None
-    delivered_kg: float | None = None
-    end_load_kg: float | None = Field(default=None, description="On board at the end; 0 kg.")
+    distance_m: float
+    duration_s: float
+    cost: float
+    collected_kg: float | None = Field(default=None, description="Picked up on the route, kg.")
+    delivered_kg: dict[str, float] = Field(
+        default_factory=dict, description="Unloaded by facility id, kg."
+    )
+    end_load_kg: float | None = Field(
+        default=None, description="On board at the end (0: every load is unloaded)."
+    )
     visits: list[VisitOut]
     breaks: list[BreakOut] = Field(default_factory=list)
 
