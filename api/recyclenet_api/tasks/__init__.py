@@ -18,6 +18,7 @@ converter and a router that validates the request and calls
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import typing
 from collections.abc import Callable
@@ -91,9 +92,9 @@ def job_argument(func: Callable[..., Any], payload: Any) -> Any:
     model = spec_type(func)
     if model is None or isinstance(payload, model):
         return payload
-    try:
-        # lax: the stored JSON was validated strictly when queued; JSON has lists, not tuples
-        return model.model_validate(payload, strict=False)
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    try:  # from JSON, as the request was: the same strict types, arrays for tuples
+        return model.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(payload)"
