@@ -41,9 +41,9 @@ from recyclenet_api.tasks.siting import siting_task
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    # body_process_bytes=2000: the routing and siting examples are prepared in the child
+    # body_process_bytes=1000: the routing and siting examples are prepared in the child
     # process (the path of large bodies), the matrix example in a thread
-    app = make_app(tmp_path_factory.mktemp("payloads") / "var", body_process_bytes=2000)
+    app = make_app(tmp_path_factory.mktemp("payloads") / "var", body_process_bytes=1000)
     with TestClient(app) as client:
         yield {"app": app, "client": client}
 
@@ -106,17 +106,61 @@ def test_worker_rebuilds_what_the_request_checked(world: dict) -> None:
     assert list(origins.ids) == ["depot", "station-1"] and destinations is not None
 
 
-def test_payload_of_another_version_fails_the_job_naming_the_fix(world: dict) -> None:
-    # a routing job queued by a version whose payload held converted records: the job
-    # fails with a 422 problem saying what to do, and the service goes on
-    app, client = world["app"], world["client"]
-    old = {"network": {"id": "helsinki", "source": "helsinki", "profile": "car"},
-           "orders": [{"id": "o1", "lon": 24.95, "lat": 60.17}], "depots": [],
-           "engine": "auto", "time_limit_s": 5}  # fmt: skip
-    job = app.state.ctx.store.add_job(tenant="tenant-a", kind="routing", payload=old,
+def _records(features: list[dict], props_model: Any) -> list[dict]:
+    """Features as the payload records of the earlier version (converted lon/lat, every
+    property with its default)."""
+    return [{"id": f["id"], "lon": f["geometry"]["coordinates"][0],
+             "lat": f["geometry"]["coordinates"][1],
+             **props_model.model_validate_json(json.dumps(f["properties"])).model_dump(exclude={"id"})}
+            for f in features]  # fmt: skip
+
+
+def _queue(app: Any, kind: str, payload: dict) -> str:
+    job = app.state.ctx.store.add_job(tenant="tenant-a", kind=kind, payload=payload,
                                       time_limit_s=5)  # fmt: skip
     app.state.ctx.runner.wake()
-    failed = wait_job(client, job.id, ("failed",))
+    return job.id
+
+
+def test_job_queued_by_the_earlier_version_still_runs(world: dict) -> None:
+    # payloads of jobs queued before the upgrade (WGS-84 records, options beside them)
+    # are rebuilt as job models: nothing queued is lost
+    from recyclenet_api.schemas import VehicleTypeIn
+    from recyclenet_api.schemas.geo import DepotProperties, FacilityProperties, OrderProperties
+
+    app, client = world["app"], world["client"]
+    net = {"id": "helsinki", "source": "helsinki", "profile": "car"}
+    ex = ROUTING_EXAMPLE
+    routing = {
+        "network": net,
+        "orders": _records(ex["orders"]["features"], OrderProperties),
+        "depots": _records(ex["depots"]["features"], DepotProperties),
+        "facilities": _records(ex["facilities"]["features"], FacilityProperties),
+        "fleet": [VehicleTypeIn.model_validate_json(json.dumps(vt)).model_dump()
+                  for vt in ex["fleet"]],
+        "engine": "auto", "max_snap_distance_m": 500.0, "order_snap_limit_m": 150.0,
+        "time_limit_s": 5.0, "seed": 0, "crs": "gcj02", "speed_model": "free_flow",
+    }  # fmt: skip
+    matrix = {"network": net, "origins": MATRIX_EXAMPLE["origins"],
+              "destinations": MATRIX_EXAMPLE["destinations"], "max_snap_distance_m": 500.0,
+              "too_far": "raise", "crs": "wgs84"}  # fmt: skip
+    data = {}
+    for kind, payload in (("routing", routing), ("matrix", matrix)):
+        job = wait_job(client, _queue(app, kind, payload), ("done",))
+        data[kind] = client.get(f"/plans/{job['plan_id']}", headers=A).json()["data"]
+        assert data[kind]["kind"] == kind
+    plan = data["routing"]["plan"]
+    served = {v["order_id"] for r in plan["routes"] for v in r["visits"] if v["order_id"]}
+    assert served | {u["order_id"] for u in plan["unserved"]} == {
+        f["id"] for f in ex["orders"]["features"]}  # fmt: skip
+    assert data["matrix"]["origin_ids"] == ["depot", "station-1"]
+
+
+def test_payload_of_no_known_shape_fails_the_job_naming_the_fix(world: dict) -> None:
+    app, client = world["app"], world["client"]
+    net = {"id": "helsinki", "source": "helsinki", "profile": "car"}
+    failed = wait_job(client, _queue(app, "routing", {"network": net, "orders": "o1"}),
+                      ("failed",))  # fmt: skip
     assert failed["error"]["status"] == 422, failed
     detail = failed["error"]["detail"]
     assert "RoutingJob" in detail and "submit the request again" in detail

@@ -18,7 +18,7 @@ def matrix_points(job: MatrixJob) -> tuple[Points, Points | None]:
     body, crs = job.request, job.crs
     if body.destinations is not None and not body.destinations:
         raise PayloadError("destinations", "give at least one destination or omit it")
-    out = []
+    out: list[Points | None] = []
     for label, points in (("origins", body.origins), ("destinations", body.destinations)):
         if points is None:
             out.append(None)

@@ -44,6 +44,7 @@ from ..schemas import (
     PlanPublic,
     PlanSummaryPublic,
 )
+from ..schemas.plans import EvaluationIndicator
 from ..store import UNSET, Plan, PlanFilter, PlanSummary
 from .common import PLAN_LAYERS, CrsQuery, not_found, plan_public
 
@@ -498,7 +499,7 @@ def plan_indicators(plan_id: str, ctx: ContextDep, tenant: TenantDep) -> PlanInd
         plan_id=row.id,
         kind=row.kind,  # type: ignore[arg-type]
         indicators=row.data["indicators"],
-        evaluation=[i.to_dict() for i in evaluation],
+        evaluation=[EvaluationIndicator.model_validate(i.to_dict()) for i in evaluation],
     )
 
 

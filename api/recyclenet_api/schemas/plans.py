@@ -46,11 +46,14 @@ PlanData = Annotated[
 _PLAN_DATA: TypeAdapter[Any] = TypeAdapter(PlanData)
 
 
-def plan_data(stored: dict[str, Any]) -> BaseModel:
+def plan_data(
+    stored: dict[str, Any],
+) -> SitingData | RoutingData | MatrixData | ParkData | OtherData:
     """A stored plan's data as the model of its kind, or as stored (:class:`OtherData`)
     when it does not match that model (a plan stored by an earlier version)."""
     try:
-        return _PLAN_DATA.validate_python(stored)
+        data: SitingData | RoutingData | MatrixData | ParkData = _PLAN_DATA.validate_python(stored)
+        return data
     except ValidationError:
         return OtherData.model_validate(stored)
 

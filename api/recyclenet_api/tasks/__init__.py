@@ -17,6 +17,7 @@ converter and a router that validates the request and calls
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -83,11 +84,14 @@ def spec_type(func: Callable[..., Any]) -> type[BaseModel] | None:
 def job_argument(func: Callable[..., Any], payload: Any) -> Any:
     """The payload as the job function takes it: rebuilt as its payload model.
 
+    A payload of a job queued by an earlier version (before the typed payloads) is
+    rebuilt as the model first (:mod:`.legacy`).
+
     Raises
     ------
     InputError
-        When the stored payload is not one of that model (a job queued by a version of
-        recyclenet with other payloads), naming the first field and what to do.
+        When the stored payload is not one of that model, naming the first field and
+        what to do.
     """
     model = spec_type(func)
     if model is None or isinstance(payload, model):
@@ -96,6 +100,12 @@ def job_argument(func: Callable[..., Any], payload: Any) -> Any:
     try:  # from JSON, as the request was: the same strict types, arrays for tuples
         return model.model_validate_json(text)
     except ValidationError as exc:
+        from .legacy import from_legacy
+
+        earlier = from_legacy(model.__name__, payload)
+        if earlier is not None:
+            with contextlib.suppress(ValidationError):
+                return model.model_validate_json(json.dumps(earlier, ensure_ascii=False))
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(payload)"
         raise InputError(
