@@ -126,7 +126,13 @@ def test_job_queued_by_the_earlier_version_still_runs(world: dict) -> None:
     # payloads of jobs queued before the upgrade (WGS-84 records, options beside them)
     # are rebuilt as job models: nothing queued is lost
     from recyclenet_api.schemas import VehicleTypeIn
-    from recyclenet_api.schemas.geo import DepotProperties, FacilityProperties, OrderProperties
+    from recyclenet_api.schemas.geo import (
+        DemandProperties,
+        DepotProperties,
+        FacilityProperties,
+        OrderProperties,
+        SiteProperties,
+    )
 
     app, client = world["app"], world["client"]
     net = {"id": "helsinki", "source": "helsinki", "profile": "car"}
@@ -144,8 +150,18 @@ def test_job_queued_by_the_earlier_version_still_runs(world: dict) -> None:
     matrix = {"network": net, "origins": MATRIX_EXAMPLE["origins"],
               "destinations": MATRIX_EXAMPLE["destinations"], "max_snap_distance_m": 500.0,
               "too_far": "raise", "crs": "wgs84"}  # fmt: skip
+    si = SitingCreate.model_validate_json(json.dumps(SITING_EXAMPLE_INLINE))
+    siting = {
+        "network": net, **si.model_dump(include={
+            "model", "profile", "metric", "p", "radius", "households_per_station", "budget",
+            "keep_existing", "uncoverable", "cell_m", "road_spacing_m", "max_snap_distance_m",
+            "seed", "urban_context", "households_total", "demand_districts"}),
+        "time_limit_s": 5.0, "crs": "wgs84", "centres": None,
+        "demand": _records(SITING_EXAMPLE_INLINE["demand"]["features"], DemandProperties),
+        "sites": _records(SITING_EXAMPLE_INLINE["sites"]["features"], SiteProperties),
+    }  # fmt: skip
     data = {}
-    for kind, payload in (("routing", routing), ("matrix", matrix)):
+    for kind, payload in (("routing", routing), ("matrix", matrix), ("siting", siting)):
         job = wait_job(client, _queue(app, kind, payload), ("done",))
         data[kind] = client.get(f"/plans/{job['plan_id']}", headers=A).json()["data"]
         assert data[kind]["kind"] == kind
@@ -154,6 +170,7 @@ def test_job_queued_by_the_earlier_version_still_runs(world: dict) -> None:
     assert served | {u["order_id"] for u in plan["unserved"]} == {
         f["id"] for f in ex["orders"]["features"]}  # fmt: skip
     assert data["matrix"]["origin_ids"] == ["depot", "station-1"]
+    assert len(data["siting"]["plan"]["open_ids"]) == 2  # max coverage, p = 2
 
 
 def test_payload_of_no_known_shape_fails_the_job_naming_the_fix(world: dict) -> None:
