@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -12,6 +12,7 @@ from recyclenet import geo
 from recyclenet.errors import InputError
 
 P = TypeVar("P")
+T = TypeVar("T")
 
 
 class PayloadError(InputError):
@@ -106,6 +107,20 @@ def placed_features(features: Sequence[Any], label: str, crs: str) -> list[Place
     lon, lat = lonlat_to_wgs84(ids, lon_in, lat_in, crs, label)
     return [Placed(i, pid, float(x), float(y), f.properties)
             for i, (pid, x, y, f) in enumerate(zip(ids, lon, lat, features))]  # fmt: skip
+
+
+def build_each(
+    features: Sequence[Any], label: str, crs: str, make: Callable[[Placed[Any]], T]
+) -> list[T]:
+    """``make`` of each feature placed in WGS-84 (:func:`placed_features`); the library's
+    :class:`InputError` becomes a PayloadError on ``{label}.{i}``."""
+    out = []
+    for p in placed_features(features, label, crs):
+        try:
+            out.append(make(p))
+        except InputError as exc:
+            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
+    return out
 
 
 def placed_points(points: Sequence[Any], label: str, crs: str) -> list[Placed[None]]:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from recyclenet.errors import InputError
 
 from ..schemas.common import HORIZON_S
+from ..schemas.geo import OrderProperties
 from ..schemas.routing import RoutingJob, VehicleTypeIn
-from .points import PayloadError, dup_check, placed_features
+from .points import PayloadError, Placed, build_each, dup_check
 
 if TYPE_CHECKING:
     from recyclenet.network.zones import RestrictionZone
@@ -50,50 +51,34 @@ def build_orders(features: Sequence[Any], label: str, crs: str) -> list[Order]:
     catalogue unless ``load_kg``, ``volume_m3`` or ``service_s`` are given."""
     from recyclenet.routing import Order
 
-    out = []
-    for p in placed_features(features, label, crs):
+    def make(p: Placed[OrderProperties]) -> Order:
         props = p.properties
-        try:
-            out.append(
-                Order.from_items(
-                    p.id, p.lon, p.lat, dict(props.items),
-                    load_kg=props.load_kg, volume_m3=props.volume_m3, service_s=props.service_s,
-                    required_skills=list(props.skills),
-                    time_windows=[(float(a), float(b)) for a, b in props.time_windows],
-                    kind=props.kind, required=props.required, penalty=props.penalty,
-                    priority=props.priority,
-                )
-            )  # fmt: skip
-        except InputError as exc:
-            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
-    return out
+        return Order.from_items(
+            p.id, p.lon, p.lat, dict(props.items),
+            load_kg=props.load_kg, volume_m3=props.volume_m3, service_s=props.service_s,
+            required_skills=list(props.skills),
+            time_windows=[(float(a), float(b)) for a, b in props.time_windows],
+            kind=props.kind, required=props.required, penalty=props.penalty,
+            priority=props.priority,
+        )  # fmt: skip
+
+    return build_each(features, label, crs, make)
 
 
 def build_depots(features: Sequence[Any], label: str, crs: str) -> list[Depot]:
     from recyclenet.routing import Depot
 
-    out = []
-    for p in placed_features(features, label, crs):
-        try:
-            out.append(Depot(p.id, p.lon, p.lat, time_window=_window(p.properties.time_window)))
-        except InputError as exc:
-            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
-    return out
+    return build_each(features, label, crs, lambda p: Depot(
+        p.id, p.lon, p.lat, time_window=_window(p.properties.time_window)))  # fmt: skip
 
 
 def build_facilities(features: Sequence[Any], label: str, crs: str) -> list[Facility]:
     from recyclenet.routing import Facility
 
-    out = []
-    for p in placed_features(features, label, crs):
-        props = p.properties
-        try:
-            out.append(Facility(p.id, p.lon, p.lat, unload_s=props.unload_s,
-                                time_window=_window(props.time_window),
-                                capacity_kg=props.capacity_kg))  # fmt: skip
-        except InputError as exc:
-            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
-    return out
+    return build_each(features, label, crs, lambda p: Facility(
+        p.id, p.lon, p.lat, unload_s=p.properties.unload_s,
+        time_window=_window(p.properties.time_window),
+        capacity_kg=p.properties.capacity_kg))  # fmt: skip
 
 
 def default_fleet(depot_id: str) -> list[VehicleType]:

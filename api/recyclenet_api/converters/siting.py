@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from recyclenet.errors import InputError
 
 from ..schemas.siting import SitingCreate, SitingJob
-from .points import PayloadError, dup_check, geojson_to_wgs84, placed_features
+from .points import PayloadError, build_each, dup_check, geojson_to_wgs84
 
 if TYPE_CHECKING:
     from recyclenet.siting import Demand, Site
@@ -37,17 +37,10 @@ def build_demand(features: Sequence[Any], label: str, crs: str) -> list[Demand]:
     """Demand points from :class:`~recyclenet_api.schemas.geo.DemandFeature` s."""
     from recyclenet.siting import Demand
 
-    placed = placed_features(features, label, crs)
-    dup_check([p.id for p in placed], label)
-    out = []
-    for p in placed:
-        props = p.properties
-        try:
-            out.append(Demand(id=p.id, lon=p.lon, lat=p.lat, households=props.households,
-                              weight=props.weight,
-                              kg_per_year=dict(props.kg_per_year)))  # fmt: skip
-        except InputError as exc:
-            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
+    out = build_each(features, label, crs, lambda p: Demand(
+        id=p.id, lon=p.lon, lat=p.lat, households=p.properties.households,
+        weight=p.properties.weight, kg_per_year=dict(p.properties.kg_per_year)))  # fmt: skip
+    dup_check([d.id for d in out], label)
     return out
 
 
@@ -55,17 +48,11 @@ def build_sites(features: Sequence[Any], label: str, crs: str) -> list[Site]:
     """Sites (or sorting centres) from :class:`~recyclenet_api.schemas.geo.SiteFeature` s."""
     from recyclenet.siting import Site
 
-    placed = placed_features(features, label, crs)
-    dup_check([p.id for p in placed], label)
-    out = []
-    for p in placed:
-        props = p.properties
-        try:
-            out.append(Site(id=p.id, lon=p.lon, lat=p.lat, status=props.status,
-                            fixed_cost=props.fixed_cost, capacity=props.capacity,
-                            closing_cost=props.closing_cost))  # fmt: skip
-        except InputError as exc:
-            raise PayloadError(f"{label}.{p.index}", str(exc)) from None
+    out = build_each(features, label, crs, lambda p: Site(
+        id=p.id, lon=p.lon, lat=p.lat, status=p.properties.status,
+        fixed_cost=p.properties.fixed_cost, capacity=p.properties.capacity,
+        closing_cost=p.properties.closing_cost))  # fmt: skip
+    dup_check([s.id for s in out], label)
     return out
 
 

@@ -176,8 +176,8 @@ class AssignmentOut(StoredDoc):
     duration_s: float | None
 
 
-class SitingPlanDoc(StoredDoc):
-    """The plan (:meth:`recyclenet.pipeline.SitingRun.to_dict`)."""
+class SitingSolve(StoredDoc):
+    """The model solved and how far the solve got."""
 
     model: str
     metric: str
@@ -187,6 +187,11 @@ class SitingPlanDoc(StoredDoc):
     gap: float | None = Field(description="(objective - bound) / objective; 0 = proven optimal.")
     time_s: float
     solver: str
+
+
+class SitingPlanDoc(SitingSolve):
+    """The plan (:meth:`recyclenet.pipeline.SitingRun.to_dict`)."""
+
     message: str = ""
     heuristic_objective: float | None = None
     open_ids: list[str]
@@ -214,18 +219,10 @@ class SitingPlanDoc(StoredDoc):
     )
 
 
-class SitingIndicators(StoredDoc):
+class SitingIndicators(SitingSolve):
     """``GET /plans/{id}/indicators`` of a siting plan: the solve, the station counts and
     the plan's own indicators (more members)."""
 
-    model: str
-    metric: str
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    time_s: float
-    solver: str
     stations_open: int
     stations_opened: int
     stations_kept: int
