@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 
 from recyclenet.geo import BBox, CoordSystem, geojson_bbox, meets_china
 
@@ -131,15 +132,28 @@ class FeatureLayer:
         return len(self.features)
 
     def select(self, boxes: Sequence[BBox] | None) -> npt.NDArray[np.int64]:
-        """Positions (ascending) of the features whose box meets any of ``boxes`` (all
-        features when None)."""
+        """Positions (ascending) of the features whose geometry intersects any of ``boxes``
+        (all features when None), as Part 1 /req/core/fc-bbox-response asks: a feature
+        without geometry is always selected; the rest by their boxes, and those whose box
+        meets a box without lying inside it (a line passing by a corner) by their exact
+        geometry."""
         if boxes is None:
             return np.arange(len(self.features), dtype=np.int64)
-        hit = np.zeros(len(self.features), dtype=bool)
         b = self.bbox
+        meets = np.isnan(b).any(axis=1)  # no geometry: matched, not filtered
+        inside = np.zeros(len(self.features), dtype=bool)
         for west, south, east, north in boxes:
-            hit |= (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
-        return np.nonzero(hit)[0].astype(np.int64)
+            meets |= (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
+            inside |= ((b[:, 0] >= west) & (b[:, 2] <= east) & (b[:, 1] >= south)
+                       & (b[:, 3] <= north))  # fmt: skip
+        edge = np.nonzero(meets & ~inside & ~np.isnan(b).any(axis=1))[0]
+        if len(edge):  # points never get here: a point's box meets a box only inside it
+            geoms = shapely.from_geojson([self.features[i] for i in edge])
+            hit = np.zeros(len(edge), dtype=bool)
+            for box in boxes:
+                hit |= shapely.intersects(geoms, shapely.box(*box))
+            meets[edge] = hit
+        return np.nonzero(meets)[0].astype(np.int64)
 
     def extent(self) -> BBox | None:
         """The box of every feature, or None when no feature has a geometry."""

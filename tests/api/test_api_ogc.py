@@ -20,8 +20,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import numpy as np
 import pytest
+import shapely
 from api_helpers import KEY_A, A, B, Server, coords, make_app, wait_job
 from fastapi.testclient import TestClient
+from shapely.geometry import shape
 
 from recyclenet.geo import bbox_from_wgs84, from_wgs84, geojson_swap_axes
 from recyclenet_api.ogc_catalog import BD09, CRS84, EPSG4326, GCJ02
@@ -121,16 +123,31 @@ def test_landing_page_and_conformance_need_no_key(world: dict) -> None:
     assert {"self", "service-desc", "service-doc", "conformance", "data"} <= set(links)
     assert links["data"]["href"] == "http://testserver/ogc/collections"  # absolute
     assert links["conformance"]["href"] == "http://testserver/ogc/conformance"
-    spec = _get(c, links["service-desc"]["href"], headers={}).json()
-    assert spec["openapi"].startswith("3.1")  # hence no oas30 class below
-    assert {"/ogc", "/ogc/collections/{collectionId}/items"} <= set(spec["paths"])
-    items = spec["paths"]["/ogc/collections/{collectionId}/items"]["get"]
+    assert links["service-desc"]["href"] == "http://testserver/ogc/api"
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    r = _get(c, links["service-desc"]["href"], headers={})
+    assert r.headers["content-type"] == links["service-desc"]["type"]
+    spec = r.json()
+    assert spec["openapi"].startswith("3.0")  # hence the oas30 class below
+    assert spec["servers"] == [{"url": "http://testserver/ogc"}]  # paths relative to /ogc
+    assert set(spec["paths"]) == {"/", "/conformance", "/api", "/collections",
+                                  "/collections/{collectionId}",
+                                  "/collections/{collectionId}/items",
+                                  "/collections/{collectionId}/items/{featureId}"}  # fmt: skip
+    items = spec["paths"]["/collections/{collectionId}/items"]["get"]
     params = {p["name"]: p for p in items["parameters"]}
     assert {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "f"} <= set(params)
+    # this server's limits: at most max_page_features, by default 100 or that if smaller
+    assert params["limit"]["schema"] == {"type": "integer", "minimum": 1,
+                                         "default": PAGE_MAX, "maximum": PAGE_MAX}  # fmt: skip
     assert params["crs"]["schema"]["enum"] == [CRS84, EPSG4326, GCJ02, BD09]
     assert "neither datum has an EPSG code" in params["crs"]["description"]
+    assert "422" not in items["responses"]  # OGC parameters answer 400
+    assert c.get("/ogc/api", headers={"Accept": "text/html"}).status_code == 406
+    assert _get(c, "/ogc/api", headers={"Accept": "application/json"}).json() == spec
     classes = _get(c, "/ogc/conformance", headers={}).json()["conformsTo"]
-    assert classes == [CORE, "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    assert classes == [CORE, "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+                       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]  # fmt: skip
 
 
@@ -339,18 +356,21 @@ def test_unknown_or_repeated_parameters_are_a_400(world: dict) -> None:
 
 
 # ---------------------------------------------------------------------- bbox
-def test_bbox_selects_what_roads_geojson_selects(world: dict) -> None:
+def test_bbox_selects_the_roads_whose_geometry_meets_it(world: dict) -> None:
+    """The roads of roads.geojson?bbox= (their boxes meet it) less those whose line passes
+    the box by (Part 1 /req/core/fc-bbox-response: the geometry must intersect)."""
     c, nid = world["client"], world["network"]
     box = "24.940,60.165,24.945,60.170"
-    want = _get(c, f"/networks/{nid}/roads.geojson", bbox=box, limit=PAGE_MAX).json()
-    got, _ = _all_items(c, f"network-{nid}-roads", bbox=box, limit=PAGE_MAX)
-    assert 0 < len(got) == want["numberMatched"] < 894
-    assert got[:PAGE_MAX] == want["features"]
     west, south, east, north = (float(v) for v in box.split(","))
-    for f in got:  # each selected road meets the box
-        xy = coords(f)
-        assert xy[:, 0].min() <= east and xy[:, 0].max() >= west
-        assert xy[:, 1].min() <= north and xy[:, 1].max() >= south
+    url, by_box, total = f"/networks/{nid}/roads.geojson", [], 1
+    while len(by_box) < total:
+        page = _get(c, url, bbox=box, limit=PAGE_MAX, offset=len(by_box)).json()
+        by_box, total = by_box + page["features"], page["numberMatched"]
+    area = shapely.box(west, south, east, north)
+    want = [f for f in by_box if shapely.intersects(area, shape(f["geometry"]))]
+    assert 0 < len(want) < len(by_box) < 894  # some roads pass the box by
+    got, _ = _all_items(c, f"network-{nid}-roads", bbox=box, limit=PAGE_MAX)
+    assert got == want
     # the same box with heights, and in EPSG:4326 (lat/lon order)
     assert _all_items(c, f"network-{nid}-roads", bbox="24.940,60.165,0,24.945,60.170,10",
                       limit=PAGE_MAX)[0] == got  # fmt: skip
@@ -468,13 +488,20 @@ def test_f_and_accept(world: dict) -> None:
     _bad(c.get("/ogc", params={"f": "xml"}), "f")
 
 
-def test_datetime_selects_nothing_and_must_be_valid(world: dict) -> None:
+def test_datetime_keeps_features_without_time_and_must_be_valid(world: dict) -> None:
+    """Part 1 /req/core/fc-time-response: features without a temporal geometry (all of
+    ours) are matched by any datetime."""
     c, nid = world["client"], world["network"]
     url = f"/ogc/collections/network-{nid}-roads/items"
+    plain = _get(c, url, limit=5).json()
+    assert plain["numberMatched"] > 5
     for ok in ("2024-05-01T00:00:00Z", "2024-05-01T00:00:00Z/..", "../2024-06-01",
                "2024-05-01/2024-06-01"):  # fmt: skip
-        page = _get(c, url, datetime=ok).json()  # the roads have no time
-        assert (page["numberMatched"], page["features"]) == (0, [])
+        page = _get(c, url, datetime=ok, limit=5).json()  # the roads have no time
+        assert (page["numberMatched"], page["features"]) == (plain["numberMatched"],
+                                                             plain["features"])  # fmt: skip
+        nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
+        assert parse_qs(urlsplit(nxt).query)["datetime"] == [ok]  # paging keeps it
     for bad in ("yesterday", "../..", "/", "2024-05-01/2024-06-01/2024-07-01", "2024-13-01"):
         _bad(c.get(url, params={"datetime": bad}, headers=A), "datetime")
 
@@ -488,6 +515,7 @@ def test_every_collection_meets_the_declared_classes(world: dict) -> None:
     c = world["client"]
     assert set(_get(c, "/ogc/conformance").json()["conformsTo"]) == {
         CORE, "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"}  # fmt: skip
     listing = _get(c, "/ogc/collections")
     assert listing.headers["content-type"] == "application/json"

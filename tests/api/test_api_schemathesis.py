@@ -30,7 +30,7 @@ EXPECTED_PATHS = {
     "/plans/{plan_id}/centres.geojson", "/map", "/records", "/plans/{plan_id}/actuals",
     "/plans/{plan_id}/evaluation", "/plans/{plan_id}/export", "/plans/{plan_id}/report",
     "/parks", "/parks/{plan_id}/{layer}.geojson", "/parks/{plan_id}/manifests.csv", "/uploads",
-    "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collectionId}",
+    "/ogc", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections/{collectionId}",
     "/ogc/collections/{collectionId}/items", "/ogc/collections/{collectionId}/items/{featureId}",
 }  # fmt: skip
 

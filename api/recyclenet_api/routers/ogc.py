@@ -2,15 +2,19 @@
 layers, so GIS clients (QGIS, ArcGIS Pro, GDAL's OAPIF driver) find them on their own:
 ``ogrinfo OAPIF:http://host:8000/ogc``.
 
-- ``/ogc``: the landing page; ``/ogc/conformance``: the classes implemented (no key
-  needed for either: they hold nothing of a tenant).
+- ``/ogc``: the landing page; ``/ogc/conformance``: the classes implemented; ``/ogc/api``:
+  the API definition of these paths, OpenAPI 3.0 relative to ``/ogc`` as the OGC test suite
+  reads it (no key needed for any of them: they hold nothing of a tenant).
 - ``/ogc/collections``: each stored plan layer and each network's roads of the API key's
   tenant (see :mod:`recyclenet_api.ogc_catalog`); ``/ogc/collections/{id}``: one, with its
   extent and CRSs.
 - ``/ogc/collections/{id}/items``: the features, the same as the layer's own GeoJSON URL,
-  with ``bbox``, ``limit`` (default 100, at most ``max_page_features``; more is read as
-  the maximum, as Part 1 requires), ``offset`` paging with ``next``/``prev`` links,
-  ``numberMatched``/``numberReturned``; ``/items/{featureId}``: one feature.
+  with ``bbox`` (features whose geometry meets the box, and those without a geometry),
+  ``limit`` (default 100, at most ``max_page_features``; more is read as the maximum, as
+  Part 1 requires), ``datetime`` (checked; the layers have no time, so it keeps every
+  feature, as Part 1 asks for features without a temporal geometry), ``offset`` paging with
+  ``next``/``prev`` links, ``numberMatched``/``numberReturned``; ``/items/{featureId}``: one
+  feature.
 - Part 2: ``crs`` and ``bbox-crs`` take CRS84 (default), EPSG:4326 (lat/lon axis order)
   and, for collections in or near China, GCJ-02 and BD-09 under this service's URNs
   (``urn:recyclenet:crs:gcj02``, ``urn:recyclenet:crs:bd09``: not EPSG codes; neither
@@ -24,6 +28,7 @@ the API. Links are absolute and carry ``api_key`` when the request did, so a cli
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from datetime import UTC, datetime
@@ -44,16 +49,17 @@ router = APIRouter(prefix="/ogc", tags=["ogc"])
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+OPENAPI30 = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 100
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
-"""The classes implemented. Not ``oas30``: the API definition at /openapi.json is OpenAPI
-3.1; not ``html``: every answer is JSON."""
+"""The classes implemented: ``oas30`` as /ogc/api is an OpenAPI 3.0 definition of these
+paths (the service's /openapi.json is 3.1); not ``html``: every answer is JSON."""
 
 
 # ---------------------------------------------------------------------- request helpers
@@ -173,12 +179,12 @@ def _bbox(params: dict[str, str], crs: OgcCrs) -> list[BBox] | None:
     return boxes
 
 
-def _datetime(params: dict[str, str]) -> bool:
-    """Whether a valid ``datetime`` was given: an RFC 3339 date-time, or an interval of
-    two, either end open (``..`` or empty) but not both."""
+def _datetime(params: dict[str, str]) -> None:
+    """Check ``datetime``: an RFC 3339 date-time, or an interval of two, either end open
+    (``..`` or empty) but not both."""
     text = params.get("datetime")
     if text is None:
-        return False
+        return
     ends = text.split("/")
     closed = [e for e in ends if e not in ("", "..")]
     ok = len(ends) <= 2 and len(closed) >= 1 and (len(ends) == 2 or len(closed) == 1)
@@ -190,7 +196,6 @@ def _datetime(params: dict[str, str]) -> bool:
     if not ok:
         raise _bad("datetime", f"{text!r} is not an RFC 3339 date-time or interval "
                                "(2024-05-01T00:00:00Z, 2024-05-01/.., ../2024-06-01)")  # fmt: skip
-    return True
 
 
 # ---------------------------------------------------------------------- links
@@ -301,10 +306,10 @@ async def landing(request: Request) -> Response:
         "links": [
             _link(_href(request, "/ogc"), "self", JSON, "This document"),
             _link(
-                _href(request, "/openapi.json"),
+                _href(request, "/ogc/api"),
                 "service-desc",
-                OPENAPI,
-                "The API definition (OpenAPI 3.1)",
+                OPENAPI30,
+                "The API definition of these paths (OpenAPI 3.0)",
             ),
             _link(_base(request) + "/docs", "service-doc", "text/html", "The API documentation"),
             _link(
@@ -330,6 +335,69 @@ async def landing(request: Request) -> Response:
 async def conformance(request: Request) -> Response:
     params = _params(request, ("f", "api_key"))
     return _json({"conformsTo": CONFORMANCE}, _media(request, params, features=False))
+
+
+def _api_definition(request: Request, max_page_features: int) -> dict[str, Any]:
+    """The OpenAPI 3.0 definition of the ``/ogc`` paths, relative to the server ``/ogc``
+    (so ``/conformance``, ``/collections/{collectionId}/items``, as the OGC test suite and
+    GIS clients look them up), with the ``limit`` this server applies."""
+    full = request.app.openapi()
+    paths: dict[str, Any] = {}
+    for path, item in full["paths"].items():
+        if path != "/ogc" and not path.startswith("/ogc/"):
+            continue
+        item = copy.deepcopy(item)
+        for op in item.values():
+            op.get("responses", {}).pop("422", None)  # FastAPI's; these answer 400
+            for param in op.get("parameters", []):
+                if param["name"] == "limit":
+                    param["schema"]["maximum"] = max_page_features
+                    param["schema"]["default"] = min(DEFAULT_LIMIT, max_page_features)
+        paths[path.removeprefix("/ogc") or "/"] = item
+    schemes = full.get("components", {}).get("securitySchemes", {})
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "recyclenet: OGC API - Features",
+            "version": full["info"]["version"],
+            "description": "Plan layers and road networks as OGC API - Features collections "
+            "(Part 1 Core, GeoJSON, OpenAPI 3.0; Part 2 CRS). The whole service is described "
+            "at /openapi.json (OpenAPI 3.1).",
+        },
+        "servers": [{"url": _base(request) + "/ogc"}],
+        "paths": paths,
+        "components": {"securitySchemes": schemes},
+    }
+
+
+@router.get(
+    "/api",
+    summary="The API definition of the /ogc paths (OpenAPI 3.0)",
+    description="The landing page's `service-desc`: these paths relative to the server "
+    "`/ogc`. Needs no API key.",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "API definition",
+            "content": {OPENAPI30: {"schema": {"type": "object"}}},
+        },
+        400: {"description": "A query parameter the operation does not take, or a bad value"},
+        406: {"description": "The Accept header allows neither OpenAPI JSON nor JSON"},
+    },
+    openapi_extra={"parameters": [_F]},
+)
+async def api_definition(request: Request, ctx: ContextDep) -> Response:
+    params = _params(request, ("f", "api_key"))
+    if params.get("f") is not None:
+        _media(request, params, features=False)  # f=json, or a 400 naming f
+    else:
+        accept = request.headers.get("accept", "").strip()
+        if accept and not (_accepts(accept, OPENAPI30.split(";")[0]) or _accepts(accept, JSON)):
+            raise Problem(406, f"the API definition is OpenAPI 3.0 JSON ({OPENAPI30}); the "
+                               f"Accept header {accept!r} allows no JSON: accept it, or add "
+                               "f=json")  # fmt: skip
+    doc = _api_definition(request, ctx.settings.max_page_features)
+    return _json(doc, OPENAPI30)
 
 
 def _collection_doc(request: Request, coll: Collection) -> dict[str, Any]:
@@ -436,11 +504,13 @@ async def _encoded(features: list[bytes], crs: OgcCrs) -> tuple[bytes, dict[str,
 _ITEMS_PARAMS = [
     _param("limit", "Features per page: 1 or more, default 100; more than the server's "
            "maximum (RECYCLENET_MAX_PAGE_FEATURES, default 10000) is read as the maximum.",
-           {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}),
+           {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+           style="form", explode=False),
     _param("offset", "Features to skip (the `next` and `prev` links set it).",
-           {"type": "integer", "minimum": 0, "default": 0}),
-    _param("bbox", "Features whose extent meets the box: minLon,minLat,maxLon,maxLat "
-           "(4 numbers, or 6 with heights) in the bbox-crs; with EPSG:4326 "
+           {"type": "integer", "minimum": 0, "default": 0}, style="form", explode=False),
+    _param("bbox", "Features whose geometry meets the box, and those without a geometry: "
+           "minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights) in the bbox-crs; with "
+           "EPSG:4326 "
            "minLat,minLon,maxLat,maxLon. A box crossing the antimeridian has minLon > maxLon.",
            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
            style="form", explode=False),
@@ -448,8 +518,9 @@ _ITEMS_PARAMS = [
            {"type": "string", "format": "uri", "enum": _CRS_URIS}),
     _param("crs", _CRS_DOC, {"type": "string", "format": "uri", "enum": _CRS_URIS}),
     _param("datetime", "An RFC 3339 date-time or interval. The layers have no time (their "
-           "features have no temporal geometry), so a valid `datetime` selects no feature.",
-           {"type": "string"}),
+           "features have no temporal geometry), so a valid `datetime` keeps every feature "
+           "(Part 1: features without a temporal geometry are matched).",
+           {"type": "string"}, style="form", explode=False),
     _F,
 ]  # fmt: skip
 
@@ -476,14 +547,13 @@ async def items(request: Request, collectionId: str, ctx: ContextDep,
     offset = _int(params, "offset", 0)
     if offset < 0:
         raise _bad("offset", f"{offset} is below 0")
-    no_time = _datetime(params)
+    _datetime(params)
     coll, layer = await _find(ctx, tenant, collectionId)
     crs = _crs(params, "crs", coll)
     boxes = _bbox(params, _crs(params, "bbox-crs", coll))
 
-    hits = layer.select(boxes)
-    if no_time:
-        hits = hits[:0]
+    # with a box, edge features are tested on their geometry: off the event loop
+    hits = layer.select(None) if boxes is None else await run_in_threadpool(layer.select, boxes)
     page = hits[offset : offset + limit].tolist()
     feats, extra = await _encoded([layer.features[i] for i in page], crs)
 
