@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps system-deps-qgis demo test lint bench clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,16 @@ system-deps:
 	      || echo "warning: could not install$$missing; the checks that need them will be skipped"; \
 	  else echo "note:$$missing not installed (needs root apt-get); the checks that need them will be skipped"; fi; \
 	fi
+
+# Opt-in: QGIS's Python bindings for the test of QGIS's own OGC API - Features client
+# (tests/api/test_api_ogc_qgis.py, skipped without them). Not in system-deps: on Debian 12
+# python3-qgis brings 170 packages, about 100 MB to download and 930 MB installed (82 s).
+system-deps-qgis:
+	@if /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then echo "python3-qgis: installed"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends python3-qgis >/dev/null; \
+	else echo "note: python3-qgis needs root apt-get; the QGIS test will be skipped"; fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
