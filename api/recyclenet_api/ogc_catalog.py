@@ -140,15 +140,16 @@ class FeatureLayer:
         if boxes is None:
             return np.arange(len(self.features), dtype=np.int64)
         b = self.bbox
-        meets = np.isnan(b).any(axis=1)  # no geometry: matched, not filtered
+        no_geometry = np.asarray(np.isnan(b).any(axis=1), dtype=bool)
+        meets = no_geometry.copy()  # no geometry: matched, not filtered
         inside = np.zeros(len(self.features), dtype=bool)
         for west, south, east, north in boxes:
             meets |= (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
             inside |= ((b[:, 0] >= west) & (b[:, 2] <= east) & (b[:, 1] >= south)
                        & (b[:, 3] <= north))  # fmt: skip
-        edge = np.nonzero(meets & ~inside & ~np.isnan(b).any(axis=1))[0]
+        edge = np.nonzero(meets & ~inside & ~no_geometry)[0]
         if len(edge):  # points never get here: a point's box meets a box only inside it
-            geoms = shapely.from_geojson([self.features[i] for i in edge])
+            geoms = shapely.from_geojson([self.features[i] for i in edge.tolist()])
             hit = np.zeros(len(edge), dtype=bool)
             for box in boxes:
                 hit |= shapely.intersects(geoms, shapely.box(*box))

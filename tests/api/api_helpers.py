@@ -22,6 +22,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from recyclenet_api.app import create_app
+from recyclenet_api.schemas import SITING_EXAMPLE_INLINE
 from recyclenet_api.settings import Settings
 
 KEY_A = "key-a-0123456789"
@@ -129,6 +130,7 @@ def submit_sleep(app: FastAPI, tenant: str = "tenant-a", **payload: Any) -> str:
 SERVER_CODE = """
 import sys, uvicorn
 from recyclenet_api.app import create_app
+from recyclenet_api.schemas import SITING_EXAMPLE_INLINE
 app = create_app()
 app.state.ctx.job_kinds["sleep"] = sys.argv[2]
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
@@ -180,6 +182,15 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(30)
+
+
+def stored_siting_plan(api: httpx.Client) -> tuple[str, str]:
+    """Register the Helsinki sample and store a siting plan on it through a real server's
+    client (tenant A): (network id, plan id)."""
+    nid = api.post("/networks", json={"sample": "helsinki"}).json()["id"]
+    r = api.post("/siting", params={"wait": 60}, json={**SITING_EXAMPLE_INLINE, "network_id": nid})
+    assert r.status_code == 200, r.text
+    return str(nid), str(r.json()["plan_id"])
 
 
 def coords(doc: dict[str, Any]) -> np.ndarray:

@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 import shapely
-from api_helpers import KEY_A, A, B, Server, coords, make_app, wait_job
+from api_helpers import KEY_A, A, B, Server, coords, make_app, stored_siting_plan, wait_job
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
@@ -594,11 +594,7 @@ def test_ogrinfo_lists_collections_and_reads_a_stored_plan(tmp_path: Path) -> No
     server = Server(tmp_path / "var")
     try:
         api = httpx.Client(base_url=server.url, headers=A, timeout=120)
-        nid = api.post("/networks", json={"sample": "helsinki"}).json()["id"]
-        r = api.post("/siting", params={"wait": 60},
-                     json={**SITING_EXAMPLE_INLINE, "network_id": nid})  # fmt: skip
-        assert r.status_code == 200, r.text
-        pid = r.json()["plan_id"]
+        nid, pid = stored_siting_plan(api)
         stations = api.get(f"/plans/{pid}/stations.geojson").json()["features"]
         url = f"OAPIF:{server.url}/ogc"
         header = {"GDAL_HTTP_HEADERS": f"X-API-Key: {KEY_A}"}

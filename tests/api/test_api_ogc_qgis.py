@@ -17,9 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import KEY_A, A, Server
-
-from recyclenet_api.schemas import SITING_EXAMPLE_INLINE
+from api_helpers import KEY_A, A, Server, stored_siting_plan
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 
@@ -76,11 +74,7 @@ def test_qgis_oapif_reads_a_stored_plan_and_the_roads(tmp_path: Path) -> None:
     server = Server(tmp_path / "var")
     try:
         api = httpx.Client(base_url=server.url, headers=A, timeout=120)
-        nid = api.post("/networks", json={"sample": "helsinki"}).json()["id"]
-        r = api.post("/siting", params={"wait": 60},
-                     json={**SITING_EXAMPLE_INLINE, "network_id": nid})  # fmt: skip
-        assert r.status_code == 200, r.text
-        pid = r.json()["plan_id"]
+        nid, pid = stored_siting_plan(api)
         # QGIS 3.22 sends no custom header: the key goes in the service URL, and every
         # link of the answers carries it on
         url = f"{server.url}/ogc?api_key={KEY_A}"
