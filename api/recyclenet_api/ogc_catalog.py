@@ -43,7 +43,7 @@ from recyclenet.geo import BBox, CoordSystem, geojson_bbox, meets_china
 from .roads import RoadLayer, RoadsCache
 from .routers.common import PLAN_LAYERS
 from .schemas.parks import PARK_LAYERS
-from .store import Network, PlanFilter, PlanSummary, Store, utc
+from .store import Network, PlanFilter, PlanSummary, Position, Store, utc
 
 # ---------------------------------------------------------------------------- CRSs
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -271,11 +271,13 @@ class Catalog:
         they are now."""
         where = PlanFilter(kinds=tuple(LAYERS_BY_KIND))
         out: list[PlanSummary] = []
-        while True:
-            rows, total = self.store.list_plans(tenant, where, limit=1000, offset=len(out))
+        at: Position | None = None
+        while True:  # keyset pages: a plan made or deleted meanwhile shifts nothing
+            rows = self.store.list_plans(tenant, where, limit=1000, at=at).items
             out += rows
-            if not rows or len(out) >= total:
+            if len(rows) < 1000:
                 return out
+            at = Position(rows[-1].created_at, rows[-1].id)
 
     def _plan(self, tenant: str, plan_id: str) -> _PlanEntry | None:
         with self._lock:
@@ -354,11 +356,13 @@ class Catalog:
 
     def _networks(self, tenant: str) -> list[Network]:
         out: list[Network] = []
+        at: Position | None = None
         while True:
-            rows, total = self.store.list_networks(tenant, limit=1000, offset=len(out))
+            rows = self.store.list_networks(tenant, limit=1000, at=at).items
             out += rows
-            if not rows or len(out) >= total:
+            if len(rows) < 1000:
                 return out
+            at = Position(rows[-1].created_at, rows[-1].id)
 
     def road_layer(self, network_id: str) -> FeatureLayer:
         road = self.roads.get(network_id)

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -49,17 +49,21 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
     func,
+    literal,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
 
 from .batching import LoopBatcher
 
@@ -214,6 +218,84 @@ _PLAN_LABELS = (
     .order_by(PlanTag.position)
 )
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a list ordered by ``(created_at, id)`` (``GET /plans``, ``/jobs``,
+    ``/networks``): the place of the row with these keys, whether or not that row still
+    exists. A page read from a position never repeats or skips a row because rows were
+    added or removed elsewhere in the list meanwhile (keyset paging)."""
+
+    created_at: datetime
+    """Compared in UTC (a naive time is UTC)."""
+    id: str
+    before: bool = False
+    """The page that ends just before this place (a ``prev`` link), instead of the page
+    that starts just after it."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and where it lies in the whole."""
+
+    items: list[T]
+    total: int
+    """Rows matching the filters, over all pages."""
+    offset: int
+    """Rows of the list before this page's first (0 for the first page)."""
+
+
+def _keyset_page(
+    store: Store,
+    s: Session,
+    columns: Sequence[Any],
+    conds: Sequence[Any],
+    keys: tuple[Any, Any],
+    *,
+    descending: bool,
+    limit: int,
+    offset: int = 0,
+    at: Position | None = None,
+) -> tuple[list[Any], int, int]:
+    """``(rows, total, offset)`` of one page of ``select(*columns).where(*conds)`` in the
+    order of ``keys`` (a time column and a unique id column), both descending or both
+    ascending: from ``at`` when given (keyset paging), else from ``offset``.
+
+    One aggregate query counts the matches and where the page starts; the page query
+    compares row values ``(created_at, id)``, which an index on ``(…, created_at)``
+    serves on SQLite and PostgreSQL alike.
+    """
+    row_keys = tuple_(*keys)
+    order = [k.desc() for k in keys] if descending else [k.asc() for k in keys]
+    if at is None:
+        total = s.scalar(select(func.count()).select_from(keys[1].table).where(*conds))
+        rows = s.execute(
+            select(*columns).where(*conds).order_by(*order).limit(limit).offset(offset)
+        ).all()
+        return list(rows), int(total or 0), offset
+    place = tuple_(literal(_utc_naive_on_sqlite(store, utc(at.created_at)), keys[0].type),
+                   literal(at.id, keys[1].type))  # fmt: skip
+    # rows after the place in the list's order, and rows before it
+    later: ColumnElement[bool] = row_keys < place if descending else row_keys > place
+    earlier: ColumnElement[bool] = row_keys > place if descending else row_keys < place
+    total, n_earlier, n_later = s.execute(
+        select(func.count(), func.coalesce(func.sum(case((earlier, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((later, 1), else_=0)), 0))
+        .select_from(keys[1].table)
+        .where(*conds)
+    ).one()  # fmt: skip
+    total = int(total or 0)
+    if not at.before:  # the rows after the place; before it: the rest (with the place's own)
+        rows = s.execute(select(*columns).where(*conds, later).order_by(*order)
+                         .limit(limit)).all()  # fmt: skip
+        return list(rows), total, total - int(n_later)
+    backwards = [k.asc() for k in keys] if descending else [k.desc() for k in keys]
+    rows = s.execute(select(*columns).where(*conds, earlier).order_by(*backwards)
+                     .limit(limit)).all()[::-1]  # fmt: skip
+    return list(rows), total, int(n_earlier) - len(rows)
+
 
 class _Unset:
     """The type of :data:`UNSET`."""
@@ -306,19 +388,16 @@ class Store:
             s.add(row)
         return row
 
-    def list_networks(self, tenant: str, *, limit: int, offset: int) -> tuple[list[Network], int]:
+    def list_networks(
+        self, tenant: str, *, limit: int, offset: int = 0, at: Position | None = None
+    ) -> Page[Network]:
+        """The tenant's networks, oldest first (ties by id): from ``at``, else ``offset``."""
         with self._session() as s:
-            total = s.scalar(
-                select(func.count()).select_from(Network).where(Network.tenant == tenant)
-            )
-            rows = s.scalars(
-                select(Network)
-                .where(Network.tenant == tenant)
-                .order_by(Network.created_at, Network.id)
-                .limit(limit)
-                .offset(offset)
-            ).all()
-            return list(rows), int(total or 0)
+            rows, total, first = _keyset_page(
+                self, s, [Network], [Network.tenant == tenant], (Network.created_at, Network.id),
+                descending=False, limit=limit, offset=offset, at=at,
+            )  # fmt: skip
+            return Page([r[0] for r in rows], total, first)
 
     def get_network(self, tenant: str, network_id: str) -> Network | None:
         with self._session() as s:
@@ -380,19 +459,23 @@ class Store:
             return row if row is not None and row.tenant == tenant else None
 
     def list_jobs(
-        self, tenant: str, *, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Job], int]:
+        self,
+        tenant: str,
+        *,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        at: Position | None = None,
+    ) -> Page[Job]:
+        """The tenant's jobs (of ``status`` if given), newest first (ties by id): from
+        ``at``, else ``offset``."""
         where = [Job.tenant == tenant] + ([Job.status == status] if status else [])
         with self._session() as s:
-            total = s.scalar(select(func.count()).select_from(Job).where(*where))
-            rows = s.scalars(
-                select(Job)
-                .where(*where)
-                .order_by(Job.created_at.desc(), Job.id)
-                .limit(limit)
-                .offset(offset)
-            ).all()
-            return list(rows), int(total or 0)
+            rows, total, first = _keyset_page(
+                self, s, [Job], where, (Job.created_at, Job.id),
+                descending=True, limit=limit, offset=offset, at=at,
+            )  # fmt: skip
+            return Page([r[0] for r in rows], total, first)
 
     def delete_job(self, tenant: str, job_id: str) -> bool:
         """Remove a finished job's record (never a queued or running one: cancel it
@@ -596,10 +679,16 @@ class Store:
         return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None]
 
     def list_plans(
-        self, tenant: str, where: PlanFilter, *, limit: int, offset: int
-    ) -> tuple[list[PlanSummary], int]:
-        """The tenant's plans matching ``where``, newest first (ties by id), and how many
-        match in all."""
+        self,
+        tenant: str,
+        where: PlanFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+        at: Position | None = None,
+    ) -> Page[PlanSummary]:
+        """The tenant's plans matching ``where``, newest first (ties by id): from ``at``,
+        else ``offset``; with how many match in all."""
         conds: list[Any] = [Plan.tenant == tenant]
         if where.plan_id is not None:
             conds.append(Plan.id == where.plan_id)
@@ -618,14 +707,10 @@ class Store:
         columns = (Plan.id, Plan.kind, Plan.name, Plan.network_id, Plan.job_id,
                    Plan.created_at)  # fmt: skip
         with self._session() as s:
-            total = s.scalar(select(func.count()).select_from(Plan).where(*conds))
-            rows = s.execute(
-                select(*columns)
-                .where(*conds)
-                .order_by(Plan.created_at.desc(), Plan.id.desc())
-                .limit(limit)
-                .offset(offset)
-            ).all()
+            rows, total, first = _keyset_page(
+                self, s, columns, conds, (Plan.created_at, Plan.id),
+                descending=True, limit=limit, offset=offset, at=at,
+            )  # fmt: skip
             tags: dict[str, list[str]] = {}
             if rows:
                 for plan_id, tag in s.execute(
@@ -637,7 +722,7 @@ class Store:
         items = [PlanSummary(id=i, kind=k, name=n, tags=tags.get(i, []), network_id=net,
                              job_id=j, created_at=utc(c))
                  for i, k, n, net, j, c in rows]  # fmt: skip
-        return items, int(total or 0)
+        return Page(items, total, first)
 
     def label_plan(
         self,

@@ -183,7 +183,8 @@ def test_other_tenant_sees_nothing(shared: dict) -> None:
         assert r.status_code == 404 and net["id"] not in r.json()["title"]
     assert client.delete(f"/jobs/{job['id']}", headers=B).status_code == 404
     assert client.get("/networks", headers=B).json() == {
-        "items": [], "total": 0, "limit": 100, "offset": 0}  # fmt: skip
+        "items": [], "total": 0, "limit": 100, "offset": 0,
+        "links": {"self": "/networks?limit=100"}}  # fmt: skip
     assert client.get("/jobs", headers=B).json()["total"] == 0
     # B cannot compute on A's network either: same answer as an unknown id
     r = client.post("/matrix", json=matrix_body(net["id"]), headers=B)

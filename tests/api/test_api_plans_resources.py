@@ -119,21 +119,31 @@ def test_paging_links(seeded: tuple[FastAPI, TestClient, list[str]]) -> None:
     _, client, ids = seeded
     seen: list[str] = []
     url: str | None = "/plans?tag=draft&limit=2"
-    pages = 0
+    pages: list[dict[str, Any]] = []
     while url:
         r = client.get(url, headers=A)
         body = r.json()
         assert body["total"] == 3 and body["limit"] == 2
+        assert body["offset"] == len(seen)  # the plans before the page, counted
         seen += _ids(r)
+        pages.append(body)
         url = body["links"].get("next")
-        pages += 1
+        rels = {rel: f'<{body["links"][rel]}>; rel="{rel}"' for rel in ("next", "prev")
+                if rel in body["links"]}  # fmt: skip
+        assert r.headers.get("link", "") == ", ".join(rels.values())
         if url:
-            assert "tag=draft" in url and r.headers["link"] == f'<{url}>; rel="next"'
-        else:
-            assert "link" not in r.headers
-    assert pages == 2 and seen == [ids[4], ids[2], ids[0]]
+            assert url.startswith("/plans?tag=draft&limit=2&cursor=")
+    assert len(pages) == 2 and seen == [ids[4], ids[2], ids[0]]
+    assert "prev" not in pages[0]["links"]
+    # the last page's prev link is the first page again, by cursor
+    prev = client.get(pages[1]["links"]["prev"], headers=A).json()
+    assert [p["id"] for p in prev["items"]] == [ids[4], ids[2]] and prev["offset"] == 0
+    assert "prev" not in prev["links"] and prev["links"]["next"] == pages[0]["links"]["next"]
+    # offset still works (deprecated); its next link is a cursor
     last = client.get("/plans?tag=draft&limit=2&offset=2", headers=A).json()
-    assert last["links"]["prev"] == "/plans?tag=draft&limit=2&offset=0"
+    assert [p["id"] for p in last["items"]] == [ids[0]] and last["offset"] == 2
+    assert last["links"]["self"] == "/plans?tag=draft&limit=2&offset=2"
+    assert "cursor=" in last["links"]["prev"] and "next" not in last["links"]
     # limit is bounded; bad filters are 422 naming the parameter
     for query, field in (("limit=0", "query.limit"), ("limit=1001", "query.limit"),
                          ("offset=-1", "query.offset"), ("kind=nope", "query.kind"),

@@ -3,11 +3,12 @@ removes a finished one."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Request, Response
 
 from ..deps import ContextDep, TenantDep
+from ..paging import CursorQuery, LimitQuery, OffsetQuery, page_links, start_of_page
 from ..schemas import JobList, JobPublic, JobStatus
 from ..store import ACTIVE
 from .common import job_public, not_found
@@ -15,16 +16,34 @@ from .common import job_public, not_found
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=JobList, summary="List this tenant's jobs, newest first")
+@router.get(
+    "",
+    response_model=JobList,
+    summary="List this tenant's jobs, newest first",
+    description=(
+        "The jobs this API key may read, newest first (ties by id), optionally of one "
+        "`status`. Paged with `limit` and `cursor`: follow `links.next` and `links.prev` "
+        "(also in the `Link` header); jobs queued or removed meanwhile neither repeat nor "
+        "shift the pages. `total` counts every match, `offset` the jobs before the page; "
+        "`offset` as a parameter still works (deprecated)."
+    ),
+)
 def list_jobs(
+    request: Request,
+    response: Response,
     ctx: ContextDep,
     tenant: TenantDep,
     status: JobStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    offset: OffsetQuery = 0,
 ) -> JobList:
-    rows, total = ctx.store.list_jobs(tenant, status=status, limit=limit, offset=offset)
-    return JobList(items=[job_public(r) for r in rows], total=total, limit=limit, offset=offset)
+    at = start_of_page("jobs", cursor, offset)
+    page = ctx.store.list_jobs(tenant, status=status, limit=limit, offset=offset, at=at)
+    links = page_links(request, response, "jobs", page, limit=limit, at=at,
+                       key=lambda j: (j.created_at, j.id))  # fmt: skip
+    return JobList(items=[job_public(r) for r in page.items], total=page.total, limit=limit,
+                   offset=page.offset, links=links)  # fmt: skip
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="A job's status and progress")

@@ -33,6 +33,7 @@ from ..bodies import request_body
 from ..deps import ContextDep, TenantDep
 from ..jobs import ChildFailedError, run_in_child
 from ..middleware import unstorable
+from ..paging import CursorQuery, LimitQuery, OffsetQuery, page_links, start_of_page
 from ..problems import TYPE_BASE, Problem
 from ..roads import network_dir
 from ..schemas.networks import NetworkList, NetworkPrep, NetworkPublic, NetworkSampleCreate
@@ -278,18 +279,34 @@ async def register_network(
     )
 
 
-@router.get("", response_model=NetworkList, summary="List this tenant's networks")
+@router.get(
+    "",
+    response_model=NetworkList,
+    summary="List this tenant's networks, oldest first",
+    description=(
+        "The networks this API key may use, oldest first (ties by id). Paged with `limit` "
+        "and `cursor`: follow `links.next` and `links.prev` (also in the `Link` header); "
+        "networks registered or deleted meanwhile neither repeat nor shift the pages. "
+        "`total` counts them all, `offset` those before the page; `offset` as a parameter "
+        "still works (deprecated)."
+    ),
+)
 def list_networks(
+    request: Request,
+    response: Response,
     ctx: ContextDep,
     tenant: TenantDep,
     crs: CrsQuery,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    offset: OffsetQuery = 0,
 ) -> NetworkList:
-    rows, total = ctx.store.list_networks(tenant, limit=limit, offset=offset)
-    return NetworkList(
-        items=[network_public(r, crs) for r in rows], total=total, limit=limit, offset=offset
-    )
+    at = start_of_page("networks", cursor, offset)
+    page = ctx.store.list_networks(tenant, limit=limit, offset=offset, at=at)
+    links = page_links(request, response, "networks", page, limit=limit, at=at,
+                       key=lambda n: (n.created_at, n.id))  # fmt: skip
+    return NetworkList(items=[network_public(r, crs) for r in page.items], total=page.total,
+                       limit=limit, offset=page.offset, links=links)  # fmt: skip
 
 
 @router.delete(

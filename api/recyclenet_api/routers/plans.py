@@ -26,7 +26,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +35,7 @@ from recyclenet.geo import CoordSystem, geojson_to_crs
 
 from ..bodies import request_body
 from ..deps import AppContext, ContextDep, TenantDep
+from ..paging import CursorQuery, LimitQuery, OffsetQuery, page_links, start_of_page
 from ..problems import Problem
 from ..schemas import (
     PlanIndicators,
@@ -153,13 +153,6 @@ def _query_error(field: str, message: str) -> RequestValidationError:
                                     "type": "value_error"}])  # fmt: skip
 
 
-def _page_link(request: Request, limit: int, offset: int) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items()
-              if k not in ("limit", "offset")]  # fmt: skip
-    params += [("limit", str(limit)), ("offset", str(offset))]
-    return "/plans?" + urlencode(params)
-
-
 @router.get(
     "",
     response_model=PlanList,
@@ -172,8 +165,11 @@ def _page_link(request: Request, limit: int, offset: int) -> str:
         "network is deleted), `name` (a case-insensitive part of the name), `tag` (repeat: "
         "the plan has every tag named; tags match exactly), `created_after` (inclusive) "
         "and `created_before` (exclusive), ISO 8601 times (`2026-11-30T08:00:00Z`; no "
-        "offset = UTC). Paged with `limit` and `offset`: `total` counts every match, "
-        "`links.next` (also a `Link` header) and `links.prev` carry the same filters."
+        "offset = UTC). Paged with `limit` and `cursor`: follow `links.next` and "
+        "`links.prev` (also in the `Link` header), which carry the same filters; plans "
+        "made or deleted meanwhile neither repeat nor shift the pages. `total` counts "
+        "every match, `offset` the plans before the page. `offset` as a parameter still "
+        "works (deprecated: pages read by offset drift when plans are added)."
     ),
 )
 async def list_plans(
@@ -202,9 +198,11 @@ async def list_plans(
     created_before: Annotated[
         datetime | None, Query(description="Made before (ISO 8601; no offset = UTC)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Plans per page")] = 100,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    offset: OffsetQuery = 0,
 ) -> PlanList:
+    at = start_of_page("plans", cursor, offset)
     kinds = tuple(dict.fromkeys(kind or ()))
     known = sorted(set(ctx.job_kinds) - {"sleep"})
     for k in kinds:
@@ -220,17 +218,13 @@ async def list_plans(
     where = PlanFilter(kinds=kinds, network_id=network, name_contains=name,
                        tags=tuple(dict.fromkeys(tag or ())), created_after=after,
                        created_before=before)  # fmt: skip
-    rows, total = await run_in_threadpool(
-        lambda: ctx.store.list_plans(tenant, where, limit=limit, offset=offset)
+    page = await run_in_threadpool(
+        lambda: ctx.store.list_plans(tenant, where, limit=limit, offset=offset, at=at)
     )
-    links = {"self": _page_link(request, limit, offset)}
-    if offset + len(rows) < total:
-        links["next"] = _page_link(request, limit, offset + len(rows))
-        response.headers["Link"] = f'<{links["next"]}>; rel="next"'
-    if offset > 0:
-        links["prev"] = _page_link(request, limit, max(offset - limit, 0))
-    return PlanList(items=[_summary(r) for r in rows], total=total, limit=limit,
-                    offset=offset, links=links)  # fmt: skip
+    links = page_links(request, response, "plans", page, limit=limit, at=at,
+                       key=lambda p: (p.created_at, p.id))  # fmt: skip
+    return PlanList(items=[_summary(r) for r in page.items], total=page.total, limit=limit,
+                    offset=page.offset, links=links)  # fmt: skip
 
 
 @router.get(
@@ -307,8 +301,8 @@ async def patch_plan(
     )
     if not found:
         raise not_found("plan", plan_id)
-    rows, _ = await run_in_threadpool(
-        lambda: ctx.store.list_plans(tenant, PlanFilter(plan_id=plan_id), limit=1, offset=0)
+    rows = await run_in_threadpool(
+        lambda: ctx.store.list_plans(tenant, PlanFilter(plan_id=plan_id), limit=1).items
     )
     if not rows:
         raise not_found("plan", plan_id)

@@ -9,6 +9,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
+PAGE_LINKS_DOC = (
+    "`self`, and `next` / `prev` pages (by `cursor`, with the same filters and `limit`) "
+    "when there are any; both are also in the `Link` header."
+)
+"""The ``links`` of a page of ``GET /plans``, ``/jobs`` or ``/networks``."""
+
+
 class _In(BaseModel):
     """Request bodies: unknown members refused, strict types (``true`` is not a number)."""
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .common import StoredDoc
+from .common import PAGE_LINKS_DOC, StoredDoc
 from .plans import PlanPublic
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -68,4 +68,5 @@ class JobList(BaseModel):
     items: list[JobPublic]
     total: int
     limit: int
-    offset: int
+    offset: int = Field(description="Jobs before this page.")
+    links: dict[str, str] = Field(default_factory=dict, description=PAGE_LINKS_DOC)

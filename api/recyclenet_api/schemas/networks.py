@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import _In
+from .common import PAGE_LINKS_DOC, _In
 
 
 class NetworkSampleCreate(_In):
@@ -43,7 +43,8 @@ class NetworkList(BaseModel):
     items: list[NetworkPublic]
     total: int
     limit: int
-    offset: int
+    offset: int = Field(description="Networks before this page.")
+    links: dict[str, str] = Field(default_factory=dict, description=PAGE_LINKS_DOC)
 
 
 class NetworkPrep(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
-from .common import PlanName, PlanTags, StoredDoc, _In
+from .common import PAGE_LINKS_DOC, PlanName, PlanTags, StoredDoc, _In
 from .matrix import MatrixData
 from .parks import ParkData
 from .routing import RoutingData, RoutingIndicators
@@ -108,12 +108,8 @@ class PlanList(BaseModel):
     items: list[PlanSummaryPublic]
     total: int = Field(description="Plans matching the filters, over all pages.")
     limit: int
-    offset: int
-    links: dict[str, str] = Field(
-        default_factory=dict,
-        description="`self`, and `next` / `prev` pages with the same filters when there are "
-        "any (`next` is also a Link header).",
-    )
+    offset: int = Field(description="Plans before this page.")
+    links: dict[str, str] = Field(default_factory=dict, description=PAGE_LINKS_DOC)
 
 
 class LangText(BaseModel):
