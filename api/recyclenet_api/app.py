@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             window_s=settings.rate_limit_window_s,
             auth_failures=settings.auth_failures_max,
             auth_window_s=settings.auth_failure_window_s,
+            page_requests=settings.rate_limit_page_requests,
         ),
         job_kinds=dict(JOB_KINDS),
         mp_context=mp,

@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 
 from .bodies import BodyValidator
 from .jobs import JobRunner
-from .limits import SharedLimiter
+from .limits import SMALL_PAGE_FEATURES, SharedLimiter
 from .problems import Problem
 from .roads import RoadsCache
 from .settings import Settings
@@ -72,6 +72,20 @@ async def get_tenant(
 
     GET requests may give the key as ``?api_key=`` instead (``allow_query_api_key``).
     """
+    return await authenticate(request, ctx, header_key, query_key)
+
+
+async def authenticate(
+    request: Request,
+    ctx: AppContext,
+    header_key: str | None,
+    query_key: str | None,
+    *,
+    small_page: bool = False,
+) -> str:
+    """:func:`get_tenant`; ``small_page``: the request is an OGC API item page of at most
+    :data:`~recyclenet_api.limits.SMALL_PAGE_FEATURES` features, counted against
+    ``rate_limit_page_requests`` instead of ``rate_limit_requests``."""
     settings = ctx.settings
     api_key = header_key
     if not api_key and query_key and request.method in ("GET", "HEAD"):
@@ -81,7 +95,7 @@ async def get_tenant(
         if api_key and hmac.compare_digest(key.encode(), api_key.encode()):
             tenant = owner
     address = request.client.host if request.client else None
-    verdict = await ctx.limiter.check(address, api_key, tenant is not None)
+    verdict = await ctx.limiter.check(address, api_key, tenant is not None, small_page)
     challenge = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
     retry = {"Retry-After": str(verdict.retry_after_s)}
     if verdict.outcome == "address blocked":
@@ -98,6 +112,15 @@ async def get_tenant(
         )
     if verdict.outcome == "wrong key":
         raise Problem(401, "the X-API-Key header does not hold a known API key", headers=challenge)
+    if verdict.outcome == "over page rate":
+        raise Problem(
+            429,
+            f"rate limit of {settings.rate_limit_page_requests} OGC API item pages of at "
+            f"most {SMALL_PAGE_FEATURES} features per API key in "
+            f"{settings.rate_limit_window_s:g} s exceeded; retry in "
+            f"{verdict.retry_after_s} s, or ask for larger pages (GDAL: -oo PAGE_SIZE=1000)",
+            headers=retry,
+        )
     if verdict.outcome == "over rate":
         raise Problem(
             429,

@@ -4,6 +4,13 @@ Two limits, each a fixed window that starts at a counter's first hit:
 
 * **requests per API key**: ``rate_limit_requests`` per ``rate_limit_window_s``; past it,
   429 with ``Retry-After`` (the rest of the window);
+* **small OGC API item pages per API key**: pages of at most :data:`SMALL_PAGE_FEATURES`
+  features (``/ogc/collections/{id}/items?limit=10``) are counted apart, up to
+  ``rate_limit_page_requests`` (default 6000) per window. GDAL before 3.8 reads OGC API
+  collections 10 features a page whatever the server offers, so a network of 10,000 roads
+  is 1,000 requests: counted as ordinary requests, GDAL would stop at the 429 partway and
+  exit 0 with a layer cut short. Such pages cost the server far less than the pages of up
+  to 10,000 features that ``rate_limit_requests`` already allows;
 * **failed authentication per client address**: ``auth_failures_max`` wrong keys within
   ``auth_failure_window_s``, then every request from that address that needs a key is
   answered 429 until the window ends, whatever key it holds; other addresses are not
@@ -53,6 +60,12 @@ from .store import Base, make_engine
 
 log = logging.getLogger("recyclenet_api.limits")
 
+SMALL_PAGE_FEATURES = 100
+"""OGC API item pages of at most this many features count against
+``rate_limit_page_requests``, not ``rate_limit_requests``."""
+PAGES = ":pages"
+"""The suffix of a key's bucket of small pages."""
+
 
 class RateCounter(Base):
     """One counter: hits in the window that started at ``window_start_s``."""
@@ -99,7 +112,8 @@ class Verdict:
     """What the limiter says about one request."""
 
     outcome: str
-    """``ok``, ``no key``, ``wrong key`` (401), ``over rate`` or ``address blocked`` (429)."""
+    """``ok``, ``no key``, ``wrong key`` (401), ``over rate``, ``over page rate`` or
+    ``address blocked`` (429)."""
     retry_after_s: int = 0
     """For 429s: whole seconds until the window ends (at least 1)."""
 
@@ -120,11 +134,13 @@ class SharedLimiter:
         window_s: float,
         auth_failures: int,
         auth_window_s: float,
+        page_requests: int | None = None,
         clock: Callable[[], float] = time.time,
         purge_every_s: float = 60.0,
     ) -> None:
         self.engine = _engine(url)
         self.requests = requests
+        self.page_requests = requests * 10 if page_requests is None else page_requests
         self.window_s = window_s
         self.auth_failures = auth_failures
         self.auth_window_s = auth_window_s
@@ -132,7 +148,7 @@ class SharedLimiter:
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
-        self._batcher: LoopBatcher[tuple[str | None, str | None, bool], Verdict] = (
+        self._batcher: LoopBatcher[tuple[str | None, str | None, bool, bool], Verdict] = (
             LoopBatcher(self.count, name="rate-limits")
         )
 
@@ -152,13 +168,18 @@ class SharedLimiter:
     def _retry(self, start_s: float, window_s: float, now: float) -> int:
         return max(1, math.ceil(start_s + window_s - now))
 
-    async def check(self, address: str | None, api_key: str | None, valid: bool) -> Verdict:
-        """Count one request from ``address`` holding ``api_key`` (``valid``: a known key);
-        waits for the batch it joins to be counted (:class:`~.batching.LoopBatcher`)."""
-        return await self._batcher.call((address, api_key, valid))
+    async def check(
+        self, address: str | None, api_key: str | None, valid: bool, small_page: bool = False
+    ) -> Verdict:
+        """Count one request from ``address`` holding ``api_key`` (``valid``: a known key;
+        ``small_page``: an OGC API item page of at most :data:`SMALL_PAGE_FEATURES`
+        features); waits for the batch it joins to be counted
+        (:class:`~.batching.LoopBatcher`)."""
+        return await self._batcher.call((address, api_key, valid, small_page))
 
-    def count(self, requests: list[tuple[str | None, str | None, bool]]) -> list[Verdict]:
-        """The verdicts on ``requests`` (address, key, valid), counted in arrival order.
+    def count(self, requests: list[tuple[str | None, str | None, bool, bool]]) -> list[Verdict]:
+        """The verdicts on ``requests`` (address, key, valid, small page), counted in
+        arrival order.
 
         Blocking (database I/O): the batching thread calls it.
         """
@@ -167,12 +188,12 @@ class SharedLimiter:
         verdicts: list[Verdict | None] = [None] * len(requests)
         valid_by_key: dict[str, list[int]] = {}
         with self.engine.connect() as conn:
-            addresses = sorted({self.address_bucket(a) for a, _, _ in requests if a})
+            addresses = sorted({self.address_bucket(a) for a, _, _, _ in requests if a})
             failures: dict[str, tuple[int, float]] = {}
             if addresses:
                 for row in conn.execute(_READ, {"buckets": addresses}):
                     failures[row.bucket] = (int(row.hits), float(row.window_start_s))
-            for i, (address, api_key, valid) in enumerate(requests):
+            for i, (address, api_key, valid, small_page) in enumerate(requests):
                 addr = self.address_bucket(address) if address else None
                 hits, start = failures.get(addr, (0, 0.0)) if addr else (0, 0.0)
                 if hits >= self.auth_failures and start > now - self.auth_window_s:
@@ -192,13 +213,17 @@ class SharedLimiter:
                     else:
                         verdicts[i] = Verdict("wrong key")
                 else:
-                    valid_by_key.setdefault(self.key_bucket(api_key), []).append(i)
+                    bucket = self.key_bucket(api_key) + (PAGES if small_page else "")
+                    valid_by_key.setdefault(bucket, []).append(i)
             for bucket, indices in valid_by_key.items():
                 n = len(indices)
+                pages = bucket.endswith(PAGES)
+                limit, over = (self.page_requests, "over page rate") if pages else (
+                    self.requests, "over rate")  # fmt: skip
                 hits, start = self._hit(conn, bucket, n, now, self.window_s)
                 for j, i in enumerate(indices):  # numbered hits - n + 1 ... hits
-                    if hits - n + 1 + j > self.requests:
-                        verdicts[i] = Verdict("over rate", self._retry(start, self.window_s, now))
+                    if hits - n + 1 + j > limit:
+                        verdicts[i] = Verdict(over, self._retry(start, self.window_s, now))
                     else:
                         verdicts[i] = Verdict("ok")
             conn.commit()

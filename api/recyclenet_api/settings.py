@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     rate_limit_window_s: float = Field(
         default=60.0, gt=0, description="The window of rate_limit_requests (seconds)."
     )
+    rate_limit_page_requests: int = Field(
+        default=6000,
+        gt=0,
+        description="OGC API item pages of at most 100 features per API key in each "
+        "rate_limit_window_s, counted apart from rate_limit_requests: GDAL before 3.8 reads "
+        "10 features a page, so a large layer takes many small requests.",
+    )
     auth_failures_max: int = Field(
         default=20,
         gt=0,

@@ -10,6 +10,7 @@ The features of every collection are compared with the layer's existing GeoJSON 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -631,3 +632,38 @@ def test_ogrinfo_lists_collections_and_reads_a_stored_plan(tmp_path: Path) -> No
         assert "401" in out.stderr and "GDAL_HTTP_HEADERS" in out.stderr
     finally:
         server.stop()
+
+
+def test_ogrinfo_reads_a_large_layer_at_its_default_page_size(tmp_path: Path) -> None:
+    """GDAL before 3.8 reads 10 features a page (GDAL 3.6: the Helsinki roads are 90
+    pages). With ordinary requests limited to 40 a minute, those pages still go through
+    on their own limit (rate_limit_page_requests, 10 times as many), and every road
+    arrives: as a network ten times larger would on the default limits (600 and 6000).
+    Counted as ordinary requests (the page limit set to 40 too), GDAL stops at the 429
+    and still exits 0 with the layer cut short: what this limit prevents."""
+    ogrinfo = _ogrinfo()
+    runs = {}
+    for pages in ("400", "40"):
+        server = Server(tmp_path / f"var{pages}", RECYCLENET_RATE_LIMIT_REQUESTS="40",
+                        RECYCLENET_RATE_LIMIT_PAGE_REQUESTS=pages)  # fmt: skip
+        try:
+            api = httpx.Client(base_url=server.url, headers=A, timeout=120)
+            nid = api.post("/networks", json={"sample": "helsinki"}).json()["id"]
+            total = api.get(f"/ogc/collections/network-{nid}-roads/items",
+                            params={"limit": 1000}).json()["numberMatched"]  # fmt: skip
+            out = _run(ogrinfo, "-ro", "-al", "--debug", "on", f"OAPIF:{server.url}/ogc",
+                       f"network-{nid}-roads",
+                       env={"GDAL_HTTP_HEADERS": f"X-API-Key: {KEY_A}"})  # fmt: skip
+            runs[pages] = (out, total)
+        finally:
+            server.stop()
+    out, total = runs["400"]
+    assert out.returncode == 0, out.stderr[-2000:]
+    pages = len(re.findall(r"/items\?limit=10[&)]", out.stderr))  # this GDAL's page size
+    if pages == 0:
+        pytest.skip("this GDAL reads more than 10 features a page: no small pages to count")
+    assert pages > 40 and total > 800, (pages, total)
+    assert out.stdout.count("OGRFeature(") == total and "429" not in out.stderr
+    cut, _ = runs["40"]
+    assert cut.returncode == 0 and "HTTP error code : 429" in cut.stderr
+    assert cut.stdout.count("OGRFeature(") < total

@@ -61,6 +61,29 @@ def test_rate_limit_per_key(clocked: Callable[..., tuple[FastAPI, Clock]]) -> No
         assert codes == [200, 200, 200, 429]
 
 
+def test_small_ogc_pages_have_their_own_limit(
+    clocked: Callable[..., tuple[FastAPI, Clock]],
+) -> None:
+    """OGC API item pages of at most 100 features (GDAL before 3.8 reads 10 a page) count
+    against rate_limit_page_requests, apart from every other request."""
+    app, _ = clocked(rate_limit_requests=3, rate_limit_page_requests=5, rate_limit_window_s=60)
+    small = "/ogc/collections/nope/items?limit=10"
+    with TestClient(app) as client:
+        codes = [client.get(small, headers=A).status_code for _ in range(6)]
+        assert codes == [404] * 5 + [429]  # counted before the collection is looked up
+        r = client.get(small, headers=A)
+        assert "rate limit of 5 OGC API item pages of at most 100 features" in r.json()["detail"]
+        assert "PAGE_SIZE=1000" in r.json()["detail"] and r.headers["retry-after"] == "60"
+        # the default page (100 features) is a small one too
+        assert client.get("/ogc/collections/nope/items", headers=A).status_code == 429
+        # the ordinary limit is untouched by them; large pages count as ordinary requests
+        assert client.get("/ogc/collections/nope/items?limit=101", headers=A).status_code == 404
+        assert [client.get("/jobs", headers=A).status_code for _ in range(2)] == [200, 200]
+        r = client.get("/jobs", headers=A)  # the fourth ordinary request
+        assert r.status_code == 429 and "rate limit of 3 requests" in r.json()["detail"]
+        assert client.get(small, headers=B).status_code == 404  # per key
+
+
 def test_failed_auth_throttled_per_address(clocked: Callable[..., tuple[FastAPI, Clock]]) -> None:
     app, clock = clocked(auth_failures_max=3, auth_failure_window_s=300)
     with (TestClient(app, client=("203.0.113.7", 40000)) as bad,

@@ -41,7 +41,8 @@ from starlette.concurrency import run_in_threadpool
 from recyclenet.errors import InputError
 from recyclenet.geo import BBox, bbox_to_wgs84, geojson_swap_axes, geojson_to_crs
 
-from ..deps import ContextDep, api_key_header, api_key_query, get_tenant
+from ..deps import ContextDep, api_key_header, api_key_query, authenticate
+from ..limits import SMALL_PAGE_FEATURES
 from ..ogc_catalog import CRS84, CRSS, Collection, FeatureLayer, OgcCrs, catalog, find_crs
 from ..problems import TYPE_BASE, Problem
 
@@ -231,6 +232,17 @@ def _json(doc: Any, media: str = JSON, headers: dict[str, str] | None = None) ->
 
 
 # ---------------------------------------------------------------------- auth
+def _small_page(request: Request) -> bool:
+    """Whether the request is for a page of at most SMALL_PAGE_FEATURES items."""
+    if not request.url.path.endswith("/items"):
+        return False
+    try:
+        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        return False
+    return 1 <= limit <= SMALL_PAGE_FEATURES
+
+
 async def ogc_tenant(
     request: Request,
     ctx: ContextDep,
@@ -238,9 +250,13 @@ async def ogc_tenant(
     query_key: Annotated[str | None, Security(api_key_query)],
 ) -> str:
     """:func:`recyclenet_api.deps.get_tenant`, its 401 telling GIS users how to send the
-    key."""
+    key. Item pages of at most :data:`~recyclenet_api.limits.SMALL_PAGE_FEATURES` features
+    count against their own, larger rate limit (``rate_limit_page_requests``): GDAL before
+    3.8 reads 10 features a page, and a layer of thousands of features must not stop at
+    a 429 halfway (GDAL then exits 0 with the layer cut short)."""
     try:
-        return await get_tenant(request, ctx, header_key, query_key)
+        return await authenticate(request, ctx, header_key, query_key,
+                                  small_page=_small_page(request))  # fmt: skip
     except Problem as exc:
         if exc.status_code != 401:
             raise
