@@ -1,5 +1,11 @@
 """No orphan solves: kill -9 the server, a job process or its helper, and within 2 s no
-process of the job and no temporary folder of it remains."""
+process of the job and no temporary folder of it remains.
+
+The 2 s (:data:`GONE_WITHIN_S`, issue #14) is asserted: the job's reaper waits on the
+pidfds of the job and server processes and acts the moment one exits, so what the bound
+measures is the signal path (a kill, a folder removal), not work that a slow machine
+would stretch; the waits themselves run up to 120 s so that a miss reports how long it
+took."""
 
 from __future__ import annotations
 
@@ -43,6 +49,10 @@ def _processes_mentioning(text: str) -> list[int]:
     return [p for p in found if _alive(p)]
 
 
+GONE_WITHIN_S = 2.0
+"""How soon a killed job's processes and temporary folder must be gone."""
+
+
 def _gone_within(pids: list[int], tmp: Path, seconds: float = 120.0) -> float:
     """Seconds until every pid is dead and no ``recyclenet-*`` folder is left in ``tmp``
     (a bounded wait: what is checked is that they go, not how fast on this machine)."""
@@ -84,7 +94,8 @@ def test_kill_server(server_tmp: tuple[Path, Path]) -> None:
         assert Path(progress["tmp"]).is_dir()
         assert Path(progress["tmp"]).parent.parent == tmp  # $TMPDIR/recyclenet-job-*/...
         srv.stop(signal.SIGKILL)
-        _gone_within(pids, tmp)
+        took_s = _gone_within(pids, tmp)
+        assert took_s < GONE_WITHIN_S, took_s
     finally:
         srv.stop()
     # nor the fork server or the body validator of the killed server
@@ -99,7 +110,8 @@ def test_kill_job_process(server_tmp: tuple[Path, Path]) -> None:
     try:
         job_id, progress = _start_job(srv)
         os.kill(progress["pid"], signal.SIGKILL)
-        _gone_within([progress["pid"], progress["helper_pid"]], tmp)
+        took_s = _gone_within([progress["pid"], progress["helper_pid"]], tmp)
+        assert took_s < GONE_WITHIN_S, took_s
         job = wait_for(lambda: (j := httpx.get(f"{srv.url}/jobs/{job_id}", headers=A).json())[
             "status"] == "failed" and j, what="job failed")  # fmt: skip
         assert job["error"]["title"] == "job process died"

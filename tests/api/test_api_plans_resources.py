@@ -196,6 +196,7 @@ def test_patch_name_and_tags_only(seeded: tuple[FastAPI, TestClient, list[str]])
         ({"tags": "draft"}, "body.tags"),
         ({"tags": ["a,b"]}, "body.tags"),
         ({"tags": [""]}, "body.tags"),
+        ({"tags": ["ok", "a\u0000b"]}, "body.tags.1"),  # PostgreSQL cannot store a NUL
         ({"tags": ["t" * 51]}, "body.tags.0"),
         ({"tags": [f"t{i}" for i in range(21)]}, "body.tags"),
     ]

@@ -4,6 +4,7 @@ the OpenAPI examples, ``Allow`` headers, and a 10 MB body that does not stall th
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,11 @@ from recyclenet_api.schemas import SITING_EXAMPLE_INLINE, MatrixCreate, SitingCr
 NUL_PATHS = [
     "/plans/a%00b", "/plans/a%00b/stations.geojson", "/plans/a%00b/indicators",
     "/jobs/a%00b", "/networks/a%00b", "/networks/a%00b/roads.geojson", "/map?plan=a%00b",
-    "/jobs?status=%00",
+    "/jobs?status=%00", "/plans?network=a%00b", "/plans?name=a%00b", "/plans?tag=a%00b",
+    "/plans?kind=a%00b", "/plans?cursor=a%00b", "/jobs?cursor=%00", "/networks?cursor=%00",
+    "/ogc/collections/a%00b", "/ogc/collections/a%00b/items",
+    "/ogc/collections/plan-a%00b-stations/items/x", "/parks/a%00b/sites.geojson",
+    "/plans/a%00b/report", "/plans/a%00b/export", "/plans/a%00b/actuals",
 ]  # fmt: skip
 
 
@@ -34,8 +39,11 @@ def test_nul_in_url_is_422(shared: dict, path: str) -> None:
 
 @pytest.mark.both_dbs  # PostgreSQL refuses NUL: it must never get one
 def test_nul_in_delete_path_is_422(shared: dict) -> None:
-    r = shared["client"].delete("/jobs/a%00b", headers=A)
-    assert r.status_code == 422
+    for path in ("/jobs/a%00b", "/plans/a%00b", "/networks/a%00b"):
+        r = shared["client"].delete(path, headers=A)
+        assert r.status_code == 422, (path, r.text)
+    r = shared["client"].patch("/plans/a%00b", json={"name": "x"}, headers=A)
+    assert r.status_code == 422, r.text
 
 
 def _post(client: TestClient, path: str, body: Any) -> httpx.Response:
@@ -179,8 +187,9 @@ def test_head_is_answered_where_get_is(client: TestClient) -> None:
 
 
 def test_big_body_does_not_stall_healthz(tmp_path: Path) -> None:
-    """A ~9.5 MB scenario is parsed and validated while /healthz keeps answering: no
-    answer waits for the validation (on an idle machine every one takes < 100 ms)."""
+    """A ~9.5 MB scenario (just under the 10 MB body limit) is parsed and validated while
+    /healthz keeps answering: no answer waits for the validation, and half of them take
+    under 100 ms (on an idle machine every one does)."""
     feature = SITING_EXAMPLE_INLINE["demand"]["features"][0]
     n = 70_000
     features = [dict(feature, id=f"d{i}") for i in range(n)]
@@ -224,3 +233,8 @@ def test_big_body_does_not_stall_healthz(tmp_path: Path) -> None:
     # itself, not the clock, so a slow or loaded machine scales both sides alike.
     ordered = sorted(latencies)
     assert ordered[-1] < 0.5 * result["took_s"], (ordered[-5:], result["took_s"])
+    # issue #14's number: /healthz under 100 ms while the body is handled. The median,
+    # so one scheduling hiccup of a loaded machine is not read as a stall (a stall, as
+    # before, holds every answer of the request's duration: the median with them).
+    median_s = statistics.median(latencies)
+    assert median_s < 0.1, (median_s, ordered[-5:], result["took_s"])
