@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-
 PAGE_LINKS_DOC = (
     "`self`, and `next` / `prev` pages (by `cursor`, with the same filters and `limit`) "
     "when there are any; both are also in the `Link` header."
