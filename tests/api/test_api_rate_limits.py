@@ -123,12 +123,18 @@ def test_a_batch_is_counted_in_arrival_order(
     app, _clock = clocked(rate_limit_requests=5, auth_failures_max=2)
     with TestClient(app):  # migrates the database
         limiter = app.state.ctx.limiter
-        batch = [("10.0.0.1", KEY_A, True)] * 7 + [("10.0.0.2", "bad", False)] * 3
-        batch += [("10.0.0.2", KEY_B, True), ("10.0.0.3", KEY_B, True), ("10.0.0.3", None, False)]
+        # (address, key, known key, small OGC page)
+        batch = [("10.0.0.1", KEY_A, True, False)] * 7 + [("10.0.0.2", "bad", False, False)] * 3
+        batch += [("10.0.0.2", KEY_B, True, False), ("10.0.0.3", KEY_B, True, False),
+                  ("10.0.0.3", None, False, False)]  # fmt: skip
         outcomes = [v.outcome for v in limiter.count(batch)]
         assert outcomes == ["ok"] * 5 + ["over rate"] * 2 + ["wrong key"] * 2 + [
             "address blocked", "address blocked", "ok", "no key"]  # fmt: skip
-        assert [v.outcome for v in limiter.count([("10.0.0.1", KEY_A, True)])] == ["over rate"]
+        assert [v.outcome for v in limiter.count([("10.0.0.1", KEY_A, True, False)])] == [
+            "over rate"]  # fmt: skip
+        # small pages of the same key are counted apart, in the same batch
+        pages = limiter.count([("10.0.0.1", KEY_A, True, True)] * 2)
+        assert [v.outcome for v in pages] == ["ok", "ok"]
 
 
 def test_ended_windows_are_purged(clocked: Callable[..., tuple[FastAPI, Clock]]) -> None:
