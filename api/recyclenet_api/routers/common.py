@@ -23,6 +23,7 @@ from ..converters.points import PayloadError
 from ..deps import AppContext
 from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, JobSpec, NetworkPublic, PlanPublic
+from ..schemas.jobs import JobError, JobProgress
 from ..schemas.plans import plan_data
 from ..store import Job, Network, Plan, RawJson, as_utc, utc
 
@@ -158,8 +159,8 @@ def job_public(row: Job, cls: type[JobPublic] = JobPublic, **extra: Any) -> Any:
         id=row.id,
         kind=row.kind,
         status=row.status,  # type: ignore[arg-type]
-        progress=row.progress or {},
-        error=row.error,
+        progress=JobProgress.model_validate(row.progress or {}),
+        error=JobError.model_validate(row.error) if row.error else None,
         time_limit_s=row.time_limit_s,
         created_at=utc(row.created_at),
         started_at=as_utc(row.started_at),
