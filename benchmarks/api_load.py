@@ -19,7 +19,7 @@ the same request mix twice:
 * **load**: ``--clients`` clients, plus small jobs (a 3-point matrix, a 2-order route with
   a 1 s time limit) submitted at ``--jobs-per-s`` in total.
 
-Each client has its own connection and is a closed loop: request, read the whole body,
+Each client has its own keep-alive connection and is a closed loop: request, read the whole body,
 pause a random 0 to 2 x ``--think-s`` seconds (default 0.1: a client makes at most about
 10 requests a second; 0: the next request at once, which measures the server at
 saturation rather than latency), repeat. The mix: plan GeoJSON
@@ -33,8 +33,10 @@ Prints, per request kind: count, errors (non-2xx or transport errors), p50 and p
 latency in ms, and the p99 against the 1-client baseline of the same kind and against
 ``/healthz`` under the same load. The goal of issue #5: 50 clients, p99 at most 100 ms on
 GeoJSON reads, zero errors, zero lost jobs. Client and server share the machine, so run
-it on a quiet one; the load generator is one Python process (its CPU time and that of the
-API process are printed per request), and jobs run in the server's child processes at
+it on a quiet one. The load generator is one Python process on uvloop whose clients write
+prebuilt HTTP/1.1 requests and parse the answers with httptools (the parser uvicorn uses),
+so it takes little of the CPU the server needs; its CPU time and that of the API process
+are printed per request. Jobs run in the server's child processes at
 ``RECYCLENET_JOB_NICE`` (default 10; set it to 0 to compare).
 """
 
@@ -44,6 +46,8 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import gc
+import json
 import os
 import random
 import resource
@@ -59,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httptools
 import httpx
 import numpy as np
 
@@ -237,78 +242,160 @@ class Stats:
     server_cpu_s: float = 0.0
 
 
-async def _request(client: httpx.AsyncClient, stats: Stats, kind: str, method: str, url: str,
-                   ok: tuple[int, ...], **kw: Any) -> httpx.Response | None:  # fmt: skip
+class HttpConnection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection to the server, one request at a time.
+
+    The load generator shares the machine's cores with the server, so it is kept lean: a
+    request is one prebuilt byte string written to the socket and the response is parsed
+    by httptools (the C parser uvicorn itself uses) in this protocol's callbacks, with no
+    per-request client objects. A connection the server closed is opened again for the
+    next request (the failed request counts as an error).
+    """
+
+    def __init__(self, host: str, port: int, timeout_s: float) -> None:
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.status = 0
+        self.chunks: list[bytes] = []
+        self.head = f"Host: {host}:{port}\r\nX-API-Key: {KEY}\r\n".encode()
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.parser = httptools.HttpResponseParser(self)
+        await loop.create_connection(lambda: self, self.host, self.port)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    async def request(self, method: str, target: str, body: bytes = b"") -> tuple[int, bytes]:
+        """``(status, whole body)``; raises ``ConnectionError`` or ``TimeoutError``."""
+        if self.transport is None or self.transport.is_closing():
+            await self.connect()
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        self.waiter = waiter = loop.create_future()
+        extra = (b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+                 if body else b"")  # fmt: skip
+        self.transport.write(b"%s %s HTTP/1.1\r\n%s%s\r\n%s" % (
+            method.encode(), target.encode(), self.head, extra, body))  # fmt: skip
+        timer = loop.call_later(self.timeout_s, self._fail, TimeoutError(target))
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(ConnectionError(f"unparsable response: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail(ConnectionError("the server closed the connection"))
+
+    def _fail(self, exc: BaseException) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+            self.close()  # a late response must not answer the next request
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self.chunks = []
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result((self.status, b"".join(self.chunks)))
+
+
+async def _request(conn: HttpConnection, stats: Stats, kind: str, method: str, target: str,
+                   ok: tuple[int, ...], body: bytes = b"") -> tuple[int, bytes] | None:  # fmt: skip
     t0 = time.perf_counter()
     try:
-        r = await client.request(method, url, **kw)
-        await r.aread()
-    except httpx.HTTPError as exc:
+        status, content = await conn.request(method, target, body)
+    except (ConnectionError, TimeoutError) as exc:
         stats.latency_ms[kind].append((time.perf_counter() - t0) * 1e3)
         stats.errors[kind].append(type(exc).__name__)
         return None
     stats.latency_ms[kind].append((time.perf_counter() - t0) * 1e3)
-    if r.status_code not in ok:
-        stats.errors[kind].append(str(r.status_code))
-    return r
+    if status not in ok:
+        stats.errors[kind].append(str(status))
+    return status, content
 
 
 async def run_phase(server: Server, ctx: dict[str, Any], *, clients: int, duration_s: float,
                     think_s: float, jobs_per_s: float, seed: int) -> Stats:  # fmt: skip
     stats = Stats()
-    url = server.url
     api_pids = server.api_pids()
     rng = random.Random(seed)
     urls = ctx["urls"]
-    jobs = job_bodies(ctx["network_id"])
+    jobs = [(label, path, json.dumps(body).encode())
+            for label, path, body in job_bodies(ctx["network_id"])]  # fmt: skip
+    roads = f"/networks/{ctx['network_id']}/roads.geojson"
     mix = [("routes", 3), ("stops", 3), ("stations", 2), ("assignments", 2), ("coverage", 2),
            ("roads", 3), ("plan", 1), ("healthz", 1)]  # fmt: skip
     kinds = [k for k, w in mix for _ in range(w)]
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    end = float("inf")  # set once every client's connection pool exists
+    end = float("inf")  # set once every client's connection exists
     next_job = [end, 0]
 
-    async def one_client(client: httpx.AsyncClient) -> None:
+    async def one_client(conn: HttpConnection) -> None:
         while time.monotonic() < end:
             now = time.monotonic()
             if now >= next_job[0]:  # whichever client sees it due submits it (one loop)
                 next_job[0] += 1.0 / jobs_per_s
                 label, path, body = jobs[int(next_job[1]) % len(jobs)]
                 next_job[1] += 1
-                r = await _request(client, stats, label, "POST", path, (200, 202), json=body)
-                if r is not None and r.status_code in (200, 202):
-                    stats.jobs.append((r.json()["id"], now))
+                r = await _request(conn, stats, label, "POST", path, (200, 202), body)
+                if r is not None and r[0] in (200, 202):
+                    stats.jobs.append((json.loads(r[1])["id"], now))
             else:
                 kind = rng.choice(kinds)
                 if kind == "healthz":
-                    await _request(client, stats, kind, "GET", "/healthz", (200,))
+                    await _request(conn, stats, kind, "GET", "/healthz", (200,))
                 elif kind == "roads":
                     w = rng.uniform(BBOX[0], BBOX[2] - BOX_DEG[0])
                     s = rng.uniform(BBOX[1], BBOX[3] - BOX_DEG[1])
                     bbox = f"{w:.5f},{s:.5f},{w + BOX_DEG[0]:.5f},{s + BOX_DEG[1]:.5f}"
-                    await _request(client, stats, kind, "GET",
-                                   f"/networks/{ctx['network_id']}/roads.geojson",
-                                   (200,), params={"bbox": bbox, "limit": 200})  # fmt: skip
+                    await _request(conn, stats, kind, "GET", f"{roads}?bbox={bbox}&limit=200",
+                                   (200,))  # fmt: skip
                 else:
-                    await _request(client, stats, kind, "GET", urls[kind], (200,))
+                    await _request(conn, stats, kind, "GET", urls[kind], (200,))
             if think_s > 0:
                 await asyncio.sleep(rng.uniform(0, 2 * think_s))
 
-    async with contextlib.AsyncExitStack() as stack:  # one connection per client
-        pool = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(base_url=url, headers=HEADERS, limits=limits, timeout=30.0)
-            )
-            for _ in range(clients)
-        ]
+    host, port = "127.0.0.1", server.port
+    pool = [HttpConnection(host, port, timeout_s=30.0) for _ in range(clients)]  # one each
+    try:
+        for conn in pool:
+            await conn.connect()
+        gc.collect()
+        gc.freeze()  # the setup's objects: this process's collections stay short
         start = time.monotonic()  # the phase starts now, not before the clients were made
         end = start + duration_s
         next_job[0] = start + (1.0 / jobs_per_s if jobs_per_s > 0 else float("inf"))
         t0, c0, s0 = time.perf_counter(), own_cpu_s(), cpu_s(api_pids)
-        await asyncio.gather(*(one_client(client) for client in pool))
+        await asyncio.gather(*(one_client(conn) for conn in pool))
         stats.wall_s = time.perf_counter() - t0
         stats.client_cpu_s = own_cpu_s() - c0
         stats.server_cpu_s = cpu_s(api_pids) - s0
+    finally:
+        for conn in pool:
+            conn.close()
     return stats
 
 
@@ -349,6 +436,16 @@ async def drain_jobs(url: str, jobs: list[tuple[str, float]], drain_s: float) ->
         "failures": failures,
         "turnaround_s": turnaround,
     }
+
+
+def run_loop(coro: Any) -> Any:
+    """``asyncio.run(coro)`` on uvloop (the loop uvicorn runs on) when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 # ---------------------------------------------------------------------- report
@@ -452,16 +549,16 @@ def main() -> int:
         ctx = setup(server.url)
         base_s = max(3.0, args.duration_s / 4)
         print(f"baseline: 1 client for {base_s:g} s ...", flush=True)
-        base = asyncio.run(
+        base = run_loop(
             run_phase(server, ctx, clients=1, duration_s=base_s, think_s=args.think_s,
                       jobs_per_s=0.0, seed=args.seed)
         )  # fmt: skip
         print(f"load: {args.clients} clients for {args.duration_s:g} s ...", flush=True)
-        load = asyncio.run(run_phase(server, ctx, clients=args.clients,
+        load = run_loop(run_phase(server, ctx, clients=args.clients,
                                      duration_s=args.duration_s, think_s=args.think_s,
                                      jobs_per_s=args.jobs_per_s, seed=args.seed + 1))  # fmt: skip
         print(f"draining {len(load.jobs)} jobs ...", flush=True)
-        jobs = asyncio.run(drain_jobs(server.url, load.jobs, args.drain_s))
+        jobs = run_loop(drain_jobs(server.url, load.jobs, args.drain_s))
         ok = report(base, load, jobs, args, ctx["first"])
     finally:
         server.stop()

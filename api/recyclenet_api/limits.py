@@ -104,6 +104,9 @@ def _engine(url: str) -> Engine:
                 cur.execute("SET synchronous_commit TO OFF")
             dbapi_conn.commit()
 
+        # each statement of a batch is atomic on its own (an upsert numbers its hits), so
+        # it commits on its own: no BEGIN and COMMIT round trips around a batch
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
 
 

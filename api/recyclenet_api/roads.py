@@ -44,7 +44,16 @@ class RoadsCache:
         self._items: OrderedDict[str, RoadLayer] = OrderedDict()
         self._lock = threading.Lock()
 
+    def cached(self, network_id: str) -> RoadLayer | None:
+        """The network's layer if it is in memory (no file read), else None."""
+        with self._lock:
+            layer = self._items.get(network_id)
+            if layer is not None:
+                self._items.move_to_end(network_id)
+            return layer
+
     def get(self, network_id: str) -> RoadLayer:
+        """The network's layer, read from its files unless it is in memory (blocking)."""
         with self._lock:
             layer = self._items.get(network_id)
             if layer is not None:

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -207,10 +207,18 @@ class PlanFilter:
     """Exclusive, aware (UTC)."""
 
 
-_PLAN_OWNER = select(Plan.tenant).where(Plan.id == bindparam("plan_id"))
-_PLAN_OWNERS = select(Plan.id, Plan.tenant).where(
-    Plan.id.in_(bindparam("plan_ids", expanding=True))
-)
+_OWNER = {
+    "plan": select(Plan.tenant).where(Plan.id == bindparam("id")),
+    "network": select(Network.tenant).where(Network.id == bindparam("id")),
+}
+_OWNERS = {
+    "plan": select(Plan.id, Plan.tenant).where(Plan.id.in_(bindparam("ids", expanding=True))),
+    "network": select(Network.id, Network.tenant).where(
+        Network.id.in_(bindparam("ids", expanding=True))
+    ),
+}
+OwnedKind = Literal["plan", "network"]
+"""The resources whose owner :meth:`Store.owner` looks up."""
 _PLAN_LABELS = (
     select(Plan.tenant, Plan.name, PlanTag.tag)
     .outerjoin(PlanTag, PlanTag.plan_id == Plan.id)
@@ -360,10 +368,18 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-        #: :meth:`plan_owners` of the concurrent requests of one event-loop turn, as one
-        #: query in one thread (``await store.owners.call(plan_id)``)
-        self.owners: LoopBatcher[str, str | None] = LoopBatcher(self.plan_owners,
-                                                                name="plan-owners")
+        # single-statement reads (owner checks, labels): on a database server, no BEGIN
+        # and ROLLBACK round trips around them (SQLite has none to save)
+        self._autocommit = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        #: :meth:`owners_of` the concurrent requests of one event-loop turn, as one query a
+        #: kind in one thread (``await store.owners.call(("plan", plan_id))``)
+        self.owners: LoopBatcher[tuple[OwnedKind, str], str | None] = LoopBatcher(
+            self.owners_of, name="owners"
+        )
 
     def upgrade(self) -> str:
         """Migrate the database to the newest schema (see :mod:`recyclenet_api.migrate`)."""
@@ -656,23 +672,28 @@ class Store:
             row = s.get(Plan, plan_id)
             return row if row is not None and row.tenant == tenant else None
 
-    def plan_owner(self, plan_id: str) -> str | None:
-        """The tenant of a plan, or None if there is no such plan: one primary-key
-        lookup (Core, no ORM session), run on every read of a cached plan layer so a
-        cached body never outlives a delete made by another server process."""
-        with self.engine.connect() as conn:
-            return conn.execute(_PLAN_OWNER, {"plan_id": plan_id}).scalar()
+    def owner(self, kind: OwnedKind, ident: str) -> str | None:
+        """The tenant of a plan or network, or None if there is no such one: one
+        primary-key lookup (Core, no ORM session), run on every read of a cached plan layer
+        or road page so a cached body never outlives a delete made by another server
+        process."""
+        with self._autocommit.connect() as conn:
+            return conn.execute(_OWNER[kind], {"id": ident}).scalar()
 
-    def plan_owners(self, plan_ids: list[str]) -> list[str | None]:
-        """:meth:`plan_owner` of each id, in order, with one query."""
-        with self.engine.connect() as conn:
-            found = dict(conn.execute(_PLAN_OWNERS, {"plan_ids": sorted(set(plan_ids))}).all())
-        return [found.get(i) for i in plan_ids]
+    def owners_of(self, items: list[tuple[OwnedKind, str]]) -> list[str | None]:
+        """:meth:`owner` of each ``(kind, id)``, in order, with one query a kind."""
+        found: dict[tuple[str, str], str] = {}
+        with self._autocommit.connect() as conn:
+            for kind in sorted({k for k, _ in items}):
+                ids = sorted({i for k, i in items if k == kind})
+                for ident, tenant in conn.execute(_OWNERS[kind], {"ids": ids}):
+                    found[kind, ident] = tenant
+        return [found.get(item) for item in items]
 
     def plan_labels(self, plan_id: str) -> tuple[str, str | None, list[str]] | None:
         """``(tenant, name, tags)`` of a plan, or None if there is no such plan (as
-        :meth:`plan_owner`, for reads that show the plan's name and tags)."""
-        with self.engine.connect() as conn:
+        :meth:`owner`, for reads that show the plan's name and tags)."""
+        with self._autocommit.connect() as conn:
             rows = conn.execute(_PLAN_LABELS, {"plan_id": plan_id}).all()
         if not rows:
             return None

@@ -276,6 +276,27 @@ def test_deleted_plan_is_gone_from_every_cache(app: FastAPI, client: TestClient)
             assert client.get(url, headers=A).status_code == 404, url
 
 
+@pytest.mark.both_dbs
+def test_deleted_network_roads_are_gone_at_once(app: FastAPI, client: TestClient) -> None:
+    """Road pages served from memory check the network's owner on every read: another
+    tenant gets 404, and a network deleted through another server process (straight in
+    the store, its folder left) answers 404 at once, though its roads are still cached."""
+    r = client.post("/networks", json={"sample": "helsinki", "name": "roads"}, headers=A)
+    assert r.status_code == 201, r.text
+    net = r.json()["id"]
+    url = f"/networks/{net}/roads.geojson?limit=5&bbox=24.93,60.16,24.95,60.17"
+    for _ in range(2):  # the second from the cache
+        page = client.get(url, headers=A)
+        assert page.status_code == 200 and page.json()["numberReturned"] == 5, page.text
+    other = client.get(url, headers=B)
+    assert other.status_code == 404 and net in other.json()["detail"]
+    assert app.state.ctx.store.delete_network("tenant-a", net)
+    assert network_dir(app.state.ctx.settings.data_dir, net).is_dir()  # files still there
+    gone = client.get(url, headers=A)
+    assert gone.status_code == 404, gone.text
+    assert gone.json()["detail"] == f"no network with id {net!r} for this API key"
+
+
 def test_name_and_tags_on_create_reach_job_and_plan(db_url: str, tmp_path: Path) -> None:
     app = make_app(tmp_path / "var", database_url=db_url)
     with TestClient(app) as client:

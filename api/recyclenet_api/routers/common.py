@@ -25,7 +25,7 @@ from ..problems import TYPE_BASE, Problem
 from ..schemas import JobPublic, JobResult, JobSpec, NetworkPublic, PlanPublic
 from ..schemas.jobs import JobError, JobProgress
 from ..schemas.plans import plan_data
-from ..store import Job, Network, Plan, RawJson, as_utc, utc
+from ..store import Job, Network, OwnedKind, Plan, RawJson, as_utc, utc
 
 
 class HasLonLat(Protocol):
@@ -56,6 +56,22 @@ def field_problem(field: str, message: str, status: int = 422) -> Problem:
 
 def not_found(kind: str, ident: str) -> Problem:
     return Problem(404, f"no {kind} with id {ident!r} for this API key")
+
+
+async def check_owner(ctx: AppContext, tenant: str, kind: OwnedKind, ident: str) -> None:
+    """404 unless the tenant has the plan or network (any server process may have deleted
+    it): run before serving a cached plan layer, page or road page.
+
+    On SQLite a primary-key read on the event loop: about 0.1 ms of CPU in WAL mode, never
+    waiting for a writer, where a thread-pool hop costs more. Elsewhere the concurrent
+    checks of one event-loop turn go to the database as one query a kind
+    (:attr:`Store.owners <recyclenet_api.store.Store.owners>`)."""
+    if ctx.store.engine.dialect.name == "sqlite":
+        owner = ctx.store.owner(kind, ident)
+    else:
+        owner = await ctx.store.owners.call((kind, ident))
+    if owner != tenant:
+        raise not_found(kind, ident)
 
 
 CRS_DOC = (

@@ -35,11 +35,11 @@ from ..jobs import ChildFailedError, run_in_child
 from ..middleware import unstorable
 from ..paging import CursorQuery, LimitQuery, OffsetQuery, page_links, start_of_page
 from ..problems import TYPE_BASE, Problem
-from ..roads import network_dir
+from ..roads import RoadLayer, network_dir
 from ..schemas.networks import NetworkList, NetworkPrep, NetworkPublic, NetworkSampleCreate
 from ..store import new_id
 from ..tasks.networks import ROAD_PROPERTIES
-from .common import CrsQuery, network_public, not_found
+from .common import CrsQuery, check_owner, network_public, not_found
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
@@ -397,6 +397,15 @@ BboxQuery = Annotated[
 _ROADS_DOC = "\n".join(f"- `{k}`: {v}" for k, v in ROAD_PROPERTIES.items())
 
 
+def _converted_page(
+    layer: RoadLayer, positions: list[int], meta: dict[str, Any], crs: CoordSystem
+) -> bytes:
+    fc = {"type": "FeatureCollection",
+          "features": [json.loads(layer.features[i]) for i in positions]}  # fmt: skip
+    doc = {**geojson_to_crs(fc, crs), **meta}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 @router.get(
     "/{network_id}/roads.geojson",
     response_class=Response,
@@ -418,7 +427,7 @@ _ROADS_DOC = "\n".join(f"- `{k}`: {v}" for k, v in ROAD_PROPERTIES.items())
         }
     },
 )
-def roads_geojson(
+async def roads_geojson(
     network_id: str,
     request: Request,
     ctx: ContextDep,
@@ -428,9 +437,10 @@ def roads_geojson(
     limit: Annotated[int | None, Query(ge=1, description="Features per page")] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    row = ctx.store.get_network(tenant, network_id)
-    if row is None:
-        raise not_found("network", network_id)
+    # the owner alone (one small read, batched across concurrent requests): 404 at once when
+    # any server process deleted the network, and no thread-pool hop for a page of a network
+    # whose roads are in memory (a bbox filter and a byte join, on the event loop)
+    await check_owner(ctx, tenant, "network", network_id)
     page_max = ctx.settings.max_page_features
     if limit is not None and limit > page_max:
         raise RequestValidationError(
@@ -443,7 +453,7 @@ def roads_geojson(
             ]
         )
     limit = limit or min(1000, page_max)
-    layer = ctx.roads.get(network_id)
+    layer = ctx.roads.cached(network_id) or await run_in_threadpool(ctx.roads.get, network_id)
     box = None
     if bbox:
         west, south, east, north = (float(v) for v in bbox.split(","))
@@ -471,10 +481,7 @@ def roads_geojson(
         feats = b",".join(layer.features[i] for i in page.tolist())
         tail = json.dumps(meta, separators=(",", ":"))[1:]
         body = b'{"type":"FeatureCollection","features":[' + feats + b"]," + tail.encode()
-    else:
-        fc = {"type": "FeatureCollection",
-              "features": [json.loads(layer.features[i]) for i in page.tolist()]}  # fmt: skip
-        doc = {**geojson_to_crs(fc, crs), **meta}
-        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    else:  # parsed, converted and serialized again: off the event loop
+        body = await run_in_threadpool(_converted_page, layer, page.tolist(), meta, crs)
     headers = {"Link": f'<{links[0]["href"]}>; rel="next"'} if links else None
     return Response(content=body, media_type=GEOJSON, headers=headers)

@@ -7,7 +7,7 @@ never change after it is made. ``?crs=gcj02|bd09`` serves them converted from th
 WGS-84 (:func:`recyclenet.geo.geojson_to_crs`). Serialized layers are kept in a small
 in-memory cache by plan, layer and datum, as is the plan document without its labels (a
 plan's body is immutable, so it never goes stale). Every read first asks the database for
-the plan's owner (:meth:`recyclenet_api.store.Store.plan_owner`, a primary-key lookup;
+the plan's owner (:meth:`recyclenet_api.store.Store.owner`, a primary-key lookup;
 the plan document also reads its name and tags), so a plan deleted or renamed through any
 server process is gone or renamed for every process at once, and the tenant check runs
 on every request.
@@ -46,7 +46,7 @@ from ..schemas import (
 )
 from ..schemas.plans import EvaluationIndicator
 from ..store import UNSET, Plan, PlanFilter, PlanSummary
-from .common import PLAN_LAYERS, CrsQuery, not_found, plan_public
+from .common import PLAN_LAYERS, CrsQuery, check_owner, not_found, plan_public
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -119,16 +119,9 @@ async def plan_labels(ctx: AppContext, tenant: str, plan_id: str) -> tuple[str |
 
 
 async def check_plan(ctx: AppContext, tenant: str, plan_id: str) -> None:
-    """404 unless the tenant has the plan: run before serving a cached layer or page.
-
-    On SQLite a read on the event loop; elsewhere the concurrent checks of one event-loop
-    turn go to the database as one query (:attr:`Store.owners`)."""
-    if ctx.store.engine.dialect.name == "sqlite":
-        owner = ctx.store.plan_owner(plan_id)
-    else:
-        owner = await ctx.store.owners.call(plan_id)
-    if owner != tenant:
-        raise not_found("plan", plan_id)
+    """404 unless the tenant has the plan: run before serving a cached layer or page
+    (:func:`.common.check_owner`)."""
+    await check_owner(ctx, tenant, "plan", plan_id)
 
 
 # ---------------------------------------------------------------------- the collection
