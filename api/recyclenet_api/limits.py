@@ -45,17 +45,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, bindparam, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .batching import LoopBatcher
+from .batching import LoopBatcher, LoopConnections
 from .store import Base, make_engine
 
 log = logging.getLogger("recyclenet_api.limits")
@@ -92,6 +93,11 @@ _READ = text(
     "SELECT bucket, hits, window_start_s FROM rate_limits WHERE bucket IN :buckets"
 ).bindparams(bindparam("buckets", expanding=True))
 _PURGE = text("DELETE FROM rate_limits WHERE window_start_s <= :ended")
+# the same for a psycopg connection (the limiter's own, on the event loop)
+_HIT_PG = re.sub(r":(\w+)", r"%(\1)s", _HIT.text)
+_READ_PG = "SELECT bucket, hits, window_start_s FROM rate_limits WHERE bucket = ANY(%(buckets)s)"
+_PURGE_PG = "DELETE FROM rate_limits WHERE window_start_s <= %(ended)s"
+_NO_COMMIT_WAIT = "SET synchronous_commit TO OFF"
 
 
 def _engine(url: str) -> Engine:
@@ -101,7 +107,7 @@ def _engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _no_commit_wait(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
-                cur.execute("SET synchronous_commit TO OFF")
+                cur.execute(_NO_COMMIT_WAIT)
             dbapi_conn.commit()
 
         # each statement of a batch is atomic on its own (an upsert numbers its hits), so
@@ -151,13 +157,20 @@ class SharedLimiter:
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
-        self._batcher: LoopBatcher[tuple[str | None, str | None, bool, bool], Verdict] = (
-            LoopBatcher(self.count, name="rate-limits")
-        )
+        self._loop_conns: LoopConnections | None = None
+        self._batcher: LoopBatcher[tuple[str | None, str | None, bool, bool], Verdict]
+        if self.engine.dialect.name == "postgresql":
+            self._loop_conns = LoopConnections(url, setup=[_NO_COMMIT_WAIT],
+                                               name="recyclenet-rate-limits")  # fmt: skip
+            self._batcher = LoopBatcher(self._count_on_loop, name="rate-limits")
+        else:
+            self._batcher = LoopBatcher(self.count, name="rate-limits")
 
     def dispose(self) -> None:
-        """Stop the counting thread (after the batch it has) and close the pool."""
+        """Stop the counting thread (after the batch it has) and close the connections."""
         self._batcher.dispose()
+        if self._loop_conns is not None:
+            self._loop_conns.close()
         self.engine.dispose()
 
     @staticmethod
@@ -184,72 +197,123 @@ class SharedLimiter:
         """The verdicts on ``requests`` (address, key, valid, small page), counted in
         arrival order.
 
-        Blocking (database I/O): the batching thread calls it.
+        Blocking (database I/O): the batching thread calls it (on PostgreSQL the batcher
+        counts over the event loop's own connection instead, :meth:`_count_on_loop`).
         """
         now = self.clock()
         self._maybe_purge(now)
+        with self.engine.connect() as conn:
+            steps = self._steps(requests, now)
+            try:
+                op, params = next(steps)
+                while True:
+                    answer: Any
+                    if op == "read":
+                        answer = [tuple(row) for row in conn.execute(_READ, params)]
+                    else:
+                        answer = tuple(conn.execute(_HIT, params).one())
+                    op, params = steps.send(answer)
+            except StopIteration as stop:
+                verdicts: list[Verdict] = stop.value
+            conn.commit()
+        return verdicts
+
+    async def _count_on_loop(
+        self, requests: list[tuple[str | None, str | None, bool, bool]]
+    ) -> list[Verdict]:
+        """:meth:`count` over this event loop's PostgreSQL connection (autocommit)."""
+        assert self._loop_conns is not None
+        now = self.clock()
+        purge = self._purge_due(now)
+
+        async def run(conn: Any) -> list[Verdict]:
+            if purge:
+                await conn.execute(_PURGE_PG, {"ended": now - self._longest_window_s})
+            steps = self._steps(requests, now)
+            try:
+                op, params = next(steps)
+                while True:
+                    cur = await conn.execute(_READ_PG if op == "read" else _HIT_PG, params)
+                    answer = await cur.fetchall() if op == "read" else await cur.fetchone()
+                    op, params = steps.send(answer)
+            except StopIteration as stop:
+                verdicts: list[Verdict] = stop.value
+            return verdicts
+
+        return await self._loop_conns.run(run)
+
+    def _steps(
+        self, requests: list[tuple[str | None, str | None, bool, bool]], now: float
+    ) -> Generator[tuple[str, dict[str, Any]], Any, list[Verdict]]:
+        """The counting of :meth:`count` without its database I/O, for either connection:
+        yields ``("read", params of _READ)`` to be sent the rows ``(bucket, hits,
+        window_start_s)`` and ``("hit", params of _HIT)`` to be sent ``(hits,
+        window_start_s)``; returns the verdicts."""
         verdicts: list[Verdict | None] = [None] * len(requests)
         valid_by_key: dict[str, list[int]] = {}
-        with self.engine.connect() as conn:
-            addresses = sorted({self.address_bucket(a) for a, _, _, _ in requests if a})
-            failures: dict[str, tuple[int, float]] = {}
-            if addresses:
-                for row in conn.execute(_READ, {"buckets": addresses}):
-                    failures[row.bucket] = (int(row.hits), float(row.window_start_s))
-            for i, (address, api_key, valid, small_page) in enumerate(requests):
-                addr = self.address_bucket(address) if address else None
-                hits, start = failures.get(addr, (0, 0.0)) if addr else (0, 0.0)
-                if hits >= self.auth_failures and start > now - self.auth_window_s:
+        addresses = sorted({self.address_bucket(a) for a, _, _, _ in requests if a})
+        failures: dict[str, tuple[int, float]] = {}
+        if addresses:
+            for bucket, hits, start in (yield ("read", {"buckets": addresses})):
+                failures[bucket] = (int(hits), float(start))
+        for i, (address, api_key, valid, small_page) in enumerate(requests):
+            addr = self.address_bucket(address) if address else None
+            hits, start = failures.get(addr, (0, 0.0)) if addr else (0, 0.0)
+            if hits >= self.auth_failures and start > now - self.auth_window_s:
+                retry = self._retry(start, self.auth_window_s, now)
+                verdicts[i] = Verdict("address blocked", retry)
+            elif not api_key:
+                verdicts[i] = Verdict("no key")
+            elif not valid:
+                if addr is None:
+                    verdicts[i] = Verdict("wrong key")
+                    continue
+                row = yield ("hit", self._hit_params(addr, 1, now, self.auth_window_s))
+                hits, start = int(row[0]), float(row[1])
+                failures[addr] = (hits, start)
+                if hits > self.auth_failures:
                     retry = self._retry(start, self.auth_window_s, now)
                     verdicts[i] = Verdict("address blocked", retry)
-                elif not api_key:
-                    verdicts[i] = Verdict("no key")
-                elif not valid:
-                    if addr is None:
-                        verdicts[i] = Verdict("wrong key")
-                        continue
-                    hits, start = self._hit(conn, addr, 1, now, self.auth_window_s)
-                    failures[addr] = (hits, start)
-                    if hits > self.auth_failures:
-                        retry = self._retry(start, self.auth_window_s, now)
-                        verdicts[i] = Verdict("address blocked", retry)
-                    else:
-                        verdicts[i] = Verdict("wrong key")
                 else:
-                    bucket = self.key_bucket(api_key) + (PAGES if small_page else "")
-                    valid_by_key.setdefault(bucket, []).append(i)
-            for bucket, indices in valid_by_key.items():
-                n = len(indices)
-                pages = bucket.endswith(PAGES)
-                limit, over = (self.page_requests, "over page rate") if pages else (
-                    self.requests, "over rate")  # fmt: skip
-                hits, start = self._hit(conn, bucket, n, now, self.window_s)
-                for j, i in enumerate(indices):  # numbered hits - n + 1 ... hits
-                    if hits - n + 1 + j > limit:
-                        verdicts[i] = Verdict(over, self._retry(start, self.window_s, now))
-                    else:
-                        verdicts[i] = Verdict("ok")
-            conn.commit()
+                    verdicts[i] = Verdict("wrong key")
+            else:
+                bucket = self.key_bucket(api_key) + (PAGES if small_page else "")
+                valid_by_key.setdefault(bucket, []).append(i)
+        for bucket, indices in valid_by_key.items():
+            n = len(indices)
+            pages = bucket.endswith(PAGES)
+            limit, over = (self.page_requests, "over page rate") if pages else (
+                self.requests, "over rate")  # fmt: skip
+            row = yield ("hit", self._hit_params(bucket, n, now, self.window_s))
+            hits, start = int(row[0]), float(row[1])
+            for j, i in enumerate(indices):  # numbered hits - n + 1 ... hits
+                if hits - n + 1 + j > limit:
+                    verdicts[i] = Verdict(over, self._retry(start, self.window_s, now))
+                else:
+                    verdicts[i] = Verdict("ok")
         assert all(v is not None for v in verdicts)
         return verdicts  # type: ignore[return-value]
 
     @staticmethod
-    def _hit(
-        conn: Connection, bucket: str, n: int, now: float, window_s: float
-    ) -> tuple[int, float]:
+    def _hit_params(bucket: str, n: int, now: float, window_s: float) -> dict[str, Any]:
         """Add ``n`` hits to ``bucket`` (a new window if its window ended)."""
-        params = {"bucket": bucket, "n": n, "now": now, "ended": now - window_s}
-        row = conn.execute(_HIT, params).one()
-        return int(row.hits), float(row.window_start_s)
+        return {"bucket": bucket, "n": n, "now": now, "ended": now - window_s}
+
+    @property
+    def _longest_window_s(self) -> float:
+        return max(self.window_s, self.auth_window_s)
+
+    def _purge_due(self, now: float) -> bool:
+        """Whether to delete ended counters now (at most once a ``purge_every_s`` a
+        process); True moves the next time on."""
+        with self._purge_lock:
+            if now < self._next_purge:
+                return False
+            self._next_purge = now + self.purge_every_s
+            return True
 
     def _maybe_purge(self, now: float) -> None:
-        """Delete counters whose window ended (at most once a ``purge_every_s`` a process)."""
-        if now < self._next_purge or not self._purge_lock.acquire(blocking=False):
-            return
-        try:
-            self._next_purge = now + self.purge_every_s
-            longest = max(self.window_s, self.auth_window_s)
+        """Delete counters whose window ended, when :meth:`_purge_due`."""
+        if self._purge_due(now):
             with self.engine.begin() as conn:
-                conn.execute(_PURGE, {"ended": now - longest})
-        finally:
-            self._purge_lock.release()
+                conn.execute(_PURGE, {"ended": now - self._longest_window_s})

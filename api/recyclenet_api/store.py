@@ -65,7 +65,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_colum
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
-from .batching import LoopBatcher
+from .batching import LoopBatcher, LoopConnections
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
@@ -216,6 +216,10 @@ _OWNERS = {
     "network": select(Network.id, Network.tenant).where(
         Network.id.in_(bindparam("ids", expanding=True))
     ),
+}
+_OWNERS_PG = {  # the same for a psycopg connection
+    kind: f"SELECT id, tenant FROM {table.__tablename__} WHERE id = ANY(%(ids)s)"
+    for kind, table in (("plan", Plan), ("network", Network))
 }
 OwnedKind = Literal["plan", "network"]
 """The resources whose owner :meth:`Store.owner` looks up."""
@@ -375,11 +379,16 @@ class Store:
             if self.engine.dialect.name == "sqlite"
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        #: :meth:`owners_of` the concurrent requests of one event-loop turn, as one query a
-        #: kind in one thread (``await store.owners.call(("plan", plan_id))``)
-        self.owners: LoopBatcher[tuple[OwnedKind, str], str | None] = LoopBatcher(
-            self.owners_of, name="owners"
-        )
+        #: the owners of the concurrent requests of one event-loop turn, one query a kind
+        #: (``await store.owners.call(("plan", plan_id))``): on PostgreSQL over the loop's
+        #: own asynchronous connection, elsewhere :meth:`owners_of` in one thread
+        self._loop_conns: LoopConnections | None = None
+        self.owners: LoopBatcher[tuple[OwnedKind, str], str | None]
+        if self.engine.dialect.name == "postgresql":
+            self._loop_conns = LoopConnections(url, name="recyclenet-owners")
+            self.owners = LoopBatcher(self._owners_on_loop, name="owners")
+        else:
+            self.owners = LoopBatcher(self.owners_of, name="owners")
 
     def upgrade(self) -> str:
         """Migrate the database to the newest schema (see :mod:`recyclenet_api.migrate`)."""
@@ -389,6 +398,8 @@ class Store:
 
     def dispose(self) -> None:
         self.owners.dispose()
+        if self._loop_conns is not None:
+            self._loop_conns.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -688,6 +699,22 @@ class Store:
                 ids = sorted({i for k, i in items if k == kind})
                 for ident, tenant in conn.execute(_OWNERS[kind], {"ids": ids}):
                     found[kind, ident] = tenant
+        return [found.get(item) for item in items]
+
+    async def _owners_on_loop(self, items: list[tuple[OwnedKind, str]]) -> list[str | None]:
+        """:meth:`owners_of` over this event loop's PostgreSQL connection."""
+        assert self._loop_conns is not None
+
+        async def query(conn: Any) -> dict[tuple[str, str], str]:
+            found: dict[tuple[str, str], str] = {}
+            for kind in sorted({k for k, _ in items}):
+                ids = sorted({i for k, i in items if k == kind})
+                cur = await conn.execute(_OWNERS_PG[kind], {"ids": ids})
+                for ident, tenant in await cur.fetchall():
+                    found[kind, ident] = tenant
+            return found
+
+        found = await self._loop_conns.run(query)
         return [found.get(item) for item in items]
 
     def plan_labels(self, plan_id: str) -> tuple[str, str | None, list[str]] | None:

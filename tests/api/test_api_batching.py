@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from recyclenet_api.batching import LoopBatcher
+from recyclenet_api.batching import LoopBatcher, LoopConnections
 
 
 def test_concurrent_calls_are_one_batch_and_each_gets_its_result() -> None:
@@ -94,3 +94,52 @@ def test_a_wrong_number_of_results_is_an_error_not_a_mixup() -> None:
             asyncio.run(main())
     finally:
         b.dispose()
+
+
+def test_coroutine_work_runs_on_the_callers_loop_one_batch_a_turn() -> None:
+    batches: list[tuple[list[int], str]] = []
+
+    async def work(items: list[int]) -> list[int]:
+        batches.append((list(items), threading.current_thread().name))
+        await asyncio.sleep(0.01)
+        return [i * 10 for i in items]
+
+    b: LoopBatcher[int, int] = LoopBatcher(work, name="t")
+
+    async def main() -> list[int]:
+        first = await asyncio.gather(*(b.call(i) for i in range(20)))
+        return [*first, await b.call(99)]
+
+    assert asyncio.run(main()) == [*(i * 10 for i in range(20)), 990]
+    here = threading.current_thread().name  # no worker thread: the loop's own
+    assert batches == [(list(range(20)), here), ([99], here)]
+    b.dispose()
+
+
+def test_loop_connection_is_replaced_after_it_broke(pg_database: str) -> None:
+    """A loop's PostgreSQL connection killed by the server: the next batch reconnects
+    (and runs the setup statements again) instead of failing."""
+    import psycopg
+
+    conns = LoopConnections(pg_database, setup=["SET synchronous_commit TO OFF"],
+                            name="recyclenet-test-loop-conns")  # fmt: skip
+
+    async def backend(conn: psycopg.AsyncConnection) -> tuple[int, str]:
+        cur = await conn.execute("SELECT pg_backend_pid(), current_setting('synchronous_commit')")
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0]), str(row[1])
+
+    async def main() -> tuple[tuple[int, str], tuple[int, str], tuple[int, str]]:
+        first = await conns.run(backend)
+        again = await conns.run(backend)
+        with psycopg.connect(pg_database.replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [first[0]])
+        return first, again, await conns.run(backend)
+
+    try:
+        first, again, after = asyncio.run(main())
+    finally:
+        conns.close()
+    assert first == again and first[1] == "off"  # one connection per loop, kept
+    assert after[0] != first[0] and after[1] == "off"

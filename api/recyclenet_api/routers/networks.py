@@ -453,7 +453,9 @@ async def roads_geojson(
             ]
         )
     limit = limit or min(1000, page_max)
-    layer = ctx.roads.cached(network_id) or await run_in_threadpool(ctx.roads.get, network_id)
+    layer = ctx.roads.cached(network_id)
+    if layer is None:  # read from its files once
+        layer = await run_in_threadpool(ctx.roads.get, network_id)
     box = None
     if bbox:
         west, south, east, north = (float(v) for v in bbox.split(","))
