@@ -4,8 +4,10 @@ of a real ``recyclenet serve --workers 2``; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -120,21 +122,61 @@ def test_a_batch_is_counted_in_arrival_order(
 ) -> None:
     """Requests that arrive together are counted with one upsert per key and numbered in
     arrival order; wrong keys block their address for the rest of the batch too."""
-    app, _clock = clocked(rate_limit_requests=5, auth_failures_max=2)
+    app, clock = clocked(rate_limit_requests=5, auth_failures_max=2)
     with TestClient(app):  # migrates the database
         limiter = app.state.ctx.limiter
         # (address, key, known key, small OGC page)
         batch = [("10.0.0.1", KEY_A, True, False)] * 7 + [("10.0.0.2", "bad", False, False)] * 3
         batch += [("10.0.0.2", KEY_B, True, False), ("10.0.0.3", KEY_B, True, False),
                   ("10.0.0.3", None, False, False)]  # fmt: skip
-        outcomes = [v.outcome for v in limiter.count(batch)]
-        assert outcomes == ["ok"] * 5 + ["over rate"] * 2 + ["wrong key"] * 2 + [
+        expected = ["ok"] * 5 + ["over rate"] * 2 + ["wrong key"] * 2 + [
             "address blocked", "address blocked", "ok", "no key"]  # fmt: skip
+        assert [v.outcome for v in limiter.count(batch)] == expected
         assert [v.outcome for v in limiter.count([("10.0.0.1", KEY_A, True, False)])] == [
             "over rate"]  # fmt: skip
         # small pages of the same key are counted apart, in the same batch
         pages = limiter.count([("10.0.0.1", KEY_A, True, True)] * 2)
         assert [v.outcome for v in pages] == ["ok", "ok"]
+        batch += [("10.0.0.1", KEY_A, True, True)] * 2
+        expected += ["ok", "ok"]
+
+        async def checked() -> list[str]:  # the same batch as requests send it: one turn
+            return [v.outcome for v in await asyncio.gather(*(limiter.check(*r) for r in batch))]
+
+        # new windows, counted as the server counts (on the event loop where it can)
+        clock.now += max(limiter.window_s, limiter.auth_window_s) + 1
+        assert asyncio.run(checked()) == expected
+
+
+def test_a_locked_sqlite_database_batch_waits_off_the_loop(tmp_path: Path) -> None:
+    """While another connection holds SQLite's write lock, a batch is counted by the
+    thread, whose connection waits for the lock; the event loop goes on meanwhile."""
+    from recyclenet_api.limits import SharedLimiter
+    from recyclenet_api.store import Base
+
+    path = tmp_path / "limits.db"
+    limiter = SharedLimiter(f"sqlite:///{path}", requests=2, window_s=60, auth_failures=5,
+                            auth_window_s=60)  # fmt: skip
+    Base.metadata.create_all(limiter.engine)  # WAL mode, the rate_limits table
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def main() -> list[str]:
+        counted = asyncio.gather(*(limiter.check("10.0.0.9", KEY_A, True, False) for _ in range(3)))
+        await asyncio.sleep(0.3)  # the loop is not blocked by the lock
+        assert not counted.done()
+        other.execute("COMMIT")
+        return [v.outcome for v in await counted]
+
+    async def unlocked() -> list[str]:  # the loop's own connection
+        return [v.outcome for v in await asyncio.gather(limiter.check("10.0.0.9", KEY_A, True, False))]
+
+    try:
+        assert asyncio.run(main()) == ["ok", "ok", "over rate"]
+        assert asyncio.run(unlocked()) == ["over rate"]
+    finally:
+        other.close()
+        limiter.dispose()
 
 
 def test_ended_windows_are_purged(clocked: Callable[..., tuple[FastAPI, Clock]]) -> None:
