@@ -297,6 +297,21 @@ def test_deleted_network_roads_are_gone_at_once(app: FastAPI, client: TestClient
     assert gone.json()["detail"] == f"no network with id {net!r} for this API key"
 
 
+@pytest.mark.both_dbs
+def test_key_is_checked_before_the_owner(client: TestClient) -> None:
+    """Layer and road URLs answer 401 for a missing or wrong key whether or not the id
+    exists (the owner lookup that may start with the key check tells nothing), 404 for
+    a valid key and an unknown id."""
+    urls = ["/plans/nope/routes.geojson", "/plans/nope/stations.geojson",
+            "/networks/nope/roads.geojson?limit=1"]  # fmt: skip
+    for url in urls:
+        for headers in ({}, {"X-API-Key": "wrong-key-0123456789"}):
+            r = client.get(url, headers=headers)
+            assert r.status_code == 401 and "X-API-Key" in r.json()["detail"], (url, r.text)
+        r = client.get(url, headers=A)
+        assert r.status_code == 404 and "'nope'" in r.json()["detail"], (url, r.text)
+
+
 def test_name_and_tags_on_create_reach_job_and_plan(db_url: str, tmp_path: Path) -> None:
     app = make_app(tmp_path / "var", database_url=db_url)
     with TestClient(app) as client:

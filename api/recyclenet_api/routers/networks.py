@@ -39,7 +39,7 @@ from ..roads import RoadLayer, network_dir
 from ..schemas.networks import NetworkList, NetworkPrep, NetworkPublic, NetworkSampleCreate
 from ..store import new_id
 from ..tasks.networks import ROAD_PROPERTIES
-from .common import CrsQuery, check_owner, network_public, not_found
+from .common import CrsQuery, check_owner, network_public, not_found, owner_lookup
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
@@ -430,6 +430,7 @@ def _converted_page(
 async def roads_geojson(
     network_id: str,
     request: Request,
+    owner: Annotated[Any, owner_lookup("network", "network_id")],  # before the key check
     ctx: ContextDep,
     tenant: TenantDep,
     crs: CrsQuery,
@@ -440,7 +441,7 @@ async def roads_geojson(
     # the owner alone (one small read, batched across concurrent requests): 404 at once when
     # any server process deleted the network, and no thread-pool hop for a page of a network
     # whose roads are in memory (a bbox filter and a byte join, on the event loop)
-    await check_owner(ctx, tenant, "network", network_id)
+    await check_owner(ctx, tenant, "network", network_id, owner)
     page_max = ctx.settings.max_page_features
     if limit is not None and limit > page_max:
         raise RequestValidationError(

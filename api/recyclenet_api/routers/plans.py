@@ -19,6 +19,7 @@ built per request in a temporary folder that is removed with the response.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import threading
@@ -46,7 +47,7 @@ from ..schemas import (
 )
 from ..schemas.plans import EvaluationIndicator
 from ..store import UNSET, Plan, PlanFilter, PlanSummary
-from .common import PLAN_LAYERS, CrsQuery, check_owner, not_found, plan_public
+from .common import PLAN_LAYERS, CrsQuery, check_owner, not_found, owner_lookup, plan_public
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -118,10 +119,12 @@ async def plan_labels(ctx: AppContext, tenant: str, plan_id: str) -> tuple[str |
     return found[1], found[2]
 
 
-async def check_plan(ctx: AppContext, tenant: str, plan_id: str) -> None:
+async def check_plan(
+    ctx: AppContext, tenant: str, plan_id: str, started: asyncio.Future[str | None] | None = None
+) -> None:
     """404 unless the tenant has the plan: run before serving a cached layer or page
     (:func:`.common.check_owner`)."""
-    await check_owner(ctx, tenant, "plan", plan_id)
+    await check_owner(ctx, tenant, "plan", plan_id, started)
 
 
 # ---------------------------------------------------------------------- the collection
@@ -336,9 +339,15 @@ def _serialize(row: Plan, layer: str, crs: CoordSystem) -> bytes:
 
 
 async def _layer(
-    ctx: AppContext, tenant: str, plan_id: str, layer: str, crs: CoordSystem
+    ctx: AppContext,
+    tenant: str,
+    plan_id: str,
+    layer: str,
+    crs: CoordSystem,
+    started: asyncio.Future[str | None] | None,
 ) -> Response:
-    await check_plan(ctx, tenant, plan_id)  # 404 once deleted, whichever process cached it
+    # 404 once deleted, whichever process cached it
+    await check_plan(ctx, tenant, plan_id, started)
     cache = plan_cache(ctx)
     hit = cache.get((plan_id, layer, crs))
     if hit is None:
@@ -359,6 +368,9 @@ async def _layer(
             raise Problem(404, detail)
         raise Problem(404, f"plan {plan_id} is a {kind} plan; {layer}.geojson needs a {want} plan")
     return Response(content=body, media_type=GEOJSON)
+
+
+_PLAN_OWNER = owner_lookup("plan", "plan_id")
 
 
 def _geojson_route(layer: str, summary: str, properties: dict[str, str]) -> Any:
@@ -383,8 +395,14 @@ def _geojson_route(layer: str, summary: str, properties: dict[str, str]) -> Any:
         },
         name=f"plan_{layer}_geojson",
     )
-    async def endpoint(plan_id: str, ctx: ContextDep, tenant: TenantDep, crs: CrsQuery) -> Response:
-        return await _layer(ctx, tenant, plan_id, layer, crs)
+    async def endpoint(
+        plan_id: str,
+        owner: Annotated[Any, _PLAN_OWNER],  # before the key check: overlaps its round trip
+        ctx: ContextDep,
+        tenant: TenantDep,
+        crs: CrsQuery,
+    ) -> Response:
+        return await _layer(ctx, tenant, plan_id, layer, crs, owner)
 
     return endpoint
 
