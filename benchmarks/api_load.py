@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/api_load.py [--clients 50] [--duration-s 30] [--workers 1] \
         [--think-s 0.1] [--jobs-per-s 0.5] [--drain-s 180] [--solves N] \
-        [--database sqlite|postgresql] [--pg-admin-url postgresql://postgres@127.0.0.1/postgres]
+        [--database sqlite|postgresql] [--pg-admin-url postgresql://postgres@127.0.0.1/postgres] \
+        [--client-nice 0]
 
 Starts ``uvicorn recyclenet_api.app:create_app --factory`` as a subprocess on a free
 127.0.0.1 port with a temporary data directory and database: SQLite in WAL mode, or with
@@ -532,6 +533,9 @@ def main() -> int:
     parser.add_argument("--drain-s", type=float, default=180.0, help="wait for jobs to finish")
     parser.add_argument("--solves", type=int, default=None, help="max concurrent solves")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--client-nice", type=int, default=0,
+                        help="niceness this load generator adds to itself once the server "
+                             "has started (the server keeps the one it started with)")  # fmt: skip
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
                         help="the service's database (a new one for the run)")  # fmt: skip
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
@@ -543,6 +547,8 @@ def main() -> int:
     print(f"starting uvicorn ({args.workers} worker(s)) on {args.database} ...", flush=True)
     pg_url = args.pg_admin_url if args.database == "postgresql" else None
     server = Server(args.workers, args.solves, pg_url)
+    if args.client_nice:
+        os.nice(args.client_nice)  # this process only; the server started at the old one
     try:
         print(f"server at {server.url}; registering the Helsinki sample and solving two "
               "plans ...", flush=True)  # fmt: skip
