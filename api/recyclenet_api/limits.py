@@ -181,12 +181,19 @@ class SharedLimiter:
             self._batcher = LoopBatcher(self.count, name="rate-limits")
 
     def dispose(self) -> None:
-        """Stop the counting thread (after the batch it has) and close the connections."""
+        """Stop the counting thread (after the batch it has) and close the connections.
+
+        The limiter stays usable: an app whose lifespan starts again (a second server
+        start of the same app object, as test clients do) counts on new connections.
+        """
         self._batcher.dispose()
         if self._loop_conns is not None:
             self._loop_conns.close()
-        for conn in list(getattr(self, "_sqlite_conns", {}).values()):
-            conn.close()
+        conns = getattr(self, "_sqlite_conns", None)
+        if conns is not None:
+            for conn in list(conns.values()):
+                conn.close()
+            conns.clear()  # closed connections must not be found again by their loop
         self.engine.dispose()
 
     @staticmethod

@@ -179,6 +179,38 @@ def test_a_locked_sqlite_database_batch_waits_off_the_loop(tmp_path: Path) -> No
         limiter.dispose()
 
 
+def test_a_disposed_limiter_counts_on_new_connections(tmp_path: Path) -> None:
+    """An app's lifespan may end and start again on the same loop (test clients, an ASGI
+    server restarting the app): the limiter then counts on a new connection, not on the
+    one its dispose closed (that was a 500: 'Cannot operate on a closed database')."""
+    from recyclenet_api.limits import SharedLimiter
+    from recyclenet_api.store import Base
+
+    limiter = SharedLimiter(f"sqlite:///{tmp_path / 'limits.db'}", requests=2, window_s=60,
+                            auth_failures=5, auth_window_s=60)  # fmt: skip
+    Base.metadata.create_all(limiter.engine)
+
+    async def main() -> list[str]:
+        first = await limiter.check("10.0.0.9", KEY_A, True, False)
+        limiter.dispose()  # the lifespan ends; the loop goes on
+        rest = [await limiter.check("10.0.0.9", KEY_A, True, False) for _ in range(2)]
+        return [v.outcome for v in (first, *rest)]
+
+    try:
+        assert asyncio.run(main()) == ["ok", "ok", "over rate"]
+    finally:
+        limiter.dispose()
+
+
+def test_limits_hold_across_two_starts_of_one_app(new_app: Callable[..., FastAPI]) -> None:
+    app = new_app(rate_limit_requests=3)
+    with TestClient(app) as client:
+        assert client.get("/plans", headers=A).status_code == 200
+    with TestClient(app) as client:  # the same app object starts again
+        codes = [client.get("/plans", headers=A).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # counted in the database across both starts
+
+
 def test_ended_windows_are_purged(clocked: Callable[..., tuple[FastAPI, Clock]]) -> None:
     app, clock = clocked(rate_limit_window_s=60, auth_failure_window_s=300)
     limiter = app.state.ctx.limiter
