@@ -8,6 +8,8 @@ Gauss-Kruger), a ``;`` CSV with 经度/纬度 and decimal commas, FlatGeobuf, KM
 
 from __future__ import annotations
 
+import datetime
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -189,14 +191,64 @@ def test_orders_depots_fleet_from_gis_and_excel(tmp_path):
     assert (vt.id, vt.count, vt.capacity_kg, vt.profile) == ("tricycle", 3, 300.0, "tricycle")
 
 
-def test_empty_ids_and_old_xls_are_named(tmp_path):
+def test_empty_ids_and_broken_xls_are_named(tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("id,lon,lat\na,120,30\n,120,30\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"line/feature \[3\] have no id"):
         read_points(path)
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(InputError, match=r"\.xls.*save the sheet as \.xlsx"):
+    with pytest.raises(InputError, match=r"old\.xls could not be read as an Excel \.xls "
+                       r"workbook .*save it as \.xlsx"):  # fmt: skip
         read_points(tmp_path / "old.xls")
+
+
+def _write_xls(path, sheets):
+    """An Excel 97-2003 workbook (BIFF8, what old bureau systems export), by xlwt."""
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="utf-8")
+    for name, rows in sheets.items():
+        ws = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime.datetime):
+                    ws.write(r, c, value, xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm"))
+                elif value is not None:
+                    ws.write(r, c, value)
+    book.save(str(path))
+
+
+def test_old_xls_reads_as_its_xlsx_twin(tmp_path):
+    # an .xls with a title row, Chinese headers, whole-number ids (doubles in BIFF), a
+    # second sheet picked by name, dates and empty cells reads as the same sheet saved
+    # as .xlsx does
+    import openpyxl
+
+    orders = [
+        ["2026年11月 回收预约单", None, None, None, None],
+        ["订单编号", "经度", "纬度", "重量(kg)", "预约时间"],
+        [1001, 121.4737, 31.2304, 120.5, datetime.datetime(2026, 11, 30, 9, 30)],
+        [1002, 121.4801, 31.2251, 80, None],
+        ["A-3", 121.4699, 31.2400, 15.25, datetime.datetime(2026, 11, 30, 14, 0)],
+    ]
+    _write_xls(tmp_path / "orders.xls", {"说明": [["见第二页"]], "订单": orders})
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["见第二页"])
+    ws = book.create_sheet("订单")
+    for row in orders:
+        ws.append(row)
+    book.save(tmp_path / "orders.xlsx")
+    old = read_frame(tmp_path / "orders.xls:订单", kind="orders")
+    new = read_frame(tmp_path / "orders.xlsx:订单", kind="orders")
+    assert list(old["id"]) == ["1001", "1002", "A-3"] == list(new["id"])
+    cols = [c for c in new.columns if c not in ("geometry",)]
+    assert list(old.columns) == list(new.columns)
+    assert old[cols].astype(str).equals(new[cols].astype(str))
+    np.testing.assert_allclose(old["lon"], [121.4737, 121.4801, 121.4699])
+    with pytest.raises(InputError, match=r"no sheet '货物'; sheets: \['说明', '订单'\]"):
+        read_frame(tmp_path / "orders.xls:货物", kind="orders")
+    pts = read_points(tmp_path / "orders.xls:1")  # a sheet by position
+    assert list(pts.ids) == ["1001", "1002", "A-3"]
 
 
 def test_restriction_zones_and_districts_from_geopackage_and_shapefile(tmp_path):

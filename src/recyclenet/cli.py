@@ -838,7 +838,7 @@ def compare_plans(
 def actuals_import(
     files: Annotated[
         list[Path],
-        typer.Argument(help="CSV (UTF-8 or GBK) or .xlsx record files; Chinese headers work."),
+        typer.Argument(help="CSV (UTF-8 or GBK), .xlsx or .xls record files; Chinese headers."),
     ],
     store: Annotated[
         Path, typer.Option(help="JSON-lines record store, created if missing.")

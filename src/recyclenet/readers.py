@@ -4,8 +4,9 @@ districts and restriction zones.
 Formats
     Anything GDAL opens through pyogrio (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, KML,
     ...), CSV/TSV/TXT with the separator sniffed (``,`` ``;`` tab ``|``) and Excel
-    ``.xlsx``/``.xlsm`` (openpyxl). A layer of a multi-layer file (GeoPackage, a sheet of
-    a workbook) is chosen with ``layer=`` or as ``file.gpkg:layer`` / ``book.xlsx:Sheet2``.
+    ``.xlsx``/``.xlsm`` (openpyxl) or old ``.xls`` (xlrd). A layer of a multi-layer file
+    (GeoPackage, a sheet of a workbook) is chosen with ``layer=`` or as
+    ``file.gpkg:layer`` / ``book.xlsx:Sheet2``.
 Coordinates
     A point geometry, a polygon's representative point (demand as compound outlines), or
     lon/lat columns, whichever the file has. A file's declared CRS (``.prj``, GeoPackage,
@@ -93,7 +94,7 @@ KINDS: dict[str, Kind] = {
 """Every kind of user table, by name."""
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SEPARATORS = (",", ";", "\t", "|")
 _HEADER_SCAN_ROWS = 10
 _BRACKETS = re.compile(r"[（(\[【].*?[）)\]】]")
@@ -197,7 +198,25 @@ def _csv_rows(path: Path, encoding: str | None) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=sep)]
 
 
+def _sheet_index(path: Path, names: list[str], sheet: str | int | None) -> int:
+    """The position of ``sheet`` (a name, or a position when no sheet has that name;
+    None: the first) among ``names``."""
+    if sheet is None:
+        return 0
+    if isinstance(sheet, int) or (sheet.isdigit() and sheet not in names):
+        index = int(sheet)
+        if not 0 <= index < len(names):
+            raise InputError(f"{path}: no sheet #{index}; sheets: {names}")
+        return index
+    if sheet in names:
+        return names.index(sheet)
+    raise InputError(f"{path}: no sheet {sheet!r}; sheets: {names}")
+
+
 def _excel_rows(path: Path, sheet: str | int | None) -> list[list[Any]]:
+    """The rows of a sheet of an ``.xlsx``/``.xlsm`` workbook, or of an old ``.xls`` one."""
+    if path.suffix.lower() == ".xls":
+        return _xls_rows(path, sheet)
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - a core dependency
@@ -207,22 +226,48 @@ def _excel_rows(path: Path, sheet: str | int | None) -> list[list[Any]]:
     except Exception as exc:  # zipfile/openpyxl raise several unrelated types
         raise InputError(f"{path} could not be read as an Excel workbook ({exc})") from None
     try:
-        names = book.sheetnames
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
-                                        and sheet not in names):  # fmt: skip
-            index = int(sheet)
-            if not 0 <= index < len(names):
-                raise InputError(f"{path}: no sheet #{index}; sheets: {names}")
-            ws = book.worksheets[index]
-        elif sheet in names:
-            ws = book[sheet]
-        else:
-            raise InputError(f"{path}: no sheet {sheet!r}; sheets: {names}")
+        ws = book.worksheets[_sheet_index(path, book.sheetnames, sheet)]
         return [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def _xls_rows(path: Path, sheet: str | int | None) -> list[list[Any]]:
+    """The rows of a sheet of an old Excel ``.xls`` workbook (BIFF, Excel 97-2003) as
+    :func:`_excel_rows` gives them: numbers that are whole as ``int`` (Excel keeps every
+    number as a double, so an id 1001 is 1001, not 1001.0), dates as ``datetime``,
+    empty and error cells as None. Text keeps its characters (BIFF8 is UTF-16; older
+    files use their code page, e.g. GBK)."""
+    try:
+        import xlrd
+    except ImportError:  # pragma: no cover - a core dependency
+        raise InputError("reading .xls needs xlrd: pip install xlrd") from None
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception as exc:  # xlrd raises its own and struct/OLE errors on broken files
+        raise InputError(f"{path} could not be read as an Excel .xls workbook ({exc}); "
+                         "save it as .xlsx or CSV UTF-8") from None  # fmt: skip
+    try:
+        ws = book.sheet_by_index(_sheet_index(path, book.sheet_names(), sheet))
+        rows = []
+        for r in range(ws.nrows):
+            row: list[Any] = []
+            for cell in ws.row(r):
+                kind, value = cell.ctype, cell.value
+                if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    row.append(None)
+                elif kind == xlrd.XL_CELL_NUMBER:
+                    row.append(int(value) if float(value).is_integer() else float(value))
+                elif kind == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(value, book.datemode))
+                elif kind == xlrd.XL_CELL_BOOLEAN:
+                    row.append(bool(value))
+                else:
+                    row.append(value)
+            rows.append(row)
+        return rows
+    finally:
+        book.release_resources()
 
 
 def _rows_to_frame(rows: list[list[Any]], kind: Kind, source: str) -> pd.DataFrame:
@@ -331,11 +376,8 @@ def read_sheet_rows(path: str | Path, what: str) -> tuple[Path, list[list[Any]]]
         rows = _excel_rows(file, sheet)
     elif suffix in CSV_SUFFIXES:
         rows = _csv_rows(file, None)
-    elif suffix == ".xls":
-        raise InputError(f"{file}: the old Excel .xls format is not read; save the sheet as "
-                         ".xlsx or CSV UTF-8")  # fmt: skip
     else:
-        raise InputError(f"{file}: {what} must be a CSV/TSV or .xlsx file")
+        raise InputError(f"{file}: {what} must be a CSV/TSV or Excel (.xlsx, .xls) file")
     return file, [r for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
 
 
@@ -380,9 +422,6 @@ def read_frame(
         frame = _rows_to_frame(_csv_rows(file, encoding), spec, source)
     elif suffix in EXCEL_SUFFIXES:
         frame = _rows_to_frame(_excel_rows(file, layer), spec, source)
-    elif suffix == ".xls":
-        raise InputError(f"{file}: the old Excel .xls format is not read; save the sheet as "
-                         ".xlsx or CSV UTF-8")  # fmt: skip
     else:
         frame = _read_gis(file, layer, encoding)
         frame.attrs["first_line"] = 1

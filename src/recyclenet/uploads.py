@@ -120,9 +120,6 @@ def _raw_frame(path: Path, kind: str, layer: str | int | None) -> Any:
         return _rows_to_frame(_csv_rows(path, None), spec, path.name)
     if suffix in EXCEL_SUFFIXES:
         return _rows_to_frame(_excel_rows(path, layer), spec, path.name)
-    if suffix == ".xls":
-        raise InputError(f"{path.name}: the old Excel .xls format is not read; save the sheet "
-                         "as .xlsx or CSV UTF-8")  # fmt: skip
     frame = _read_gis(path, layer, None)
     frame.attrs["first_line"] = 1
     return frame

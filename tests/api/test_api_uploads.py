@@ -66,6 +66,25 @@ def test_orders_as_excel_with_a_title_row(shared: dict[str, Any]) -> None:
     assert first["properties"]["_line"] == 3  # the title row is line 1, the header line 2
 
 
+def test_orders_as_old_xls_read_like_the_xlsx(shared: dict[str, Any], tmp_path: Any) -> None:
+    # the same sheet saved as Excel 97-2003 (.xls, what many bureau systems export)
+    xlwt = pytest.importorskip("xlwt")
+    c = shared["client"]
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("今日回收订单")
+    ws.write(0, 0, "今日回收订单")
+    for r, row in enumerate(csv_rows(ORDERS_CSV), start=1):
+        for col, value in enumerate(row):
+            ws.write(r, col, value)
+    book.save(str(tmp_path / "订单.xls"))
+    data = (tmp_path / "订单.xls").read_bytes()
+    old = upload(c, "orders", "订单.xls", data, network_id=shared["network"]["id"]).json()
+    new = upload(c, "orders", "订单.xlsx", xlsx_bytes(csv_rows(ORDERS_CSV), title="今日回收订单"),
+                 network_id=shared["network"]["id"]).json()  # fmt: skip
+    assert old["ok"] is True and old["issues"] == []
+    assert old["features"] == new["features"] and len(old["features"]["features"]) == 30
+
+
 def test_wrong_columns_ask_for_a_mapping_then_read(shared: dict[str, Any]) -> None:
     c = shared["client"]
     rows = [["编号", "横坐标", "纵坐标", "户数"], ["小区A", "24.9459", "60.1689", "120"],
@@ -131,7 +150,7 @@ def test_point_in_the_sea_is_named(shared: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "words"),
     [
-        ("orders.xls", b"\xd0\xcf\x11\xe0 old excel", ".xls"),
+        ("orders.xls", b"\xd0\xcf\x11\xe0 old excel", ".xls workbook"),
         ("orders.xlsx", b"not a zip at all", "Excel"),
         ("orders.gpkg", b"garbage", "could not"),
         ("orders.csv", b"\xff\xfe\x00", ""),

@@ -528,7 +528,7 @@ STEPS.data = async function (panel) {
     <label for="data-kind">${esc(T('app_table_kind'))}</label>
     <select id="data-kind">${KINDS.map((k) => `<option value="${k}">${esc(T('app_kind_' + k))}</option>`).join('')}</select>
     <label for="data-file">${esc(T('app_file'))}</label>
-    <input id="data-file" type="file" accept=".xlsx,.xlsm,.csv,.txt,.tsv,.gpkg,.geojson,.json,.zip,.kml">
+    <input id="data-file" type="file" accept=".xlsx,.xlsm,.xls,.csv,.txt,.tsv,.gpkg,.geojson,.json,.zip,.kml">
     <button type="button" id="data-upload" class="primary">${esc(T('app_check_file'))}</button>
     <div id="data-loaded"></div>
     <div id="data-result"></div>`;
@@ -892,7 +892,7 @@ STEPS.actuals = async function (panel) {
   const today = new Date();
   const start = new Date(today.getFullYear(), today.getMonth() - 1, 1).toISOString().slice(0, 10);
   panel.innerHTML = `<h2>${esc(T('app_step_actuals'))}</h2><p class="hint">${esc(T('app_actuals_hint'))}</p>
-    <label for="a-file">${esc(T('app_records_file'))}</label><input id="a-file" type="file" accept=".csv,.txt,.xlsx">
+    <label for="a-file">${esc(T('app_records_file'))}</label><input id="a-file" type="file" accept=".csv,.txt,.xlsx,.xls">
     <button type="button" id="a-upload">${esc(T('app_upload'))}</button><div id="a-check"></div>
     <form id="a-form" novalidate>
     <label for="a-plan">${esc(T('app_plan'))}</label>
