@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from recyclenet.errors import InputError
 
-from ..schemas.common import HORIZON_S
 from ..schemas.geo import OrderProperties
 from ..schemas.routing import RoutingJob, VehicleTypeIn
 from .points import PayloadError, Placed, build_each, dup_check
@@ -127,7 +126,7 @@ def build_fleet(
                 VehicleType(
                     id=vt.id, count=vt.count, capacity_kg=vt.capacity_kg,
                     capacity_m3=vt.capacity_m3, start_id=vt.start_id, end_id=vt.end_id or "",
-                    shift=_window(vt.shift) or (0.0, HORIZON_S),
+                    shift=(float(vt.shift[0]), float(vt.shift[1])),
                     max_duration_s=vt.max_duration_s, max_distance_m=vt.max_distance_m,
                     break_window=_window(vt.break_window), break_s=vt.break_s,
                     fixed_cost=vt.fixed_cost, cost_per_km=vt.cost_per_km,

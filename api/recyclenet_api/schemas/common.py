@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from recyclenet.routing.problem import HORIZON_S as ROUTING_HORIZON_S
+
 PAGE_LINKS_DOC = (
     "`self`, and `next` / `prev` pages (by `cursor`, with the same filters and `limit`) "
     "when there are any; both are also in the `Link` header."
@@ -131,8 +133,9 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-HORIZON_S = 48 * 3600.0
-"""Latest time of day a window may name: 48 h in seconds from midnight (overnight)."""
+HORIZON_S = ROUTING_HORIZON_S
+"""Latest time of day a window may name (the routing problem's horizon, 48 h in seconds
+from midnight: overnight)."""
 
 _EXAMPLE_NETWORK_ID = "helsinki"
 _NETWORK_ID_DOC = (
